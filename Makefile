@@ -1,0 +1,57 @@
+# Two commands on a fresh machine: `make report` and `make test`. Each sets up what it needs
+# (system libraries for WeasyPrint, a .venv with the package) and is quick when run again.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Debian packages WeasyPrint and the tests need; checked first, installed only when missing.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig poppler-utils
+
+.PHONY: report test lint format bench setup system-deps clean
+
+report: setup
+	$(BIN)/mtmreport build
+
+test: setup
+	$(BIN)/ruff check mtmreport tests benchmarks
+	$(BIN)/ruff format --check mtmreport tests benchmarks
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check mtmreport tests benchmarks
+	$(BIN)/ruff format --check mtmreport tests benchmarks
+
+format: setup
+	$(BIN)/ruff format mtmreport tests benchmarks
+	$(BIN)/ruff check --fix mtmreport tests benchmarks
+
+bench: setup
+	$(BIN)/python benchmarks/bench.py
+
+setup: system-deps $(STAMP)
+
+system-deps:
+	@missing=""; \
+	if command -v dpkg >/dev/null 2>&1; then \
+	  for pkg in $(SYSTEM_PACKAGES); do \
+	    dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	  done; \
+	  if [ -n "$$missing" ]; then \
+	    echo "Installing system packages:$$missing"; \
+	    SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	    $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	  fi; \
+	else \
+	  echo "No dpkg here: install Pango >= 1.44 and HarfBuzz by hand (see README)."; \
+	fi
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) output/*/ .pytest_cache .ruff_cache

@@ -1,0 +1,3 @@
+from mtmreport.cli import main
+
+main()

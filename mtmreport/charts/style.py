@@ -1,0 +1,56 @@
+"""The IOM visual language for charts: palette, bundled font, sizes.
+
+Every chart function takes its colours and type from here, so the charts and the report's
+CSS speak one visual language.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+IOM_BLUE = "#0033A0"
+LIGHT_BLUE = "#418FDE"
+YELLOW = "#FFB81C"
+MINT = "#5CB8B2"
+ORANGE = "#FF671F"
+RED = "#D22630"
+GREY = "#666666"
+BLUE_TINTS = ("#4066B8", "#8099D0", "#B3C2E3", "#D9E0F1")
+NO_DATA = "#EFEFEF"
+NO_DATA_HATCH = "////"
+
+# Categorical order: strong blue first, then the accents, for donuts and multi-series bars.
+CATEGORICAL = (IOM_BLUE, LIGHT_BLUE, YELLOW, MINT, ORANGE, RED, *BLUE_TINTS, GREY)
+
+FONT_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "fonts"
+FONT_FAMILY = "Carlito"
+BASE_SIZE = 8.5
+FIGURE_WIDTH_IN = 6.3  # A4 text width with the report's margins
+
+
+@cache
+def register_fonts(font_dir: Path = FONT_DIR) -> str:
+    """Make the bundled font known to matplotlib, once per process, and return its family."""
+    from matplotlib import font_manager
+
+    for path in sorted(font_dir.glob("*.ttf")):
+        font_manager.fontManager.addfont(str(path))
+    return FONT_FAMILY
+
+
+def rc_params() -> dict[str, object]:
+    """matplotlib settings shared by every chart (applied with `plt.rc_context`)."""
+    return {
+        "font.family": register_fonts(),
+        "font.size": BASE_SIZE,
+        "axes.edgecolor": GREY,
+        "axes.labelcolor": GREY,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "xtick.color": GREY,
+        "ytick.color": GREY,
+        "svg.hashsalt": "mtmreport",
+        "svg.fonttype": "none",
+        "path.simplify": True,
+    }
