@@ -1,0 +1,82 @@
+"""Problems found in a quarter file, as data: where (file, line, column, field) and what.
+
+Every step that reads an analyst's file reports through these types, so the CLI can print
+them the same way (`file:line:col: field: message`) or as JSON, and tests can assert on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a quarter file, located as precisely as the file allows."""
+
+    file: str
+    message: str
+    field: str = ""
+    line: int | None = None
+    column: int | None = None
+    code: str = "invalid"
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {self.message}"
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class MtmReportError(Exception):
+    """Base of the errors the CLI turns into a message and a non-zero exit."""
+
+    exit_code = 1
+
+
+class QuarterFileError(MtmReportError):
+    """A quarter file could not be read or does not follow the schema."""
+
+    exit_code = 2
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class QuarterNotFoundError(MtmReportError):
+    """The quarter asked for has no file, or its id is not a quarter id."""
+
+    exit_code = 2
+
+
+class AuditFailedError(MtmReportError):
+    """`--strict` and the audit found inconsistencies."""
+
+    exit_code = 3
+
+
+class BuildError(MtmReportError):
+    """Rendering or writing the report failed; the previous output is untouched."""
+
+    exit_code = 4
+
+
+def display_path(path: Path | str) -> str:
+    """The path as an analyst would type it: relative to the working folder when inside it."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def problems_text(problems: Iterable[Problem]) -> str:
+    return "\n".join(str(p) for p in problems)

@@ -1,0 +1,258 @@
+"""Finding quarter files and reading them as YAML, keeping where every value stands.
+
+PyYAML's safe composer gives nodes with positions; we build plain Python values from them
+ourselves so that we can (a) remember the line and column of every key and item for error
+messages, (b) refuse duplicate keys, which PyYAML would silently resolve to the last one,
+(c) refuse anchors and aliases, which an analyst never needs and which make "billion
+laughs" files possible, and (d) keep decimals as written ("11" versus "11.0"), because the
+audit's tolerances follow the published rounding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mtmreport.errors import Problem, QuarterFileError, QuarterNotFoundError, display_path
+from mtmreport.periods import QUARTER_ID
+
+MAX_FILE_BYTES = 1_000_000  # a quarter file is ~30 KB; anything near this is a mistake
+MAX_NODES = 50_000
+
+Location = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """A quarter file's values plus the (line, column) of every key and list item."""
+
+    path: Path
+    data: Any
+    positions: dict[Location, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return display_path(self.path)
+
+    def position(self, location: Location) -> tuple[int, int] | tuple[None, None]:
+        """Position of the deepest part of `location` that the file actually has."""
+        for end in range(len(location), -1, -1):
+            found = self.positions.get(tuple(location[:end]))
+            if found:
+                return found
+        return (None, None)
+
+    def problem(self, location: Location, message: str, code: str = "invalid") -> Problem:
+        line, column = self.position(location)
+        return Problem(
+            file=self.name,
+            field=format_location(location),
+            message=message,
+            line=line,
+            column=column,
+            code=code,
+        )
+
+
+def format_location(location: Location) -> str:
+    """`('sections', 1, 'blocks', 0, 'flows')` -> `sections[1].blocks[0].flows`."""
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+class _Reject(Exception):
+    def __init__(self, node: yaml.Node, message: str, code: str):
+        self.node, self.message, self.code = node, message, code
+
+
+class _Builder:
+    """Turns a composed node tree into values, recording positions on the way."""
+
+    def __init__(self) -> None:
+        self.positions: dict[Location, tuple[int, int]] = {}
+        self._scalars = yaml.SafeLoader("")
+        self._seen: set[int] = set()
+
+    def build(self, node: yaml.Node, location: Location) -> Any:
+        if id(node) in self._seen:
+            raise _Reject(node, "anchors and aliases (& and *) are not allowed here", "alias")
+        self._seen.add(id(node))
+        if len(self._seen) > MAX_NODES:
+            raise _Reject(node, "the file has far too many entries for a quarter", "too-large")
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, location)
+        if isinstance(node, yaml.SequenceNode):
+            items = []
+            for index, child in enumerate(node.value):
+                self.positions[(*location, index)] = _pos(child)
+                items.append(self.build(child, (*location, index)))
+            return items
+        return self._scalar(node)
+
+    def _mapping(self, node: yaml.MappingNode, location: Location) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise _Reject(key_node, "merge keys (<<) are not allowed here", "alias")
+            key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            if key is None or isinstance(key, (list, dict)):
+                raise _Reject(key_node, "a key must be a plain word", "syntax")
+            key = str(key)
+            if key in result:
+                line, _ = self.positions[(*location, key)]
+                raise _Reject(
+                    key_node, f"the key {key!r} appears twice (first on line {line})", "duplicate"
+                )
+            self.positions[(*location, key)] = _pos(key_node)
+            result[key] = self.build(value_node, (*location, key))
+        return result
+
+    def _scalar(self, node: yaml.Node) -> Any:
+        if node.tag == "tag:yaml.org,2002:float":
+            text = node.value.replace("_", "").strip()
+            try:
+                number = Decimal(text)
+            except InvalidOperation:
+                number = None
+            if number is None or not number.is_finite():
+                raise _Reject(node, f"{node.value!r} is not a usable number", "type")
+            return number
+        value = self._scalars.construct_object(node)
+        if isinstance(value, dt.datetime):
+            return value.date()
+        return value
+
+
+def _pos(node: yaml.Node) -> tuple[int, int]:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _friendly_yaml_error(error: yaml.MarkedYAMLError) -> str:
+    problem = (error.problem or str(error)).strip()
+    if "'\\t'" in problem or "\\t" in problem:
+        return "a tab character is used for indentation; YAML needs spaces"
+    context = f" ({error.context})" if error.context else ""
+    return f"the file is not valid YAML: {problem}{context}"
+
+
+def parse_yaml(text: str, path: Path) -> YamlDocument:
+    """Parse YAML text; every failure becomes a located `QuarterFileError`."""
+    name = display_path(path)
+    if "\t" in text:
+        for number, line in enumerate(text.splitlines(), start=1):
+            stripped = line.lstrip(" ")
+            if stripped.startswith("\t"):
+                raise QuarterFileError(
+                    [
+                        Problem(
+                            name,
+                            "a tab character is used for indentation; YAML needs spaces",
+                            line=number,
+                            column=len(line) - len(stripped) + 1,
+                            code="syntax",
+                        )
+                    ]
+                )
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        raise QuarterFileError(
+            [
+                Problem(
+                    name,
+                    _friendly_yaml_error(error),
+                    line=mark.line + 1 if mark else None,
+                    column=mark.column + 1 if mark else None,
+                    code="syntax",
+                )
+            ]
+        ) from None
+    except yaml.YAMLError as error:
+        raise QuarterFileError([Problem(name, f"the file is not valid YAML: {error}")]) from None
+    if node is None:
+        raise QuarterFileError([Problem(name, "the file is empty", line=1, code="empty")])
+    builder = _Builder()
+    try:
+        data = builder.build(node, ())
+    except _Reject as reject:
+        line, column = _pos(reject.node)
+        raise QuarterFileError(
+            [Problem(name, reject.message, line=line, column=column, code=reject.code)]
+        ) from None
+    return YamlDocument(path=path, data=data, positions=builder.positions)
+
+
+def read_yaml(path: Path) -> YamlDocument:
+    """Read a file as UTF-8 YAML, refusing oversize files and undecodable bytes."""
+    name = display_path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise QuarterNotFoundError(f"{name}: no such file") from None
+    except OSError as error:
+        raise QuarterFileError([Problem(name, f"cannot read the file: {error.strerror}")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise QuarterFileError(
+            [Problem(name, f"the file is {len(raw):,} bytes, more than a quarter file can be")]
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        raise QuarterFileError(
+            [
+                Problem(
+                    name,
+                    "the file is not UTF-8 text; save it as UTF-8 in your editor",
+                    line=line,
+                    column=column,
+                    code="encoding",
+                )
+            ]
+        ) from None
+    return parse_yaml(text, path)
+
+
+def quarter_file(data_dir: Path, quarter: str) -> Path:
+    """The file of one quarter; the id is checked first, since it becomes a path."""
+    if not QUARTER_ID.match(quarter):
+        raise QuarterNotFoundError(
+            f"{quarter!r} is not a quarter; write it as YYYY-QN, for example 2023-Q3"
+        )
+    path = data_dir / f"{quarter}.yaml"
+    if not path.is_file():
+        known = ", ".join(quarter_ids(data_dir)) or "none"
+        raise QuarterNotFoundError(
+            f"no file for {quarter} in {display_path(data_dir)} (quarters on file: {known})"
+        )
+    return path
+
+
+def quarter_ids(data_dir: Path) -> list[str]:
+    """Quarter ids on file, oldest first."""
+    return sorted(p.stem for p in _quarter_paths(data_dir))
+
+
+def _quarter_paths(data_dir: Path) -> Iterator[Path]:
+    if data_dir.is_dir():
+        for path in data_dir.glob("*.yaml"):
+            if QUARTER_ID.match(path.stem):
+                yield path
+
+
+def latest_quarter(data_dir: Path) -> str:
+    ids = quarter_ids(data_dir)
+    if not ids:
+        raise QuarterNotFoundError(f"no quarter files (YYYY-QN.yaml) in {display_path(data_dir)}")
+    return ids[-1]
+

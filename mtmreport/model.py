@@ -1,0 +1,448 @@
+"""The typed schema of a quarter file.
+
+A quarter file is what an analyst edits, so its keys read like the report. Raw counts and
+amounts are the truth; shares, balances, averages, conversions and changes that a published
+report states are kept *as published* (the audit compares them with the computed ones), and
+the report prints the computed figures. Every data block names its source (a footnote) and its
+period. Countries and regions are checked against the reference tables in the package.
+
+Blocks are written as a one-key mapping naming their kind (`- flows: {...}`), which keeps error
+paths readable (`sections[1].blocks[0].flows.arrivals.total`) and lets editors complete keys.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
+
+from mtmreport.periods import PERIOD_HELP, QUARTER_ID, Period
+from mtmreport.reference import find_country, find_region, suggest_country, suggest_region
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors; models are read-only once validated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+def _country(name: str) -> str:
+    country = find_country(name)
+    if country is None:
+        hint = suggest_country(name)
+        raise ValueError(
+            f"unknown country {name!r}" + (f" — did you mean {hint!r}?" if hint else "")
+        )
+    return country.name
+
+
+def _region(name: str) -> str:
+    region = find_region(name)
+    if region is None:
+        hint = suggest_region(name)
+        raise ValueError(
+            f"unknown region {name!r}" + (f" — did you mean {hint!r}?" if hint else "")
+        )
+    return region.name
+
+
+def _quarter_id(value: object) -> str:
+    if not isinstance(value, str) or not QUARTER_ID.match(value):
+        raise ValueError(f"expected a quarter such as 2023-Q3, got {value!r}")
+    return value
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Markdown = Annotated[str, StringConstraints(min_length=1)]
+Count = Annotated[int, Field(ge=0, strict=True)]
+SignedCount = Annotated[int, Field(strict=True)]
+Percent = Annotated[Decimal, Field(ge=0)]
+"""A share in per cent as published, e.g. 43.5 for 43.5 per cent."""
+Change = Decimal
+"""A change in per cent as published; negative for a decrease."""
+Billions = Annotated[Decimal, Field(ge=0)]
+Millions = Annotated[Decimal, Field(ge=0)]
+Rate = Annotated[Decimal, Field(gt=0)]
+Source = Text
+CountryName = Annotated[str, AfterValidator(_country)]
+RegionName = Annotated[str, AfterValidator(_region)]
+QuarterId = Annotated[
+    str,
+    PlainValidator(_quarter_id),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{4}-Q[1-4]$"}),
+]
+PeriodValue = Annotated[
+    Period,
+    PlainValidator(Period.parse),
+    PlainSerializer(str),
+    WithJsonSchema({"type": ["string", "integer"], "description": PERIOD_HELP}),
+]
+
+
+class Paragraph(StrictModel):
+    """A paragraph or bullet of narrative, in Markdown, with the source it cites."""
+
+    text: Markdown
+    source: Source | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_text(cls, data: Any) -> Any:
+        return {"text": data} if isinstance(data, str) else data
+
+
+class FrontItem(StrictModel):
+    """A part of the opening page (About MTM, Objectives, Methodology)."""
+
+    title: Text
+    text: Markdown
+    source: Source | None = None
+
+
+class TextBlock(StrictModel):
+    """Narrative: an optional lead-in, then paragraphs or bullets."""
+
+    intro: Markdown | None = None
+    paragraphs: list[Paragraph] = []
+    bullets: list[Paragraph] = []
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> TextBlock:
+        if not (self.intro or self.paragraphs or self.bullets):
+            raise ValueError("a text block needs an intro, paragraphs or bullets")
+        return self
+
+
+class CountryFigure(StrictModel):
+    """A country as a published list names it: its count, its share (as published), or both."""
+
+    country: CountryName
+    number: Count | None = None
+    share: Percent | None = None
+    """Per cent of the group's total, as published."""
+
+    @model_validator(mode="after")
+    def _has_figure(self) -> CountryFigure:
+        if self.number is None and self.share is None:
+            raise ValueError(f"give a number or a share for {self.country}")
+        return self
+
+
+class CountryGroup(StrictModel):
+    """The countries a report lists under one heading (CIS or non-CIS), as published."""
+
+    total: Count | None = None
+    """The group's total as published."""
+    share: Percent | None = None
+    """The group's share of the whole, as published."""
+    countries: list[CountryFigure] = []
+
+
+class Flow(StrictModel):
+    """Arrivals or departures: the total and the published CIS and non-CIS lists."""
+
+    total: Count
+    cis: CountryGroup
+    non_cis: CountryGroup
+
+
+class FlowsBlock(StrictModel):
+    """Migrant arrivals and departures by country (border crossings)."""
+
+    period: PeriodValue
+    source: Source
+    reported_by: Text | None = None
+    """Who published the totals, as the lead sentence names them."""
+    arrivals: Flow
+    departures: Flow
+    note: Markdown | None = None
+
+
+class ResidenceCount(StrictModel):
+    """Permit holders (or terminations) of a country group, with the countries named."""
+
+    total: Count
+    countries: list[CountryFigure] = []
+    children: Count | None = None
+    """Of whom children under 18, where published."""
+
+
+class GroupResidence(StrictModel):
+    holders: ResidenceCount
+    terminated: ResidenceCount
+    balance: SignedCount | None = None
+    """Migration balance (holders minus terminations) as published."""
+
+
+class PermanentResidenceBlock(StrictModel):
+    """Permanent residence permit holders and terminations, CIS and non-CIS."""
+
+    period: PeriodValue
+    source: Source
+    total: Count | None = None
+    """All holders as published (CIS plus non-CIS)."""
+    cis: GroupResidence
+    non_cis: GroupResidence
+
+
+class BreakdownItem(StrictModel):
+    """One line of a breakdown: a country, a region or a category, with number and/or share."""
+
+    country: CountryName | None = None
+    region: RegionName | None = None
+    category: Text | None = None
+    number: Count | None = None
+    share: Percent | None = None
+    """Per cent of the total, as published."""
+
+    @model_validator(mode="after")
+    def _one_label(self) -> BreakdownItem:
+        labels = [x for x in (self.country, self.region, self.category) if x is not None]
+        if len(labels) != 1:
+            raise ValueError("name exactly one of country, region or category")
+        if self.number is None and self.share is None:
+            raise ValueError(f"give a number or a share for {labels[0]}")
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.country or self.region or self.category or ""
+
+    @property
+    def dimension(self) -> Literal["country", "region", "category"]:
+        return "country" if self.country else "region" if self.region else "category"
+
+
+class Remainder(StrictModel):
+    """What a breakdown puts under "other", as published."""
+
+    number: Count | None = None
+    share: Percent | None = None
+
+
+class BreakdownBlock(StrictModel):
+    """A total split by country, region or category (permits, visas, workers…)."""
+
+    subject: Text
+    """What is counted, plural, as the sentence names it: "temporary residence permits"."""
+    period: PeriodValue
+    source: Source
+    reported_by: Text | None = None
+    total: Count | None = None
+    items: list[BreakdownItem] = Field(min_length=1)
+    other: Remainder | None = None
+    chart: Literal["bars", "donut", "map", "none"] = "bars"
+    caption: Text | None = None
+    """Figure caption; by default one is made from the subject and period."""
+    commentary: Markdown | None = None
+
+    @model_validator(mode="after")
+    def _consistent_items(self) -> BreakdownBlock:
+        dimensions = {item.dimension for item in self.items}
+        if len(dimensions) > 1:
+            raise ValueError("all items of a breakdown name the same kind: country, region or …")
+        if self.chart == "map" and dimensions != {"region"}:
+            raise ValueError("a map needs items that name regions")
+        return self
+
+    @property
+    def dimension(self) -> Literal["country", "region", "category"]:
+        return self.items[0].dimension
+
+
+class PeriodFigure(StrictModel):
+    period: PeriodValue
+    value: Count
+
+
+class ComparisonBlock(StrictModel):
+    """One indicator over two or more periods, with the change as published."""
+
+    subject: Text
+    source: Source
+    values: list[PeriodFigure] = Field(min_length=2)
+    change: Change | None = None
+    """Per cent change from the first to the last value, as published."""
+    total: Count | None = None
+    """The values added up, as published (e.g. Q1 + Q2 as the first half-year)."""
+    chart: Literal["bars", "none"] = "none"
+    caption: Text | None = None
+    commentary: Markdown | None = None
+
+
+class Money(StrictModel):
+    """An amount in billions of tenge, with the dollar figure as published."""
+
+    kzt_bn: Billions
+    usd_mn: Millions | None = None
+
+
+class MonthAmount(Money):
+    month: PeriodValue
+
+
+class CountryAmount(Money):
+    country: CountryName
+    share: Percent | None = None
+    """Per cent of the period's total, as published."""
+    change: Change | None = None
+    """Per cent change against the same period a year before, as published."""
+
+
+class EarlierRemittances(StrictModel):
+    """An earlier period the report compares with (previous quarter, a year before)."""
+
+    period: PeriodValue
+    total: Money | None = None
+    monthly_average: Money | None = None
+    rate: Rate | None = None
+    """Average tenge per US dollar in that period."""
+    change: Change | None = None
+    """Per cent change to the current period, as published."""
+    change_kzt_bn: Decimal | None = None
+
+    @model_validator(mode="after")
+    def _has_amount(self) -> EarlierRemittances:
+        if self.total is None and self.monthly_average is None:
+            raise ValueError("give the earlier period's total or monthly_average")
+        return self
+
+
+class RemittancesBlock(StrictModel):
+    """Money transfers sent from (outflow) or to (inflow) Kazakhstan."""
+
+    direction: Literal["outflow", "inflow"]
+    period: PeriodValue
+    source: Source
+    rate: Rate
+    """Average tenge per US dollar over the period, used for every dollar figure."""
+    total: Money
+    transactions: Count | None = None
+    months: list[MonthAmount] = []
+    monthly_average: Money | None = None
+    """As published; the report prints the computed average."""
+    countries: list[CountryAmount] = []
+    compare_with: list[EarlierRemittances] = []
+    commentary: Markdown | None = None
+
+
+class Term(StrictModel):
+    term: Text
+    definition: Markdown
+
+
+class DefinitionsBlock(StrictModel):
+    """Key terms and their definitions."""
+
+    terms: list[Term] = Field(min_length=1)
+    note: Markdown | None = None
+    source: Source | None = None
+
+
+class SummaryBlock(StrictModel):
+    """Key figures of the quarter, computed from the other sections, under an intro."""
+
+    intro: Markdown | None = None
+
+
+BLOCK_KINDS = (
+    "text",
+    "flows",
+    "permanent_residence",
+    "breakdown",
+    "comparison",
+    "remittances",
+    "definitions",
+    "summary",
+)
+
+
+class Block(StrictModel):
+    """One block of a section, named by its kind: `- breakdown: {...}`."""
+
+    text: TextBlock | None = None
+    flows: FlowsBlock | None = None
+    permanent_residence: PermanentResidenceBlock | None = None
+    breakdown: BreakdownBlock | None = None
+    comparison: ComparisonBlock | None = None
+    remittances: RemittancesBlock | None = None
+    definitions: DefinitionsBlock | None = None
+    summary: SummaryBlock | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Block:
+        given = [kind for kind in BLOCK_KINDS if getattr(self, kind) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "a block is one of: " + ", ".join(BLOCK_KINDS) + f" (found {len(given)})"
+            )
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(kind for kind in BLOCK_KINDS if getattr(self, kind) is not None)
+
+    @property
+    def body(self) -> BaseModel:
+        return getattr(self, self.kind)
+
+
+class Subsection(StrictModel):
+    title: Text
+    blocks: list[Block] = Field(min_length=1)
+
+
+class Section(StrictModel):
+    """A numbered chapter of the report, in the order the file gives."""
+
+    title: Text
+    numbered: bool = True
+    """False for unnumbered chapters such as the conclusion."""
+    blocks: list[Block] = []
+    subsections: list[Subsection] = []
+
+    @model_validator(mode="after")
+    def _has_content(self) -> Section:
+        if not (self.blocks or self.subsections):
+            raise ValueError("a section needs blocks or subsections")
+        return self
+
+
+class ReportInfo(StrictModel):
+    country: Text = "Kazakhstan"
+    title: Text = "Quarterly Compilation Report"
+    overtitle: Text | None = None
+    """A line above the title, as the Q2 2023 issue has."""
+    published: PeriodValue
+    """Month of publication, e.g. 2023-12."""
+
+
+class BackMatter(StrictModel):
+    """Overrides of the standard closing texts (disclaimer, funding, publisher)."""
+
+    disclaimer: Markdown | None = None
+    about_iom: Markdown | None = None
+    funding: Markdown | None = None
+    terms_link: Text | None = None
+
+
+class QuarterFile(StrictModel):
+    """Everything one quarter's report says."""
+
+    quarter: QuarterId
+    report: ReportInfo
+    front: list[FrontItem] = []
+    sections: list[Section] = Field(min_length=1)
+    back_matter: BackMatter = BackMatter()
+    status: Literal["complete", "draft"] = "complete"

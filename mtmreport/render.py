@@ -1,0 +1,171 @@
+"""Jinja2 environment and the report's HTML: IOM number filters, safe Markdown, footnotes.
+
+Autoescaping is on for every template. Narrative Markdown from the quarter file is rendered
+with raw HTML disabled and then sanitised (only text formatting, lists and http(s)/mailto
+links survive; no images, no scripts), so an analyst's file can never inject markup or make
+the PDF renderer fetch anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import nh3
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markdown_it import MarkdownIt
+from markupsafe import Markup, escape
+
+from mtmreport import compute as c
+from mtmreport.charts.plan import ChartSpec, alt_text
+from mtmreport.periods import Period
+from mtmreport.wording import Wording
+
+ALLOWED_TAGS = {"p", "em", "strong", "ul", "ol", "li", "a", "br", "code", "blockquote", "sup",
+                "sub"}
+ALLOWED_ATTRIBUTES = {"a": {"href"}}
+ALLOWED_SCHEMES = {"http", "https", "mailto"}
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
+
+
+def _sanitise(html: str) -> Markup:
+    cleaned = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_SCHEMES,
+        link_rel="noopener noreferrer",
+    )
+    return Markup(cleaned)  # noqa: S704 - nh3 output is sanitised HTML
+
+
+def markdown_block(text: str | None) -> Markup:
+    return _sanitise(_markdown().render(text or ""))
+
+
+def markdown_inline(text: str | None) -> Markup:
+    return _sanitise(_markdown().renderInline(text or ""))
+
+
+@dataclass
+class Footnotes:
+    """Numbered source notes in reading order; a source right after itself becomes "Ibid."
+
+    One instance lives for one rendering of one report, so its state never leaks.
+    """
+
+    ibid: str
+    entries: list[str] = field(default_factory=list)
+
+    def cite(self, source: str | None) -> Markup:
+        if not source:
+            return Markup("")
+        text = self.ibid if self.entries and self.entries[-1] == source else source
+        self.entries.append(source)
+        return Markup('<span class="footnote">{}</span>').format(text)
+
+
+@dataclass(frozen=True)
+class ChartView:
+    """A chart as the templates need it: spec, file name and alt text."""
+
+    spec: ChartSpec
+    src: str
+    alt: str
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        return self.spec.table.to_dict("records")
+
+
+def make_environment(templates_dir: Path, wording: Wording) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(templates_dir)),
+        autoescape=select_autoescape(["html", "j2", "html.j2"], default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        num=wording.number,
+        share=wording.share,
+        per_cent=wording.per_cent,
+        pct=wording.percent_sign,
+        billion_kzt=wording.billion_kzt,
+        million_usd=wording.million_usd,
+        money=wording.money,
+        change=wording.change,
+        signed=wording.signed,
+        period=lambda p, style="long": wording.period(Period.parse(p), style),
+        md=markdown_block,
+        md_inline=markdown_inline,
+        sentence_list=sentence_list,
+        rows=table_rows,
+        in_text=wording.country_in_text,
+        capfirst=lambda s: s[:1].upper() + s[1:] if s else s,
+    )
+    env.globals.update(t=wording.text, w=wording)
+    return env
+
+
+def table_rows(frame: pd.DataFrame) -> list[SimpleNamespace]:
+    """A computed table as rows for templates, with pandas' missing values as None."""
+    return [
+        SimpleNamespace(**{k: None if _missing(v) else v for k, v in record.items()})
+        for record in frame.to_dict("records")
+    ]
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def sentence_list(items: list[Any]) -> Markup:
+    """"a, b and c" with each item escaped (items may be Markup)."""
+    parts = [escape(i) for i in items]
+    if len(parts) <= 1:
+        return Markup("").join(parts)
+    return Markup(", ").join(parts[:-1]) + Markup(" and ") + parts[-1]
+
+
+def chart_views(
+    specs: dict[tuple, list[ChartSpec]], files: dict[str, str], wording: Wording
+) -> dict[tuple, list[ChartView]]:
+    return {
+        location: [ChartView(s, files[s.file_stem], alt_text(s, wording)) for s in block_specs]
+        for location, block_specs in specs.items()
+    }
+
+
+def render_report(
+    figures: c.QuarterFigures,
+    charts: dict[tuple, list[ChartView]],
+    wording: Wording,
+    templates_dir: Path,
+    *,
+    stylesheet: str = "report.css",
+    logo: str | None = None,
+) -> str:
+    """The whole report as one HTML document."""
+    env = make_environment(templates_dir, wording)
+    template = env.get_template("report.html.j2")
+    quarter = figures.quarter
+    by_location = {b.location: b for b in figures.blocks}
+    return template.render(
+        q=quarter,
+        period=figures.period,
+        figures=figures,
+        blocks=by_location,
+        charts=charts,
+        notes=Footnotes(ibid=wording.text("ui.ibid")),
+        stylesheet=stylesheet,
+        logo=logo,
+    )

@@ -1,0 +1,142 @@
+"""Checking a read quarter file against the schema, with every problem located and worded
+for an analyst (`expected a whole number, got 'abc'`, `unknown key 'arivals' — did you mean
+'arrivals'?`). All problems are collected, then reported at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from mtmreport.errors import Problem, QuarterFileError
+from mtmreport.load import Location, YamlDocument
+from mtmreport.model import QuarterFile
+
+
+def validate_document(doc: YamlDocument, *, expected_quarter: str | None = None) -> QuarterFile:
+    """The quarter file as a typed model, or a `QuarterFileError` listing every problem."""
+    if not isinstance(doc.data, dict):
+        raise QuarterFileError(
+            [doc.problem((), "a quarter file is a set of keys (quarter, report, sections…)")]
+        )
+    try:
+        quarter = QuarterFile.model_validate(doc.data)
+    except ValidationError as error:
+        problems = [_problem(doc, detail) for detail in error.errors(include_url=False)]
+        raise QuarterFileError(sorted(problems, key=_reading_order)) from None
+    if expected_quarter and quarter.quarter != expected_quarter:
+        raise QuarterFileError(
+            [
+                doc.problem(
+                    ("quarter",),
+                    f"the file is named for {expected_quarter} but says quarter: "
+                    f"{quarter.quarter}",
+                )
+            ]
+        )
+    return quarter
+
+
+def _reading_order(problem: Problem) -> tuple[int, int]:
+    return (problem.line or 0, problem.column or 0)
+
+
+def _problem(doc: YamlDocument, detail: dict[str, Any]) -> Problem:
+    location: Location = tuple(detail["loc"])
+    kind = detail["type"]
+    given = detail.get("input")
+    if kind == "extra_forbidden":
+        key = str(location[-1])
+        allowed = sorted(_allowed_keys(location[:-1]))
+        hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        message = f"unknown key {key!r}"
+        message += f" — did you mean {hint[0]!r}?" if hint else f"; allowed: {', '.join(allowed)}"
+        return doc.problem(location, message, code="unknown-key")
+    if kind == "missing":
+        return doc.problem(location, f"required key {location[-1]!r} is missing", "missing")
+    return doc.problem(location, _wording(kind, detail, given), code=_code(kind))
+
+
+def _code(kind: str) -> str:
+    if kind in {"greater_than_equal", "greater_than", "less_than_equal"}:
+        return "range"
+    if kind in {"value_error", "assertion_error"}:
+        return "invalid"
+    return "type"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (dict, list)):
+        return "a list" if isinstance(value, list) else "a set of keys"
+    return repr(value)
+
+
+def _wording(kind: str, detail: dict[str, Any], given: Any) -> str:
+    context = detail.get("ctx") or {}
+    if kind in {"int_type", "int_parsing", "int_from_float"}:
+        hint = ""
+        if isinstance(given, str) and given.replace(",", "").replace(" ", "").isdigit():
+            hint = " (write it without separators, e.g. 4482427)"
+        elif isinstance(given, (Decimal, float)):
+            hint = " (a count has no decimals)"
+        return f"expected a whole number, got {_shown(given)}{hint}"
+    if kind in {"decimal_type", "decimal_parsing", "float_type", "float_parsing"}:
+        return f"expected a number, got {_shown(given)}"
+    if kind in {"greater_than_equal", "greater_than"}:
+        limit = context.get("ge", context.get("gt"))
+        return f"must be {'at least' if 'ge' in context else 'more than'} {limit}, got {_shown(given)}"
+    if kind in {"string_type", "string_too_short"}:
+        return "expected text" + ("" if given in (None, "") else f", got {_shown(given)}")
+    if kind in {"list_type"}:
+        return f"expected a list (lines starting with '- '), got {_shown(given)}"
+    if kind in {"model_type", "model_attributes_type", "dict_type"}:
+        return f"expected a set of keys, got {_shown(given)}"
+    if kind == "too_short":
+        return "needs at least one entry"
+    if kind == "bool_type" or kind == "bool_parsing":
+        return f"expected true or false, got {_shown(given)}"
+    if kind == "literal_error":
+        return f"expected one of {context.get('expected')}, got {_shown(given)}"
+    message = str(detail.get("msg", "invalid value"))
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def _allowed_keys(location: Location) -> set[str]:
+    """The keys the schema allows at `location`, found by walking the model's types."""
+    current: Any = QuarterFile
+    for part in location:
+        current = _unwrap(current)
+        if isinstance(part, int):
+            args = typing.get_args(current)
+            current = args[0] if args else Any
+        elif isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(part)
+            current = field.annotation if field else Any
+        else:
+            return set()
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return set(current.model_fields)
+    return set()
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Optional[...] and Annotated[...] down to the type that holds keys or items."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            options = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = options[0] if len(options) == 1 else annotation
+            if len(options) != 1:
+                return annotation
+        else:
+            return annotation

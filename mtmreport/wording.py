@@ -1,0 +1,154 @@
+"""How figures and periods are written: IOM number style and the report's fixed strings.
+
+One `Wording` serves the templates (as Jinja filters), the chart captions and alt texts, so a
+figure reads the same everywhere. Strings come from `templates/strings/<language>.yaml`;
+number grouping and month names from Babel, so a Russian edition needs only a translated
+strings file.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from babel.dates import get_month_names
+from babel.numbers import format_decimal
+
+from mtmreport.periods import Period
+
+Number = int | float | Decimal
+
+
+def decimals_of(value: Number) -> int:
+    """Decimals as written: Decimal('11') -> 0, Decimal('11.42') -> 2; floats count as 1."""
+    if isinstance(value, Decimal):
+        exponent = value.as_tuple().exponent
+        return max(0, -exponent) if isinstance(exponent, int) else 0
+    return 0 if isinstance(value, int) else 1
+
+
+@dataclass(frozen=True)
+class Wording:
+    strings: dict[str, Any]
+
+    @property
+    def locale(self) -> str:
+        return str(self.strings.get("locale", "en"))
+
+    def text(self, dotted: str, **values: object) -> str:
+        """A fixed string by its dotted key, with {placeholders} filled in."""
+        node: Any = self.strings
+        for part in dotted.split("."):
+            node = node[part]
+        return str(node).format(**values) if values else str(node)
+
+    # --- numbers ---------------------------------------------------------------------------
+
+    def number(self, value: Number | None, decimals: int | None = None) -> str:
+        """Thousands separated, as IOM prints them: 4,482,427; 280.6."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "–"
+        if decimals is None:
+            decimals = decimals_of(value)
+        pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+        return format_decimal(value, format=pattern, locale=self.locale)
+
+    def share(self, value: Number | None, decimals: int | None = None) -> str:
+        """A share's digits: published values as written, computed ones to one decimal."""
+        if value is None:
+            return "–"
+        return self.number(value, decimals if decimals is not None else decimals_of(value))
+
+    def per_cent(self, value: Number | None, decimals: int | None = None) -> str:
+        """Running text: "43.5 per cent"."""
+        return self.text("numbers.per_cent", value=self.share(value, decimals))
+
+    def percent_sign(self, value: Number | None, decimals: int | None = None) -> str:
+        """Tables and charts: "43.5%"."""
+        return self.text("numbers.percent_sign", value=self.share(value, decimals))
+
+    def billion_kzt(self, value: Number, decimals: int = 1) -> str:
+        return self.text("numbers.billion_kzt", value=self.number(value, decimals))
+
+    def million_usd(self, value: Number, decimals: int = 1) -> str:
+        return self.text("numbers.million_usd", value=self.number(value, decimals))
+
+    def money(self, kzt_bn: Number, usd_mn: Number) -> str:
+        """"280.6 billion KZT (593.9 million USD)"."""
+        return f"{self.billion_kzt(kzt_bn)} ({self.million_usd(usd_mn)})"
+
+    def change(self, value: float | None, decimals: int = 1) -> str:
+        """"up 38.8 per cent" / "down 1.1 per cent"."""
+        if value is None:
+            return "–"
+        rounded = round(value, decimals)
+        if rounded == 0:
+            return self.text("numbers.unchanged")
+        amount = self.per_cent(abs(rounded), decimals)
+        return self.text("numbers.up" if rounded > 0 else "numbers.down", value=amount)
+
+    def signed(self, value: int) -> str:
+        """Balances in tables and charts: "+6,885", "−484" (a true minus sign)."""
+        sign = "+" if value > 0 else "−" if value < 0 else ""
+        return sign + self.number(abs(value))
+
+    def country_in_text(self, name: str) -> str:
+        """"the Russian Federation", "Uzbekistan": names as running text needs them."""
+        rule = self.strings.get("country_article") or {}
+        if any(word in name for word in rule.get("when_name_contains", [])):
+            return f"{rule.get('article', '')}{name}"
+        return name
+
+    # --- periods ---------------------------------------------------------------------------
+
+    def month_name(self, month: int) -> str:
+        return str(get_month_names("wide", locale=self.locale, context="stand-alone")[month])
+
+    def period(self, period: Period, style: str = "long") -> str:
+        """"the third quarter of 2023" (long), "July – September 2023" (range), "Q3 2023" (short)."""
+        kind = period.kind
+        (y1, m1), (y2, m2) = period.start, period.end
+        if kind == "as_of" and period.as_of is not None:
+            day = period.as_of
+            return self.text("period.as_of", day=day.day, month=self.month_name(day.month),
+                             year=day.year)
+        if style == "short" and kind == "quarter":
+            return self.text("period.quarter_short", number=period.quarter_number, year=y1)
+        if style == "short" and kind == "half":
+            return self.text("period.half_short", number=period.half_number, year=y1)
+        if style == "long" and kind == "quarter":
+            ordinal = self.strings["period"]["quarter_ordinals"][(period.quarter_number or 1) - 1]
+            return self.text("period.quarter", ordinal=ordinal, year=y1)
+        if style == "long" and kind == "half":
+            ordinal = self.strings["period"]["half_ordinals"][(period.half_number or 1) - 1]
+            return self.text("period.half", ordinal=ordinal, year=y1)
+        if kind == "year":
+            return self.text("period.year", year=y1)
+        if kind == "month":
+            return self.text("period.month", month=self.month_name(m1), year=y1)
+        if y1 != y2:
+            return self.text(
+                "period.months_across_years",
+                first=self.month_name(m1),
+                first_year=y1,
+                last=self.month_name(m2),
+                last_year=y2,
+            )
+        return self.text(
+            "period.months", first=self.month_name(m1), last=self.month_name(m2), year=y1
+        )
+
+
+@cache
+def _load_strings(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def load_wording(templates_dir: Path, language: str = "en") -> Wording:
+    return Wording(_load_strings(templates_dir / "strings" / f"{language}.yaml"))
