@@ -424,7 +424,7 @@ class ReportInfo(StrictModel):
     title: Text = "Quarterly Compilation Report"
     overtitle: Text | None = None
     """A line above the title, as the Q2 2023 issue has."""
-    published: PeriodValue
+    published: PeriodValue | None = None
     """Month of publication, e.g. 2023-12."""
 
 
