@@ -272,11 +272,7 @@ def breakdown_figures(block: m.BreakdownBlock) -> BreakdownFigures:
     total = block.total
     rows = []
     for item in block.items:
-        share = (
-            percent(item.number, total)
-            if item.number is not None and total
-            else _f(item.share)
-        )
+        share = percent(item.number, total) if item.number is not None and total else _f(item.share)
         rows.append(
             {
                 "label": item.label,

@@ -255,4 +255,3 @@ def latest_quarter(data_dir: Path) -> str:
     if not ids:
         raise QuarterNotFoundError(f"no quarter files (YYYY-QN.yaml) in {display_path(data_dir)}")
     return ids[-1]
-

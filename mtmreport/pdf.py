@@ -9,8 +9,8 @@ recorded. WeasyPrint is imported here only, so commands that make no PDF never p
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 

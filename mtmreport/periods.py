@@ -10,6 +10,7 @@ templates' strings; this module knows only the calendar.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -94,7 +95,7 @@ class Period:
     def kind(self) -> PeriodKind:
         if self.as_of is not None:
             return "as_of"
-        (y1, m1), (y2, m2) = self.start, self.end
+        (y1, m1), (y2, _) = self.start, self.end
         length = self.months
         if length == 1:
             return "month"
@@ -129,7 +130,9 @@ class Period:
 
     @property
     def half_number(self) -> int | None:
-        return 1 if self.kind == "half" and self.start[1] == 1 else 2 if self.kind == "half" else None
+        return (
+            1 if self.kind == "half" and self.start[1] == 1 else 2 if self.kind == "half" else None
+        )
 
     def month_list(self) -> list[tuple[int, int]]:
         return [_from_index(i) for i in range(self.first, self.last + 1)]
@@ -161,7 +164,7 @@ class Period:
         spans = sorted(p for p in periods if p.as_of is None)
         if not spans or len(spans) != len(periods):
             return None
-        for before, after in zip(spans, spans[1:], strict=False):
+        for before, after in itertools.pairwise(spans):
             if after.first != before.last + 1:
                 return None
         return Period(spans[0].first, spans[-1].last)

@@ -25,8 +25,20 @@ from mtmreport.charts.plan import ChartSpec, alt_text
 from mtmreport.periods import Period
 from mtmreport.wording import Wording
 
-ALLOWED_TAGS = {"p", "em", "strong", "ul", "ol", "li", "a", "br", "code", "blockquote", "sup",
-                "sub"}
+ALLOWED_TAGS = {
+    "p",
+    "em",
+    "strong",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "br",
+    "code",
+    "blockquote",
+    "sup",
+    "sub",
+}
 ALLOWED_ATTRIBUTES = {"a": {"href"}}
 ALLOWED_SCHEMES = {"http", "https", "mailto"}
 
@@ -44,7 +56,7 @@ def _sanitise(html: str) -> Markup:
         url_schemes=ALLOWED_SCHEMES,
         link_rel="noopener noreferrer",
     )
-    return Markup(cleaned)  # noqa: S704 - nh3 output is sanitised HTML
+    return Markup(cleaned)
 
 
 def markdown_block(text: str | None) -> Markup:
@@ -129,7 +141,7 @@ def _missing(value: Any) -> bool:
 
 
 def sentence_list(items: list[Any]) -> Markup:
-    """"a, b and c" with each item escaped (items may be Markup)."""
+    """ "a, b and c" with each item escaped (items may be Markup)."""
     parts = [escape(i) for i in items]
     if len(parts) <= 1:
         return Markup("").join(parts)

@@ -34,8 +34,7 @@ def validate_document(doc: YamlDocument, *, expected_quarter: str | None = None)
             [
                 doc.problem(
                     ("quarter",),
-                    f"the file is named for {expected_quarter} but says quarter: "
-                    f"{quarter.quarter}",
+                    f"the file is named for {expected_quarter} but says quarter: {quarter.quarter}",
                 )
             ]
         )
@@ -91,7 +90,9 @@ def _wording(kind: str, detail: dict[str, Any], given: Any) -> str:
         return f"expected a number, got {_shown(given)}"
     if kind in {"greater_than_equal", "greater_than"}:
         limit = context.get("ge", context.get("gt"))
-        return f"must be {'at least' if 'ge' in context else 'more than'} {limit}, got {_shown(given)}"
+        return (
+            f"must be {'at least' if 'ge' in context else 'more than'} {limit}, got {_shown(given)}"
+        )
     if kind in {"string_type", "string_too_short"}:
         return "expected text" + ("" if given in (None, "") else f", got {_shown(given)}")
     if kind in {"list_type"}:

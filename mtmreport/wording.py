@@ -79,11 +79,11 @@ class Wording:
         return self.text("numbers.million_usd", value=self.number(value, decimals))
 
     def money(self, kzt_bn: Number, usd_mn: Number) -> str:
-        """"280.6 billion KZT (593.9 million USD)"."""
+        """ "280.6 billion KZT (593.9 million USD)"."""
         return f"{self.billion_kzt(kzt_bn)} ({self.million_usd(usd_mn)})"
 
     def change(self, value: float | None, decimals: int = 1) -> str:
-        """"up 38.8 per cent" / "down 1.1 per cent"."""
+        """ "up 38.8 per cent" / "down 1.1 per cent"."""
         if value is None:
             return "–"
         rounded = round(value, decimals)
@@ -98,7 +98,7 @@ class Wording:
         return sign + self.number(abs(value))
 
     def country_in_text(self, name: str) -> str:
-        """"the Russian Federation", "Uzbekistan": names as running text needs them."""
+        """ "the Russian Federation", "Uzbekistan": names as running text needs them."""
         rule = self.strings.get("country_article") or {}
         if any(word in name for word in rule.get("when_name_contains", [])):
             return f"{rule.get('article', '')}{name}"
@@ -110,13 +110,17 @@ class Wording:
         return str(get_month_names("wide", locale=self.locale, context="stand-alone")[month])
 
     def period(self, period: Period, style: str = "long") -> str:
-        """"the third quarter of 2023" (long), "July – September 2023" (range), "Q3 2023" (short)."""
+        """A period in words.
+
+        "the third quarter of 2023" (long), "July – September 2023" (range), "Q3 2023" (short).
+        """
         kind = period.kind
         (y1, m1), (y2, m2) = period.start, period.end
         if kind == "as_of" and period.as_of is not None:
             day = period.as_of
-            return self.text("period.as_of", day=day.day, month=self.month_name(day.month),
-                             year=day.year)
+            return self.text(
+                "period.as_of", day=day.day, month=self.month_name(day.month), year=day.year
+            )
         if style == "short" and kind == "quarter":
             return self.text("period.quarter_short", number=period.quarter_number, year=y1)
         if style == "short" and kind == "half":

@@ -14,11 +14,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.figure import Figure
 
-from mtmreport.charts import style  # noqa: E402
-from mtmreport.charts.plan import ChartSpec  # noqa: E402
-from mtmreport.wording import Wording  # noqa: E402
+from mtmreport.charts import style
+from mtmreport.charts.plan import ChartSpec
+from mtmreport.wording import Wording
 
 Formatter = Callable[[float], str]
 
@@ -72,7 +72,10 @@ def _donut(spec: ChartSpec, wording: Wording) -> Figure:
     values = [float(v) for v in table["value"]]
     colours = [style.CATEGORICAL[i % len(style.CATEGORICAL)] for i in range(len(values))]
     other = wording.text("ui.other")
-    colours = [style.GREY if lab == other else col for lab, col in zip(table["label"], colours, strict=True)]
+    colours = [
+        style.GREY if lab == other else col
+        for lab, col in zip(table["label"], colours, strict=True)
+    ]
     wedges, _ = ax.pie(
         values,
         colors=colours,
@@ -95,8 +98,16 @@ def _donut(spec: ChartSpec, wording: Wording) -> Figure:
         handleheight=0.9,
     )
     if spec.center_label:
-        ax.text(0, 0, spec.center_label, ha="center", va="center", fontsize=11,
-                fontweight="bold", color=style.IOM_BLUE)
+        ax.text(
+            0,
+            0,
+            spec.center_label,
+            ha="center",
+            va="center",
+            fontsize=11,
+            fontweight="bold",
+            color=style.IOM_BLUE,
+        )
     ax.set_aspect("equal")
     return fig
 
@@ -121,12 +132,21 @@ def _paired(spec: ChartSpec, wording: Wording) -> Figure:
         for y, value in zip(ys, table[column], strict=True):
             ax.text(value + peak * 0.01, y, fmt(value), va="center", fontsize=7.5)
     for pos, row in zip(positions, table.itertuples(), strict=True):
-        change = getattr(row, current) / getattr(row, earlier) - 1 if getattr(row, earlier) else None
+        change = (
+            getattr(row, current) / getattr(row, earlier) - 1 if getattr(row, earlier) else None
+        )
         if change is not None:
             colour = style.IOM_BLUE if change >= 0 else style.RED
             sign = "+" if change >= 0 else "−"
-            ax.text(peak * 1.38, pos, f"{sign}{wording.share(abs(change) * 100, 1)}%",
-                    va="center", ha="right", color=colour, fontweight="bold")
+            ax.text(
+                peak * 1.38,
+                pos,
+                f"{sign}{wording.share(abs(change) * 100, 1)}%",
+                va="center",
+                ha="right",
+                color=colour,
+                fontweight="bold",
+            )
     ax.set_yticks(positions, list(table["label"]))
     ax.tick_params(axis="y", length=0)
     ax.set_xticks([])
@@ -151,16 +171,23 @@ def _vertical(spec: ChartSpec, wording: Wording, around_zero: bool) -> Figure:
         colours[-1] = style.IOM_BLUE
     ax.bar(positions, values, color=colours, width=0.55)
     ax.axhline(0, color=style.GREY, linewidth=0.8)
-    span = max(values + [0]) - min(values + [0]) or 1
+    span = max([*values, 0]) - min([*values, 0]) or 1
     for x, value in zip(positions, values, strict=True):
         offset = span * 0.03
-        ax.text(x, value + (offset if value >= 0 else -offset), fmt(value), ha="center",
-                va="bottom" if value >= 0 else "top", fontweight="bold", color="#222222")
+        ax.text(
+            x,
+            value + (offset if value >= 0 else -offset),
+            fmt(value),
+            ha="center",
+            va="bottom" if value >= 0 else "top",
+            fontweight="bold",
+            color="#222222",
+        )
     ax.set_xticks(positions, list(table["label"]))
     ax.tick_params(axis="x", length=0)
     ax.set_yticks([])
     ax.spines[["left", "top", "right", "bottom"]].set_visible(False)
-    low, high = min(values + [0]), max(values + [0])
+    low, high = min([*values, 0]), max([*values, 0])
     ax.set_ylim(low - span * 0.15 if low < 0 else 0, high + span * 0.15)
     return fig
 

@@ -164,10 +164,12 @@ def _comparison(f: c.ComparisonFigures, w: Wording) -> list[ChartSpec]:
     if block.chart == "none":
         return []
     labels = [w.period(v.period, "range") for v in block.values]
-    periods = " – ".join([w.period(block.values[0].period, "short"),
-                          w.period(block.values[-1].period, "short")])
+    periods = " – ".join(
+        [w.period(block.values[0].period, "short"), w.period(block.values[-1].period, "short")]
+    )
     caption = block.caption or w.text(
-        "captions.comparison", subject=block.subject[:1].upper() + block.subject[1:],
+        "captions.comparison",
+        subject=block.subject[:1].upper() + block.subject[1:],
         periods=periods,
     )
     table = _count_table(labels, [float(v.value) for v in block.values])
@@ -208,8 +210,9 @@ def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
             ChartSpec(
                 f"remittances-{direction}-comparison",
                 "paired",
-                w.text(f"captions.remittances_{direction}", period=period_short,
-                       earlier=earlier_short),
+                w.text(
+                    f"captions.remittances_{direction}", period=period_short, earlier=earlier_short
+                ),
                 block.source,
                 table,
                 "usd",

@@ -1,0 +1,142 @@
+"""The `mtmreport` command: a thin layer over the library.
+
+Each command parses options, calls one library function and prints the result. Errors the
+library raises become a message and an exit code, never a traceback. Heavy modules (pandas,
+matplotlib, WeasyPrint) are imported inside the commands that need them, so `--help` is
+instant.
+
+Exit codes: 0 success; 1 unexpected internal error; 2 the quarter file or id is wrong;
+3 audit findings with --strict; 4 the build failed while writing output.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from mtmreport import __version__
+from mtmreport.errors import MtmReportError, QuarterFileError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ROOT = Path(__file__).resolve().parent.parent
+EPILOG_BUILD = """\b
+Examples:
+  mtmreport build                 the latest quarter on file
+  mtmreport build 2023-Q2         one quarter
+  mtmreport build 2023-Q3 --strict   fail if the audit finds inconsistencies
+"""
+
+
+def _reports_errors(command: F) -> F:
+    """Turn library errors into a readable message and a documented exit code."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except QuarterFileError as error:
+            for problem in error.problems:
+                click.echo(str(problem), err=True)
+            count = len(error.problems)
+            click.echo(f"{count} problem{'s' if count != 1 else ''} found.", err=True)
+            sys.exit(error.exit_code)
+        except MtmReportError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(error.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except Exception as error:
+            click.echo(f"internal error: {type(error).__name__}: {error}", err=True)
+            click.echo("This is a bug in mtmreport; please report it with the file.", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _paths(data: Path | None, templates: Path | None, output: Path | None) -> Any:
+    from mtmreport.build import Paths
+
+    defaults = Paths()
+    return Paths(
+        data_dir=data or defaults.data_dir,
+        templates_dir=templates or defaults.templates_dir,
+        output_dir=output or defaults.output_dir,
+    )
+
+
+def _folder_options(command: F) -> F:
+    options = [
+        click.option(
+            "--data",
+            type=click.Path(path_type=Path, file_okay=False),
+            help="Folder of quarter files [default: data/quarters].",
+        ),
+        click.option(
+            "--templates",
+            type=click.Path(path_type=Path, file_okay=False, exists=True),
+            help="Folder of templates, CSS and fonts [default: templates].",
+        ),
+        click.option(
+            "--output",
+            type=click.Path(path_type=Path, file_okay=False),
+            help="Folder the reports are written to [default: output].",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mtmreport")
+def main() -> None:
+    """Build IOM's MTM Kazakhstan Quarterly Compilation Report from a quarter's YAML file.
+
+    \b
+    Typical use:
+      mtmreport build 2023-Q3      write output/2023-Q3/report.pdf and report.html
+    """
+
+
+@main.command(epilog=EPILOG_BUILD)
+@click.argument("quarter", required=False)
+@_folder_options
+@click.option("--strict", is_flag=True, help="Fail when the audit finds inconsistencies.")
+@click.option("--no-pdf", is_flag=True, help="Write the HTML only (faster drafts).")
+@_reports_errors
+def build(
+    quarter: str | None,
+    data: Path | None,
+    templates: Path | None,
+    output: Path | None,
+    strict: bool,
+    no_pdf: bool,
+) -> None:
+    """Build the report of QUARTER (e.g. 2023-Q3; default: the latest on file)."""
+    from mtmreport.build import BuildOptions, build_report
+    from mtmreport.errors import display_path
+
+    result = build_report(
+        quarter, _paths(data, templates, output), BuildOptions(strict=strict, pdf=not no_pdf)
+    )
+    for finding in result.findings:
+        click.echo(f"audit: {finding}", err=True)
+    click.echo(f"{result.quarter}: wrote {display_path(result.html)}")
+    if result.pdf:
+        click.echo(f"{result.quarter}: wrote {display_path(result.pdf)}")
+    if result.findings:
+        click.echo(
+            f"{len(result.findings)} audit finding(s); see {display_path(result.folder)}/audit.txt",
+            err=True,
+        )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
