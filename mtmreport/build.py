@@ -21,7 +21,7 @@ from pathlib import Path
 from mtmreport import audit as audit_mod
 from mtmreport.charts.plan import ChartSpec, plan_charts
 from mtmreport.compute import QuarterFigures, compute
-from mtmreport.errors import AuditFailedError, BuildError
+from mtmreport.errors import AuditFailedError, BuildError, Problem, QuarterFileError
 from mtmreport.load import latest_quarter, quarter_file, read_yaml
 from mtmreport.model import QuarterFile
 from mtmreport.render import chart_views, render_report
@@ -95,6 +95,20 @@ def load_quarter(
     with timer.phase("audit"):
         findings = audit_mod.audit(figures, doc)
     return LoadedQuarter(path, model, figures, findings)
+
+
+def check_quarter(quarter: str | None, paths: Paths = Paths()) -> list[Problem]:
+    """Every schema problem of one quarter's file (empty when it is valid)."""
+    from mtmreport.validate import validate_document
+
+    quarter_id = quarter or latest_quarter(paths.data_dir)
+    try:
+        validate_document(
+            read_yaml(quarter_file(paths.data_dir, quarter_id)), expected_quarter=quarter_id
+        )
+    except QuarterFileError as error:
+        return error.problems
+    return []
 
 
 def draw_charts(

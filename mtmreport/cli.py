@@ -119,7 +119,7 @@ def build(
     strict: bool,
     no_pdf: bool,
 ) -> None:
-    """Build the report of QUARTER (e.g. 2023-Q3; default: the latest on file)."""
+    """Build the report of QUARTER, by default the latest quarter on file."""
     from mtmreport.build import BuildOptions, build_report
     from mtmreport.errors import display_path
 
@@ -136,6 +136,98 @@ def build(
             f"{len(result.findings)} audit finding(s); see {display_path(result.folder)}/audit.txt",
             err=True,
         )
+
+
+def _quarters(quarter: str | None, every: bool, data: Path | None) -> list[str | None]:
+    """The quarters a command covers: one, the latest, or all with --all."""
+    if not every:
+        return [quarter]
+    if quarter:
+        raise click.UsageError("give a QUARTER or --all, not both")
+    from mtmreport.load import quarter_ids
+
+    return list(quarter_ids(_paths(data, None, None).data_dir))
+
+
+@main.command()
+@click.argument("quarter", required=False)
+@click.option("--all", "every", is_flag=True, help="Check every quarter on file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder of quarter files [default: data/quarters].",
+)
+@_reports_errors
+def validate(quarter: str | None, every: bool, as_json: bool, data: Path | None) -> None:
+    """Check QUARTER's file against the schema and list every problem.
+
+    \b
+    Examples:
+      mtmreport validate 2023-Q3
+      mtmreport validate --all --json
+    """
+    import json
+
+    from mtmreport.build import check_quarter
+
+    paths = _paths(data, None, None)
+    results = {}
+    for q in _quarters(quarter, every, data):
+        problems = check_quarter(q, paths)
+        results[q or "latest"] = problems
+    failed = any(results.values())
+    if as_json:
+        payload = {q: [p.to_dict() for p in problems] for q, problems in results.items()}
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+    else:
+        for q, problems in results.items():
+            for problem in problems:
+                click.echo(str(problem), err=True)
+            if not problems:
+                click.echo(f"{q}: valid")
+    if failed:
+        sys.exit(2)
+
+
+@main.command()
+@click.argument("quarter", required=False)
+@click.option("--all", "every", is_flag=True, help="Audit every quarter on file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.option("--strict", is_flag=True, help="Exit with status 3 when there are findings.")
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder of quarter files [default: data/quarters].",
+)
+@_reports_errors
+def audit(quarter: str | None, every: bool, as_json: bool, strict: bool, data: Path | None) -> None:
+    """List where QUARTER's stated figures disagree with its own numbers.
+
+    \b
+    Examples:
+      mtmreport audit 2023-Q3
+      mtmreport audit --all --strict
+    """
+    import json
+
+    from mtmreport.build import load_quarter
+
+    paths = _paths(data, None, None)
+    results = {}
+    for q in _quarters(quarter, every, data):
+        loaded = load_quarter(q, paths)
+        results[loaded.quarter.quarter] = loaded.findings
+    if as_json:
+        payload = {q: [f.to_dict() for f in findings] for q, findings in results.items()}
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+    else:
+        for q, findings in results.items():
+            for finding in findings:
+                click.echo(str(finding))
+            click.echo(f"{q}: {len(findings)} finding(s)", err=True)
+    if strict and any(results.values()):
+        sys.exit(3)
 
 
 if __name__ == "__main__":  # pragma: no cover

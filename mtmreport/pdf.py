@@ -60,5 +60,5 @@ def render_pdf(html_path: Path, pdf_path: Path, allowed_roots: list[Path]) -> li
     fetcher = ConfinedFetcher([html_path.parent, *allowed_roots])
     document = HTML(filename=str(html_path), url_fetcher=fetcher)
     with _reproducible_timestamps():
-        document.write_pdf(pdf_path, pdf_tags=True, custom_metadata=True)
+        document.write_pdf(pdf_path, pdf_tags=True)
     return fetcher.refused

@@ -1,0 +1,44 @@
+"""Shared fixtures: the repository's folders, and real builds of the shipped quarters."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from mtmreport.build import BuildResult, Paths, build_report
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data" / "quarters"
+TEMPLATES = ROOT / "templates"
+
+
+def pdf_text(path: Path) -> str:
+    """All text of a PDF with hyphenation and line breaks undone, spaces collapsed."""
+    reader = PdfReader(path)
+    text = "\n".join(page.extract_text() or "" for page in reader.pages)
+    text = re.sub(r"[\u2010\u00ad-]\n", "", text)
+    return re.sub(r"\s+", " ", text)
+
+
+@pytest.fixture(scope="session")
+def repo_paths(tmp_path_factory: pytest.TempPathFactory) -> Paths:
+    """The shipped data and templates, with output into a temporary folder."""
+    return Paths(data_dir=DATA, templates_dir=TEMPLATES, output_dir=tmp_path_factory.mktemp("out"))
+
+
+@pytest.fixture(scope="session")
+def built(repo_paths: Paths) -> dict[str, BuildResult]:
+    """Both published quarters built once, HTML and PDF, for the end-to-end tests."""
+    return {q: build_report(q, repo_paths) for q in ("2023-Q2", "2023-Q3")}
+
+
+@pytest.fixture
+def scratch(tmp_path: Path) -> Paths:
+    """A private copy of the data folder that a test may edit, with its own output."""
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    return Paths(data_dir=data, templates_dir=TEMPLATES, output_dir=tmp_path / "output")

@@ -1,0 +1,96 @@
+"""End to end: real PDFs built with WeasyPrint and read back."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from pypdf import PdfReader
+
+from mtmreport.build import BuildOptions, build_report
+from mtmreport.errors import QuarterFileError
+from tests.conftest import pdf_text
+
+
+def test_q3_pdf_has_the_published_and_computed_figures_in_order(built):
+    text = pdf_text(built["2023-Q3"].pdf)
+    in_order = [
+        "KAZAKHSTAN",
+        "Quarterly Compilation Report (July – September 2023)",
+        "1. DEVELOPMENTS IN THE MIGRATION POLICY",
+        "2. MIGRATION INFLOW AND OUTFLOW",
+        "4,482,427",
+        "3. TEMPORARY RESIDENCE PERMITS",
+        "Almaty city (17.5%)",
+        "4. PERMANENT RESIDENCE PERMITS",
+        "19,133",
+        "5. LABOUR MIGRATION",
+        "14,571",
+        "6. REMITTANCES",
+        "280.6 billion KZT (593.9 million USD)",
+        "CONCLUSION",
+        "Publisher",
+    ]
+    positions = [text.find(s) for s in in_order]
+    assert -1 not in positions, [s for s, p in zip(in_order, positions, strict=True) if p < 0]
+    assert positions == sorted(positions)
+    # derived figures the tool computed
+    for computed in ("90.4 per cent (4,051,488 migrants)", "minus 484", "93.5 billion KZT"):
+        assert computed in text
+
+
+def test_q2_pdf_has_its_figures(built):
+    text = pdf_text(built["2023-Q2"].pdf)
+    for figure in ("308,710", "1,653", "254,393", "13,090", "253.8 billion KZT", "KEY TERMS"):
+        assert figure in text
+
+
+def test_pdf_metadata_and_bookmarks(built):
+    reader = PdfReader(built["2023-Q3"].pdf)
+    meta = reader.metadata
+    assert meta.title == "Kazakhstan: Quarterly Compilation Report (July – September 2023)"
+    assert meta.author == "International Organization for Migration (IOM)"
+    assert "Mobility Tracking Matrix" in meta.subject
+    assert reader.trailer["/Root"]["/Lang"] == "en"
+    titles = [item["/Title"] for item in reader.outline if isinstance(item, dict)]
+    assert "2. Migration inflow and outflow" in titles
+    assert 6 <= len(reader.pages) <= 14
+
+
+def test_same_inputs_give_identical_bytes(built, repo_paths, tmp_path):
+    again = build_report(
+        "2023-Q3",
+        repo_paths.__class__(
+            data_dir=repo_paths.data_dir,
+            templates_dir=repo_paths.templates_dir,
+            output_dir=tmp_path,
+        ),
+    )
+    assert again.pdf.read_bytes() == built["2023-Q3"].pdf.read_bytes()
+    first_charts = sorted((built["2023-Q3"].folder / "charts").iterdir())
+    for chart in first_charts:
+        assert (again.folder / "charts" / chart.name).read_bytes() == chart.read_bytes()
+
+
+def test_a_failed_build_leaves_the_last_good_report_untouched(scratch):
+    good = build_report("2023-Q3", scratch, BuildOptions())
+    before = {p.name: p.read_bytes() for p in good.folder.iterdir() if p.is_file()}
+    quarter_file = scratch.data_dir / "2023-Q3.yaml"
+    quarter_file.write_text(quarter_file.read_text().replace("total: 4482427", "total: many"))
+    with pytest.raises(QuarterFileError):
+        build_report("2023-Q3", scratch, BuildOptions())
+    after = {p.name: p.read_bytes() for p in good.folder.iterdir() if p.is_file()}
+    assert after == before
+    assert [p.name for p in scratch.output_dir.iterdir()] == ["2023-Q3"]  # no staging left
+
+
+def test_a_template_error_also_leaves_the_output_untouched(scratch, tmp_path):
+    good = build_report("2023-Q3", scratch, BuildOptions(pdf=False))
+    html_before = good.html.read_bytes()
+    templates = tmp_path / "templates"
+    shutil.copytree(scratch.templates_dir, templates)
+    (templates / "blocks" / "flows.html.j2").write_text("{{ no_such_thing.attribute }}")
+    broken = scratch.__class__(scratch.data_dir, templates, scratch.output_dir)
+    with pytest.raises(Exception, match="no_such_thing"):
+        build_report("2023-Q3", broken, BuildOptions(pdf=False))
+    assert good.html.read_bytes() == html_before

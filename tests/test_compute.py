@@ -1,0 +1,106 @@
+"""Computed figures against values worked out by hand from the published Q3 2023 report."""
+
+import pytest
+
+from mtmreport import compute as c
+from mtmreport.load import read_yaml
+from mtmreport.validate import validate_document
+from tests.conftest import DATA
+
+
+@pytest.fixture(scope="module")
+def q3() -> c.QuarterFigures:
+    return c.compute(validate_document(read_yaml(DATA / "2023-Q3.yaml")))
+
+
+def test_flows_regroup_by_cis_membership(q3):
+    flows = q3.of_kind("flows")[0].figures
+    arrivals = flows.arrivals
+    # Belarus (CIS) was published among non-CIS arrivals: its 17,304 move to the CIS total.
+    assert arrivals.cis_total == 4_034_184 + 17_304 == 4_051_488
+    assert arrivals.non_cis_total == 4_482_427 - 4_051_488 == 430_939
+    assert arrivals.cis_share == pytest.approx(90.386, abs=1e-3)
+    assert list(arrivals.cis["country"]) == [
+        "Uzbekistan",
+        "Russian Federation",
+        "Kyrgyzstan",
+        "Tajikistan",
+        "Belarus",
+    ]
+    # 1,753,689 / 4,051,488 = 43.285 per cent
+    assert arrivals.cis["share"].iloc[0] == pytest.approx(43.285, abs=1e-3)
+    # China: 131,203 / 430,939 = 30.446 per cent
+    assert arrivals.non_cis.set_index("country").loc["China", "share"] == pytest.approx(
+        30.446, abs=1e-3
+    )
+    assert arrivals.other_cis == 4_051_488 - 4_044_460 == 7_028
+    assert flows.net == 4_482_427 - 4_533_933 == -51_506
+
+
+def test_permanent_residence_balances(q3):
+    pr = q3.of_kind("permanent_residence")[0].figures
+    assert pr.cis.balance == 16_833 - 9_948 == 6_885
+    assert pr.non_cis.balance == 2_300 - 2_784 == -484
+    assert pr.holders == 19_133
+    # Mongolia: 400 / 2,300 = 17.39 per cent (published 13.4)
+    shares = pr.non_cis.holders_by_country.set_index("country")["share"]
+    assert shares["Mongolia"] == pytest.approx(17.391, abs=1e-3)
+    # Terminations published only as shares get estimated counts: 64.47% of 2,784 = 1,795
+    terminated = pr.non_cis.terminated_by_country.set_index("country")
+    assert terminated.loc["Germany", "number"] == 1_795
+    assert bool(terminated.loc["Germany", "estimated"])
+
+
+def test_breakdown_shares_and_other(q3):
+    workers = [b.figures for b in q3.of_kind("breakdown")][2]
+    assert workers.total == 14_571
+    assert workers.other_number == 14_571 - (3_771 + 2_002 + 1_370 + 1_363) == 6_065
+    # 3,771 / 14,571 = 25.88 per cent (published 26.2)
+    assert workers.items["share"].iloc[0] == pytest.approx(25.880, abs=1e-3)
+    # Largest remainder: the five displayed shares add up to exactly 100.0
+    assert workers.display_shares() == [25.9, 13.7, 9.4, 9.4, 41.6]
+    assert sum(workers.display_shares()) == pytest.approx(100.0)
+
+
+def test_region_shares_are_taken_as_published(q3):
+    regions = q3.of_kind("breakdown")[0].figures
+    assert regions.shares_only
+    assert regions.items.set_index("label").loc["Almaty city", "share"] == 17.5
+    assert regions.other_share is None  # regions without a figure are not lumped together
+
+
+def test_remittances_conversions_averages_and_changes(q3):
+    outflow, inflow = (b.figures for b in q3.of_kind("remittances"))
+    assert outflow.total_usd == pytest.approx(280.6 * 1000 / 472.5)  # 593.86 million USD
+    assert outflow.monthly_average_kzt == pytest.approx(93.533, abs=1e-3)  # not 72.82
+    assert outflow.monthly_average_usd == pytest.approx(197.954, abs=1e-3)
+    [before] = outflow.earlier
+    assert before.relation == "year_before"
+    assert before.total_kzt == pytest.approx(94.6 * 3)
+    assert before.change == pytest.approx((93.5333 / 94.6 - 1) * 100, abs=1e-3)  # -1.13%
+    assert outflow.countries.set_index("country").loc["Uzbekistan", "usd_mn"] == pytest.approx(
+        200.846, abs=1e-3
+    )
+    assert inflow.months_sum_kzt == pytest.approx(70.62)
+    assert inflow.earlier[0].change == pytest.approx((70.7 / 3 / 76.73 - 1) * 100)  # -69.29%
+    # Sorted by amount: the USA (8.2) before the Republic of Korea (8.1)
+    assert list(inflow.countries["country"][2:4]) == [
+        "United States of America",
+        "Republic of Korea",
+    ]
+
+
+def test_largest_remainder_sums_exactly():
+    assert c.largest_remainder([33.333, 33.333, 33.334]) == [33.3, 33.3, 33.4]
+    assert sum(c.largest_remainder([12.25, 12.25, 75.5], 0)) == 100
+    assert c.largest_remainder([]) == []
+
+
+def test_relations_and_changes():
+    from mtmreport.periods import Period
+
+    q2 = Period.parse("2023-Q2")
+    assert c.relation(q2, Period.parse("2023-Q1")) == "previous"
+    assert c.relation(q2, Period.parse("2022-Q2")) == "year_before"
+    assert c.change_percent(253.8, 182.9) == pytest.approx(38.765, abs=1e-3)
+    assert c.change_percent(1, 0) is None
