@@ -63,6 +63,15 @@ def markdown_block(text: str | None) -> Markup:
     return _sanitise(_markdown().render(text or ""))
 
 
+def markdown_cited(text: str | None, note: Markup) -> Markup:
+    """Markdown paragraphs with a footnote call at the end of the last one."""
+    html = markdown_block(text)
+    cut = html.rfind("</p>")
+    if cut < 0 or not note:
+        return html + note
+    return Markup(html[:cut]) + note + Markup(html[cut:])
+
+
 def markdown_inline(text: str | None) -> Markup:
     return _sanitise(_markdown().renderInline(text or ""))
 
@@ -119,6 +128,7 @@ def make_environment(templates_dir: Path, wording: Wording) -> Environment:
         period=lambda p, style="long": wording.period(Period.parse(p), style),
         md=markdown_block,
         md_inline=markdown_inline,
+        md_cited=markdown_cited,
         sentence_list=sentence_list,
         rows=table_rows,
         in_text=wording.country_in_text,

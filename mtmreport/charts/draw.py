@@ -43,14 +43,14 @@ def _hbar(spec: ChartSpec, wording: Wording) -> Figure:
     fmt = _formatter(spec, wording)
     table = spec.table
     count = len(table)
-    fig = _figure(0.45 + 0.32 * count)
+    fig = _figure(0.3 + 0.24 * count)
     ax = fig.add_subplot()
     labels = list(table["label"])
     values = [float(v) for v in table["value"]]
     other_labels = {wording.text(k) for k in ("ui.other", "ui.other_cis", "ui.other_non_cis")}
     colours = [style.GREY if label in other_labels else style.IOM_BLUE for label in labels]
     positions = list(range(count))[::-1]
-    ax.barh(positions, values, color=colours, height=0.66)
+    ax.barh(positions, values, color=colours, height=0.7)
     ax.set_yticks(positions, labels)
     ax.tick_params(axis="y", length=0)
     ax.set_xticks([])
