@@ -20,6 +20,7 @@ from collections.abc import Mapping
 
 import matplotlib
 from matplotlib import patheffects
+from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import LinearSegmentedColormap, Normalize, to_rgb
 from matplotlib.figure import Figure
@@ -105,7 +106,7 @@ def _format(value: float, value_label: str) -> str:
 
 
 def _text_colour(fill: tuple[float, float, float]) -> str:
-    """White on dark fills, IOM blue-black on light ones (WCAG relative luminance)."""
+    """White on dark fills, near-black on light ones, by WCAG relative luminance."""
 
     def channel(c: float) -> float:
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
@@ -120,9 +121,7 @@ def _region_path(rings: list[list[tuple[float, float]]]) -> Path:
     return Path.make_compound_path(*parts)
 
 
-def draw_region_map(
-    values: Mapping[str, float | None], *, value_label: str = "%"
-) -> matplotlib.figure.Figure:
+def draw_region_map(values: Mapping[str, float | None], *, value_label: str = "%") -> Figure:
     """Draw the 20 regions, shading those with a value; return the figure (not shown, not saved).
 
     ``values`` maps region names, as :func:`find_region` accepts them, to a figure or None.
@@ -182,12 +181,12 @@ def draw_region_map(
             fig,
             norm if shown else None,
             value_label,
-            has_missing=sum(v is not None for v in resolved.values()) < len(all_regions()),
+            has_missing=len(shown) < len(all_regions()),
         )
     return fig
 
 
-def _label(ax, region: Region, value: float | None, value_label: str, fill: PathPatch) -> None:
+def _label(ax: Axes, region: Region, value: float | None, value_label: str, fill: PathPatch) -> None:
     """Name and value on the region; for a city, beside it with a leader line."""
     lon, lat = region_label_points()[region.name]
     nudge_lon, nudge_lat = _LABEL_NUDGES.get(region.name, (0.0, 0.0))
