@@ -1,0 +1,126 @@
+"""Countries: canonical names, ISO codes, CIS status and the aliases reports use.
+
+The quarterly data names countries as the source documents do ("Russia", "the USA",
+"Republic of Türkiye", "Turkey"). Checks and charts need one canonical name per country,
+and the report's CIS / non-CIS split needs to know which countries count as CIS, so both
+live here, in ``countries.csv`` (one row per country or territory).
+
+Names follow UN M49 English names (what IOM uses); ``short_name`` is the form for running
+text ("United Kingdom" rather than "United Kingdom of Great Britain and Northern Ireland").
+Kosovo carries the user-assigned codes XK/XKX; IOM publications refer to it in the context
+of UN Security Council resolution 1244 (1999).
+
+CIS status follows Kazakhstan's official statistics, which group migration by "CIS
+countries" and "other countries":
+
+* ``member``: Armenia, Azerbaijan, Belarus, Kazakhstan, Kyrgyzstan, Republic of Moldova,
+  Russian Federation, Tajikistan, Uzbekistan.
+* ``associate``: Turkmenistan. It has been an associate member since 2005 but Kazakh
+  statistics count it with the CIS, and the Q3 2023 report lists it among CIS countries
+  (permanent residence permits), so :attr:`Country.is_cis` is true for it.
+* ``former``: Georgia (left in 2009) and Ukraine (stopped taking part in 2014-2018). They
+  are *not* CIS for the report's groupings, but the status is kept so a check can explain
+  why a report that still files them under the CIS disagrees.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+from mtmreport.reference._text import normalize, split_aliases
+
+CisStatus = Literal["member", "associate", "former", ""]
+_CIS_STATUSES: frozenset[str] = frozenset({"member", "associate", "former", ""})
+# Below this difflib ratio a misspelling is too far from every name to guess it.
+_SUGGEST_CUTOFF = 0.75
+
+
+@dataclass(frozen=True)
+class Country:
+    """One row of ``countries.csv``."""
+
+    name: str
+    short_name: str
+    iso2: str
+    iso3: str
+    cis_status: CisStatus
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def is_cis(self) -> bool:
+        """True for CIS members and for Turkmenistan (associate), as Kazakh statistics count."""
+        return self.cis_status in ("member", "associate")
+
+    def __str__(self) -> str:
+        return self.short_name
+
+
+@cache
+def all_countries() -> tuple[Country, ...]:
+    """Every country and territory, in the CSV's (alphabetical) order; read once."""
+    text = resources.files(__package__).joinpath("countries.csv").read_text(encoding="utf-8")
+    countries = []
+    for row in csv.DictReader(text.splitlines()):
+        status = row["cis"].strip()
+        if status not in _CIS_STATUSES:
+            raise ValueError(f"countries.csv: unknown CIS status {status!r} for {row['name']}")
+        countries.append(
+            Country(
+                name=row["name"],
+                short_name=row["short_name"],
+                iso2=row["iso2"],
+                iso3=row["iso3"],
+                cis_status=status,  # type: ignore[arg-type]  # checked just above
+                aliases=split_aliases(row["aliases"]),
+            )
+        )
+    return tuple(countries)
+
+
+@cache
+def _index() -> dict[str, Country]:
+    """Normalised name, short name, ISO code or alias -> country."""
+    index: dict[str, Country] = {}
+    for country in all_countries():
+        spellings = (country.name, country.short_name, country.iso2, country.iso3)
+        for spelling in (*spellings, *country.aliases):
+            key = normalize(spelling)
+            other = index.setdefault(key, country)
+            if other is not country:
+                raise ValueError(
+                    f"countries.csv: {spelling!r} names {other.name} and {country.name}"
+                )
+    return index
+
+
+@cache
+def _suggestion_keys() -> dict[str, Country]:
+    """Names and aliases worth guessing from: codes of three letters or fewer are left out,
+    because difflib finds any short string close to some code."""
+    return {key: country for key, country in _index().items() if len(key) > 3}
+
+
+def find_country(text: str) -> Country | None:
+    """The country ``text`` names (name, short name, ISO code or alias), or None.
+
+    Case, diacritics, a leading "the", dots and extra whitespace are ignored.
+    """
+    return _index().get(normalize(text))
+
+
+def suggest_country(text: str) -> str | None:
+    """The short name of the known country closest to ``text`` (a likely misspelling), or None.
+
+    For error messages ("did you mean ...?"): "Uzbekstan" gives "Uzbekistan".
+    """
+    found = find_country(text)
+    if found is not None:
+        return found.short_name
+    keys = _suggestion_keys()
+    matches = difflib.get_close_matches(normalize(text), keys, n=1, cutoff=_SUGGEST_CUTOFF)
+    return keys[matches[0]].short_name if matches else None
