@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mtmreport import audit as audit_mod
+from mtmreport.annex import write_annex
 from mtmreport.charts.plan import ChartSpec, plan_charts
 from mtmreport.compute import QuarterFigures, compute
 from mtmreport.errors import AuditFailedError, BuildError, Problem, QuarterFileError
@@ -191,6 +192,8 @@ def build_report(
             with timer.phase("charts"):
                 specs = plan_charts(loaded.figures, wording)
                 files = draw_charts(specs, staging, wording, options.chart_format)
+            with timer.phase("annex"):
+                annex = write_annex(specs, loaded.figures, wording, staging)
             with timer.phase("render"):
                 logo = _copy_assets(paths.templates_dir, staging)
                 html = render_report(
@@ -199,6 +202,7 @@ def build_report(
                     wording,
                     paths.templates_dir,
                     logo=logo,
+                    annex=annex,
                 )
                 html_path = staging / "report.html"
                 html_path.write_text(html, encoding="utf-8")

@@ -21,7 +21,8 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
 from mtmreport import compute as c
-from mtmreport.charts.plan import ChartSpec, alt_text
+from mtmreport.annex import Annex
+from mtmreport.charts.plan import ChartSpec, alt_text, data_rows
 from mtmreport.periods import Period
 from mtmreport.wording import Wording
 
@@ -96,15 +97,33 @@ class Footnotes:
 
 @dataclass(frozen=True)
 class ChartView:
-    """A chart as the templates need it: spec, file name and alt text."""
+    """A chart as the templates need it: spec, file name, alt text and its data as text."""
 
     spec: ChartSpec
     src: str
     alt: str
+    cells: list[list[str]] = field(default_factory=list)
 
     @property
-    def rows(self) -> list[dict[str, Any]]:
-        return self.spec.table.to_dict("records")
+    def headers(self) -> list[str]:
+        return [column.header for column in self.spec.columns]
+
+
+def figure_rows(views: list[ChartView]) -> list[list[ChartView]]:
+    """Figures as printed: two consecutive half-width charts share a row, side by side."""
+    rows: list[list[ChartView]] = []
+    for view in views:
+        last = rows[-1] if rows else None
+        if (
+            view.spec.width == "half"
+            and last is not None
+            and len(last) == 1
+            and last[0].spec.width == "half"
+        ):
+            last.append(view)
+        else:
+            rows.append([view])
+    return rows
 
 
 def make_environment(templates_dir: Path, wording: Wording) -> Environment:
@@ -133,6 +152,7 @@ def make_environment(templates_dir: Path, wording: Wording) -> Environment:
         rows=table_rows,
         in_text=wording.country_in_text,
         capfirst=lambda s: s[:1].upper() + s[1:] if s else s,
+        figure_rows=figure_rows,
     )
     env.globals.update(t=wording.text, w=wording)
     return env
@@ -162,7 +182,10 @@ def chart_views(
     specs: dict[tuple, list[ChartSpec]], files: dict[str, str], wording: Wording
 ) -> dict[tuple, list[ChartView]]:
     return {
-        location: [ChartView(s, files[s.file_stem], alt_text(s, wording)) for s in block_specs]
+        location: [
+            ChartView(s, files[s.file_stem], alt_text(s, wording), data_rows(s, wording))
+            for s in block_specs
+        ]
         for location, block_specs in specs.items()
     }
 
@@ -175,6 +198,7 @@ def render_report(
     *,
     stylesheet: str = "report.css",
     logo: str | None = None,
+    annex: Annex | None = None,
 ) -> str:
     """The whole report as one HTML document."""
     env = make_environment(templates_dir, wording)
@@ -190,4 +214,5 @@ def render_report(
         notes=Footnotes(ibid=wording.text("ui.ibid")),
         stylesheet=stylesheet,
         logo=logo,
+        annex=annex,
     )

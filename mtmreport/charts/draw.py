@@ -1,194 +1,439 @@
 """Drawing a `ChartSpec` with matplotlib, one function per chart kind, in the IOM style.
 
 Figures are made with `matplotlib.figure.Figure` rather than pyplot: no global state, no
-window, safe to draw several at once. Values are labelled directly on the marks, so most
-charts need no legend and no value axis.
+window, safe to draw several at once. Values are labelled directly on the marks, so the
+charts need no value axis, no grid and (where a direct label fits) no legend.
+
+Each figure is drawn at the size it is printed (full or half the text width), so its type
+is the size the style says, and laid out by hand from measured text widths rather than by
+a layout engine: category labels get exactly the room they need, and the value axis ends
+where the longest value label still fits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 
+import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.patches import Rectangle
+from matplotlib.textpath import text_to_path
 
 from mtmreport.charts import style
-from mtmreport.charts.plan import ChartSpec
+from mtmreport.charts.plan import ChartSpec, cell_text
 from mtmreport.wording import Wording
 
-Formatter = Callable[[float], str]
-
 DPI = 200
+# Agg draws text a little wider than its outline (hinting): measure with some slack.
+_TEXT_SLACK = 1.05
+_PAD_IN = 0.06  # between a bar's end and its label
 
 
-def _formatter(spec: ChartSpec, wording: Wording) -> Formatter:
-    if spec.unit == "percent":
-        return lambda v: wording.percent_sign(v, 1)
-    if spec.unit == "usd":
-        return lambda v: wording.number(v, 1)
-    if spec.kind == "balance":
-        return lambda v: wording.signed(round(v))
-    return lambda v: wording.number(round(v))
+def _text_width_in(text: str, size: float = style.BASE_SIZE, bold: bool = False) -> float:
+    """Width of one line of text in the chart font, in inches."""
+    prop = FontProperties(family=style.FONT_FAMILY, size=size, weight="bold" if bold else "normal")
+    widest = max(
+        (text_to_path.get_text_width_height_descent(line, prop, ismath=False)[0])
+        for line in text.split("\n")
+    )
+    return widest * _TEXT_SLACK / 72
 
 
-def _figure(height: float) -> Figure:
-    return Figure(figsize=(style.FIGURE_WIDTH_IN, height), layout="constrained")
+def _wrap(label: str, width_in: float) -> str:
+    """Break a long category label over lines of at most `width_in` inches."""
+    if _text_width_in(label) <= width_in:
+        return label
+    for chars in range(len(label), 4, -1):
+        wrapped = "\n".join(textwrap.wrap(label, chars))
+        if _text_width_in(wrapped) <= width_in:
+            return wrapped
+    return "\n".join(textwrap.wrap(label, 5))
+
+
+def _figure(spec: ChartSpec, height: float) -> Figure:
+    width = style.HALF_WIDTH_IN if spec.width == "half" else style.FULL_WIDTH_IN
+    return Figure(figsize=(width, height))
+
+
+def _bare(ax: Axes) -> None:
+    """No spines, no ticks: the values are on the marks."""
+    ax.spines[["left", "bottom", "top", "right"]].set_visible(False)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _axes_in(fig: Figure, left: float, bottom: float, right: float, top: float) -> Axes:
+    """Axes placed by margins in inches, so the layout never depends on a layout engine."""
+    width, height = fig.get_size_inches()
+    return fig.add_axes(
+        (left / width, bottom / height, 1 - (left + right) / width, 1 - (bottom + top) / height)
+    )
+
+
+def _value_limit(values: Sequence[float], labels: Sequence[str], bar_width_in: float) -> float:
+    """The axis end that leaves room for every bar's label after its bar."""
+    limit = max([*values, 0]) or 1.0
+    for value, label in zip(values, labels, strict=True):
+        room = bar_width_in - _PAD_IN - _text_width_in(label) - 0.02
+        if value > 0 and room > 0:
+            limit = max(limit, value * bar_width_in / room)
+    return limit
+
+
+def _bar_labels(spec: ChartSpec, wording: Wording) -> list[str]:
+    """ "1,753,689 (43.3%)" for counts with shares, "50.3%" for shares, "200.8" for USD."""
+    labels = []
+    for row in spec.table.to_dict("records"):
+        shown = row.get("share_shown")
+        has_share = shown is not None and not pd.isna(shown)
+        if spec.unit == "percent":
+            labels.append(cell_text(shown if has_share else row["value"], "percent", wording))
+            continue
+        text = cell_text(row["value"], "usd" if spec.unit == "usd" else "count", wording)
+        if has_share:
+            text += f" ({cell_text(shown, 'percent', wording)})"
+        labels.append(text)
+    return labels
+
+
+# --- bars of categories ranked by value -----------------------------------------------------
+
+_ROW_IN = 0.2
 
 
 def _hbar(spec: ChartSpec, wording: Wording) -> Figure:
-    fmt = _formatter(spec, wording)
     table = spec.table
     count = len(table)
-    fig = _figure(0.3 + 0.24 * count)
-    ax = fig.add_subplot()
-    labels = list(table["label"])
+    fig = _figure(spec, 0.08 + _ROW_IN * count)
+    fig_width = fig.get_size_inches()[0]
+    categories = [_wrap(str(label), fig_width * 0.36) for label in table["label"]]
+    left = max(_text_width_in(label) for label in categories) + 0.08
+    ax = _axes_in(fig, left, 0.04, 0.02, 0.04)
     values = [float(v) for v in table["value"]]
-    other_labels = {wording.text(k) for k in ("ui.other", "ui.other_cis", "ui.other_non_cis")}
-    colours = [style.GREY if label in other_labels else style.IOM_BLUE for label in labels]
+    value_labels = _bar_labels(spec, wording)
+    colours = [style.OTHER if other else style.IOM_BLUE for other in table["is_other"]]
     positions = list(range(count))[::-1]
-    ax.barh(positions, values, color=colours, height=0.7)
-    ax.set_yticks(positions, labels)
-    ax.tick_params(axis="y", length=0)
-    ax.set_xticks([])
-    ax.spines[["bottom", "top", "right"]].set_visible(False)
-    peak = max(values) if values else 1
-    for pos, value, share in zip(positions, values, spec.shares or [None] * count, strict=False):
-        text = fmt(value)
-        if share is not None and spec.unit != "percent":
-            text += f"  ({wording.percent_sign(share, 1)})"
-        ax.text(value + peak * 0.01, pos, text, va="center", ha="left", color="#222222")
-    ax.set_xlim(0, peak * 1.32)
+    ax.barh(positions, values, color=colours, height=0.68)
+    bar_width_in = fig_width - left - 0.02
+    limit = _value_limit(values, value_labels, bar_width_in)
+    pad = limit * _PAD_IN / bar_width_in
+    for pos, value, text in zip(positions, values, value_labels, strict=True):
+        ax.text(value + pad, pos, text, va="center", ha="left", color=style.INK)
+    for pos, label in zip(positions, categories, strict=True):
+        ax.text(-pad, pos, label, va="center", ha="right", color=style.INK_SOFT)
+    ax.set_xlim(0, limit)
+    ax.set_ylim(-0.5, count - 0.5)
+    _bare(ax)
+    ax.axvline(0, color=style.GREY, linewidth=0.6)
     return fig
+
+
+# --- a few shares of one whole --------------------------------------------------------------
 
 
 def _donut(spec: ChartSpec, wording: Wording) -> Figure:
     table = spec.table
-    fig = _figure(2.7)
-    ax = fig.add_subplot()
+    fig = _figure(spec, 1.75)
+    fig_width, fig_height = fig.get_size_inches()
+    ring = fig_height - 0.1
+    ax = _axes_in(fig, 0.02, 0.05, fig_width - ring - 0.02, 0.05)
     values = [float(v) for v in table["value"]]
-    colours = [style.CATEGORICAL[i % len(style.CATEGORICAL)] for i in range(len(values))]
-    other = wording.text("ui.other")
     colours = [
-        style.GREY if lab == other else col
-        for lab, col in zip(table["label"], colours, strict=True)
+        style.OTHER if other else style.CATEGORICAL[i % len(style.CATEGORICAL)]
+        for i, other in enumerate(table["is_other"])
     ]
-    wedges, _ = ax.pie(
+    ax.pie(
         values,
         colors=colours,
         startangle=90,
         counterclock=False,
-        wedgeprops={"width": 0.38, "edgecolor": "white", "linewidth": 1},
+        wedgeprops={"width": 0.36, "edgecolor": "white", "linewidth": 1},
     )
-    shares = spec.shares or tuple(values)
-    labels = [
-        f"{label}  {wording.percent_sign(share, None if spec.unit == 'percent' else 1)}"
-        for label, share in zip(table["label"], shares, strict=False)
-    ]
-    ax.legend(
-        wedges,
-        labels,
-        loc="center left",
-        bbox_to_anchor=(1.0, 0.5),
-        frameon=False,
-        handlelength=0.9,
-        handleheight=0.9,
-    )
-    if spec.center_label:
-        ax.text(
-            0,
-            0,
-            spec.center_label,
-            ha="center",
-            va="center",
-            fontsize=11,
-            fontweight="bold",
-            color=style.IOM_BLUE,
-        )
     ax.set_aspect("equal")
+    if spec.center_label:
+        ax.text(0, 0, spec.center_label, ha="center", va="center", fontsize=style.BASE_SIZE + 2)
+        ax.texts[-1].set_fontweight("bold")
+        ax.texts[-1].set_color(style.IOM_BLUE)
+    # The parts listed beside the ring, in the ring's clockwise order: swatch, name, share.
+    shares = (
+        _bar_labels(spec, wording)
+        if spec.unit == "percent"
+        else [cell_text(s, "percent", wording) for s in table["share_shown"]]
+    )
+    line = 0.19
+    top = fig_height / 2 + line * (len(values) - 1) / 2
+    x0 = ring + 0.12
+    for i, (label, share, colour) in enumerate(zip(table["label"], shares, colours, strict=True)):
+        y = (top - i * line) / fig_height
+        fig.patches.append(
+            Rectangle(
+                (x0 / fig_width, y - 0.045 / fig_height),
+                0.09 / fig_width,
+                0.09 / fig_height,
+                transform=fig.transFigure,
+                facecolor=colour,
+                figure=fig,
+            )
+        )
+        fig.text((x0 + 0.15) / fig_width, y, str(label), va="center", color=style.INK_SOFT)
+        fig.text((fig_width - 0.04) / fig_width, y, share, va="center", ha="right", color=style.INK)
     return fig
+
+
+# --- this period against an earlier one ----------------------------------------------------
 
 
 def _paired(spec: ChartSpec, wording: Wording) -> Figure:
-    fmt = _formatter(spec, wording)
+    """Two bars a row (earlier light, current dark) and the change at the right."""
     table = spec.table
     count = len(table)
-    fig = _figure(0.6 + 0.55 * count)
-    ax = fig.add_subplot()
-    positions = list(range(count))[::-1]
-    height = 0.36
+    notes_kzt = any(c.key == "change_kzt" for c in spec.columns) and bool(spec.notes)
+    row_in = 0.44
+    header = 0.2
+    fig = _figure(spec, header + row_in * count + 0.04)
+    fig_width = fig.get_size_inches()[0]
+    categories = [_wrap(str(label), 1.4) for label in table["label"]]
+    left = max(_text_width_in(label) for label in categories) + 0.08
+    change_column = 1.0
+    ax = _axes_in(fig, left, 0.04, change_column, header)
     earlier, current = spec.series
+    bar = 0.36
+    values = [float(v) for column in (earlier, current) for v in table[column]]
+    texts = [cell_text(v, "usd", wording) for v in values]
+    bar_width_in = fig_width - left - change_column
+    limit = _value_limit(values, texts, bar_width_in)
+    pad = limit * _PAD_IN / bar_width_in
+    positions = list(range(count))[::-1]
     colours = (style.BLUE_TINTS[2], style.IOM_BLUE)
-    peak = max(max(table[earlier]), max(table[current]))
-    for offset, column, colour, label in (
-        (height / 2, earlier, colours[0], spec.series_labels[0]),
-        (-height / 2, current, colours[1], spec.series_labels[1]),
-    ):
+    for offset, column, colour in ((bar / 2, earlier, colours[0]), (-bar / 2, current, colours[1])):
         ys = [p + offset for p in positions]
-        ax.barh(ys, table[column], height=height, color=colour, label=label)
+        ax.barh(ys, table[column], height=bar, color=colour)
         for y, value in zip(ys, table[column], strict=True):
-            ax.text(value + peak * 0.01, y, fmt(value), va="center", fontsize=7.5)
-    for pos, row in zip(positions, table.itertuples(), strict=True):
-        change = (
-            getattr(row, current) / getattr(row, earlier) - 1 if getattr(row, earlier) else None
+            ax.text(value + pad, y, cell_text(value, "usd", wording), va="center", color=style.INK)
+    for pos, label in zip(positions, categories, strict=True):
+        ax.text(-pad, pos, label, va="center", ha="right", color=style.INK_SOFT)
+    ax.set_xlim(0, limit)
+    ax.set_ylim(-0.5, count - 0.5)
+    _bare(ax)
+    ax.axvline(0, color=style.GREY, linewidth=0.6)
+    _series_names(ax, spec, positions[0], bar, limit, bar_width_in)
+    # The change column: what the change is of, then one figure a row.
+    x_change = 1 - 0.06 / fig_width
+    fig.text(
+        x_change,
+        1 - 0.1 / fig.get_size_inches()[1],
+        wording.text("ui.chart_change_usd"),
+        ha="right",
+        va="center",
+        color=style.GREY,
+        fontsize=style.BASE_SIZE - 0.5,
+    )
+    for pos, row in zip(positions, table.to_dict("records"), strict=True):
+        y = ax.transData.transform((0, pos))[1]
+        y_fig = fig.transFigure.inverted().transform((0, y))[1]
+        change = row.get("change")
+        ax_text = cell_text(change, "change", wording)
+        fig.text(
+            x_change,
+            y_fig + (0.07 / fig.get_size_inches()[1] if notes_kzt else 0),
+            ax_text,
+            ha="right",
+            va="center",
+            fontweight="bold",
+            color=style.INK,
         )
-        if change is not None:
-            colour = style.IOM_BLUE if change >= 0 else style.RED
-            sign = "+" if change >= 0 else "−"
-            ax.text(
-                peak * 1.38,
-                pos,
-                f"{sign}{wording.share(abs(change) * 100, 1)}%",
-                va="center",
+        if notes_kzt:
+            fig.text(
+                x_change,
+                y_fig - 0.09 / fig.get_size_inches()[1],
+                wording.text(
+                    "ui.chart_change_kzt", value=cell_text(row["change_kzt"], "change", wording)
+                ),
                 ha="right",
-                color=colour,
-                fontweight="bold",
+                va="center",
+                color=style.GREY,
+                fontsize=style.BASE_SIZE - 1,
             )
-    ax.set_yticks(positions, list(table["label"]))
-    ax.tick_params(axis="y", length=0)
-    ax.set_xticks([])
-    ax.spines[["bottom", "top", "right"]].set_visible(False)
-    ax.set_xlim(0, peak * 1.4)
-    ax.legend(loc="lower right", frameon=False, ncols=2, bbox_to_anchor=(1, 1.0))
     return fig
 
 
-def _vertical(spec: ChartSpec, wording: Wording, around_zero: bool) -> Figure:
-    fmt = _formatter(spec, wording)
+def _series_names(
+    ax: Axes, spec: ChartSpec, top: float, bar: float, limit: float, bar_width_in: float
+) -> None:
+    """Name the two series inside the first row's bars; a legend only where they do not fit."""
+    earlier, current = spec.series
+    first = spec.table.iloc[0]
+    names = spec.series_labels
+    fits = all(
+        float(first[column]) / limit * bar_width_in > _text_width_in(name) + 0.12
+        for column, name in zip((earlier, current), names, strict=True)
+    )
+    if fits:
+        inset = limit * 0.05 / bar_width_in
+        ax.text(inset, top + bar / 2, names[0], va="center", color=style.INK)
+        ax.text(inset, top - bar / 2, names[1], va="center", color="white")
+        return
+    handles = ax.patches[: len(spec.table)][:1] + ax.patches[len(spec.table) :][:1]
+    ax.legend(handles, names, loc="lower left", bbox_to_anchor=(0, 1), ncols=2, frameon=False)
+
+
+def _change_marker(
+    ax: Axes, first: float, last: float, x_last: float, texts: list[str], width: float
+) -> None:
+    """A dashed line at the first value's level and an arrow to the last, with the change."""
+    x_arrow = x_last + width / 2 + 0.1
+    ax.plot(
+        [-width / 2, x_arrow + 0.02],
+        [first, first],
+        linestyle=(0, (2, 2)),
+        color=style.GREY,
+        linewidth=0.7,
+    )
+    ax.annotate(
+        "",
+        xy=(x_arrow, last),
+        xytext=(x_arrow, first),
+        arrowprops={
+            "arrowstyle": "-|>",
+            "color": style.INK,
+            "linewidth": 0.9,
+            "shrinkA": 0,
+            "shrinkB": 0,
+            "mutation_scale": 7,
+        },
+    )
+    main, *more = texts
+    middle = (first + last) / 2
+    ax.annotate(
+        main,
+        (x_arrow, middle),
+        xytext=(4, 5 if more else 0),
+        textcoords="offset points",
+        va="center",
+        ha="left",
+        fontweight="bold",
+        color=style.INK,
+    )
+    for text in more:
+        ax.annotate(
+            text,
+            (x_arrow, middle),
+            xytext=(4, -6),
+            textcoords="offset points",
+            va="center",
+            ha="left",
+            fontsize=style.BASE_SIZE - 1,
+            color=style.GREY,
+        )
+
+
+def _columns(spec: ChartSpec, wording: Wording) -> Figure:
+    """A figure over a few periods, the last one dark, and its change from the first."""
     table = spec.table
-    fig = _figure(2.4)
-    ax = fig.add_subplot()
+    fig = _figure(spec, 1.75)
+    fig_width = fig.get_size_inches()[0]
+    ax = _axes_in(fig, 0.02, 0.3, 0.02, 0.05)
     values = [float(v) for v in table["value"]]
-    positions = list(range(len(values)))
-    if around_zero:
-        colours = [style.IOM_BLUE if v >= 0 else style.ORANGE for v in values]
-        colours[-1] = style.MINT if values[-1] >= 0 else style.RED
-    else:
-        colours = [style.BLUE_TINTS[2]] * len(values)
-        colours[-1] = style.IOM_BLUE
-    ax.bar(positions, values, color=colours, width=0.55)
-    ax.axhline(0, color=style.GREY, linewidth=0.8)
-    span = max([*values, 0]) - min([*values, 0]) or 1
+    count = len(values)
+    positions = list(range(count))
+    colours = [style.BLUE_TINTS[2]] * count
+    colours[-1] = style.IOM_BLUE
+    width = 0.55
+    unit = "usd" if spec.unit == "usd" else "count"
+    change = table["change"].iloc[-1] if "change" in table else None
+    texts: list[str] = []
+    if count > 1 and change is not None and not pd.isna(change):
+        texts = [cell_text(change, "change", wording)]
+        if spec.notes and "change_kzt" in table:
+            kzt = cell_text(table["change_kzt"].iloc[-1], "change", wording)
+            texts.append(wording.text("ui.chart_change_kzt", value=kzt))
+    # Room at the right for the change: the arrow, then its widest label.
+    label_in = max([_text_width_in(t, bold=True) for t in texts], default=0)
+    slot_in = (fig_width - 0.04) / (count + 0.1)
+    extra = (0.2 + label_in / slot_in + 0.15) if texts else 0.0
+    ax.bar(positions, values, color=colours, width=width)
+    peak = max([*values, 0]) or 1.0
     for x, value in zip(positions, values, strict=True):
-        offset = span * 0.03
         ax.text(
             x,
-            value + (offset if value >= 0 else -offset),
-            fmt(value),
+            value + peak * 0.03,
+            cell_text(value, unit, wording),
+            ha="center",
+            va="bottom",
+            fontweight="bold",
+            color=style.INK,
+        )
+    if texts:
+        _change_marker(ax, values[0], values[-1], positions[-1], texts, width)
+    slot = (fig_width - 0.04) / (count + extra)
+    for x, label in zip(positions, table["label"], strict=True):
+        ax.text(
+            x,
+            -peak * 0.04,
+            _wrap(str(label), slot - 0.06),
+            ha="center",
+            va="top",
+            color=style.INK_SOFT,
+        )
+    ax.set_xlim(-0.5, count - 0.5 + extra)
+    ax.set_ylim(0, peak * 1.16)
+    _bare(ax)
+    ax.axhline(0, color=style.GREY, linewidth=0.6)
+    return fig
+
+
+# --- a balance: in, out and what remains, around zero ---------------------------------------
+
+
+def _balance(spec: ChartSpec, wording: Wording) -> Figure:
+    table = spec.table
+    fig = _figure(spec, 1.75)
+    ax = _axes_in(fig, 0.02, 0.3, 0.02, 0.05)
+    values = [float(v) for v in table["value"]]
+    positions = list(range(len(values)))
+    balance_colour = style.IOM_BLUE if values[-1] >= 0 else style.RED
+    colours = [style.LIGHT_BLUE, style.ORANGE, balance_colour][: len(values)]
+    ax.bar(positions, values, color=colours, width=0.55)
+    low, high = min([*values, 0]), max([*values, 0])
+    span = (high - low) or 1.0
+    for x, value in zip(positions, values, strict=True):
+        last = x == positions[-1]
+        text = wording.signed(round(value)) if last else cell_text(abs(value), "count", wording)
+        if value < 0 and not last:
+            text = "−" + text
+        ax.text(
+            x,
+            value + (span * 0.03 if value >= 0 else -span * 0.03),
+            text,
             ha="center",
             va="bottom" if value >= 0 else "top",
-            fontweight="bold",
-            color="#222222",
+            fontweight="bold" if last else "normal",
+            color=style.INK,
         )
-    ax.set_xticks(positions, list(table["label"]))
-    ax.tick_params(axis="x", length=0)
-    ax.set_yticks([])
-    ax.spines[["left", "top", "right", "bottom"]].set_visible(False)
-    low, high = min([*values, 0]), max([*values, 0])
-    ax.set_ylim(low - span * 0.15 if low < 0 else 0, high + span * 0.15)
+    fig_width = fig.get_size_inches()[0]
+    slot = (fig_width - 0.04) / len(values) - 0.08
+    ax.set_xlim(-0.5, len(values) - 0.5)
+    ax.set_ylim(low - span * 0.14 if low < 0 else 0, high + span * 0.14)
+    bottom = ax.get_ylim()[0]
+    for x, label in zip(positions, table["label"], strict=True):
+        ax.text(
+            x,
+            bottom - span * 0.04,
+            _wrap(str(label), slot),
+            ha="center",
+            va="top",
+            color=style.INK_SOFT,
+        )
+    _bare(ax)
+    ax.axhline(0, color=style.GREY, linewidth=0.6)
     return fig
 
 
@@ -209,9 +454,9 @@ def draw(spec: ChartSpec, wording: Wording) -> Figure:
             case "paired":
                 return _paired(spec, wording)
             case "balance":
-                return _vertical(spec, wording, around_zero=True)
+                return _balance(spec, wording)
             case "columns":
-                return _vertical(spec, wording, around_zero=False)
+                return _columns(spec, wording)
             case "map":
                 return _map(spec, wording)
     raise ValueError(f"unknown chart kind {spec.kind!r}")

@@ -1,42 +1,69 @@
 """Which charts a quarter's report carries, and their data, captions and alt texts.
 
 A `ChartSpec` is everything about a chart except pixels: the drawing functions, the HTML data
-table, the alt text and the CSV annex all read the same table, so they cannot disagree.
+table, the alt text and the data annex (CSV, XLSX) all read the same table, so they cannot
+disagree.
+
+The planner, not the quarter file, has the last word on a chart's kind: a donut is drawn
+only for a few shares of one whole (at most `MAX_DONUT_SLICES` parts, "other" included, and
+the parts make up the whole); anything else a file asks to see as a donut becomes bars,
+ranked by value, which read better than thin slices.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, replace
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 import pandas as pd
 
 from mtmreport import compute as c
+from mtmreport.reference import find_country
 from mtmreport.wording import Wording
 
 ChartKind = Literal["hbar", "donut", "map", "paired", "balance", "columns"]
+Unit = Literal["text", "count", "signed", "percent", "change", "usd", "kzt"]
+Width = Literal["full", "half"]
+
+MAX_DONUT_SLICES = 6
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a chart's data as the HTML table, the CSV and the XLSX sheet show it."""
+
+    key: str  # column of `ChartSpec.table`: the full-precision value the annex writes
+    header: str
+    unit: Unit
+    shown: str = ""  # column with the value as printed, when rounding is not plain
 
 
 @dataclass(frozen=True)
 class ChartSpec:
     """One figure of the report.
 
-    `table` has a `label` column and one value column per series (`value` for a single
-    series); `unit` says how the values are written ("count", "percent", "usd").
+    `table` has a `label` column, the plotted value columns (`value` for a single series,
+    or those named by `series`), any further figures the reader may want (shares, changes),
+    and an `is_other` flag for remainder rows ("Other CIS"), which are drawn in grey and
+    never count as the largest category. `columns` says which of them the data table and
+    the annex show, under which headers. `unit` is the unit of the plotted values.
     """
 
     slug: str
     kind: ChartKind
     caption: str
     source: str
+    period: str
     table: pd.DataFrame
+    columns: tuple[Column, ...]
     unit: Literal["count", "percent", "usd"]
     series: tuple[str, ...] = ("value",)
     series_labels: tuple[str, ...] = ()
-    shares: tuple[float | None, ...] = ()
-    highlight_last: bool = False
     center_label: str = ""
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = ()
+    width: Width = "full"
     number: int = 0
 
     @property
@@ -44,119 +71,318 @@ class ChartSpec:
         return f"figure-{self.number:02d}-{self.slug}"
 
     def numbered(self, number: int) -> ChartSpec:
-        return ChartSpec(**{**self.__dict__, "number": number})
+        return replace(self, number=number)
+
+    @property
+    def named_rows(self) -> pd.DataFrame:
+        """Rows that are real categories, not remainders."""
+        return self.table[~self.table["is_other"]]
 
 
-def _count_table(labels: list[str], values: list[float]) -> pd.DataFrame:
-    return pd.DataFrame({"label": labels, "value": values})
+# --- formatting shared by the data table, the alt text and the charts ----------------------
 
 
-def _with_other(table: pd.DataFrame, other: float | None, other_label: str) -> pd.DataFrame:
-    if other is None or other <= 0:
-        return table
-    extra = pd.DataFrame({"label": [other_label], "value": [other]})
-    return pd.concat([table, extra], ignore_index=True)
+def _half_up(value: float, decimals: int = 1) -> float:
+    """Round as a reader expects (2.05 -> 2.1), not half-to-even on a binary float (2.0)."""
+    step = Decimal(1).scaleb(-decimals)
+    return float(Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP))
 
 
-def _shares(values: list[float]) -> tuple[float | None, ...]:
-    whole = sum(values)
-    return tuple(c.percent(v, whole) for v in values)
+def cell_text(value: object, unit: Unit, wording: Wording) -> str:
+    """A value as the report prints it in tables and charts (IOM style, "%" not "per cent")."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if unit == "text":
+        return str(value)
+    number = float(value)  # type: ignore[arg-type]
+    match unit:
+        case "count":
+            return wording.number(round(number))
+        case "signed":
+            return wording.signed(round(number))
+        case "percent":
+            return wording.percent_sign(_half_up(number), 1)
+        case "change":
+            rounded = _half_up(number)
+            sign = "+" if rounded > 0 else "−" if rounded < 0 else ""
+            return sign + wording.percent_sign(abs(rounded), 1)
+        case "usd":
+            return wording.number(number, 1)
+        case "kzt":
+            return wording.number(number, 2)
+    raise ValueError(f"unknown unit {unit!r}")
+
+
+def data_rows(spec: ChartSpec, wording: Wording) -> list[list[str]]:
+    """The chart's data table as text, one list of cells per row, in `columns` order."""
+    return [
+        [cell_text(row[col.shown or col.key], col.unit, wording) for col in spec.columns]
+        for row in spec.table.to_dict("records")
+    ]
+
+
+# --- building tables ------------------------------------------------------------------------
+
+
+def _short_name(name: str) -> str:
+    """ "United Kingdom" rather than the full UN name: chart labels must stay short."""
+    found = find_country(name)
+    return found.short_name if found else name
+
+
+def _ranked(
+    labels: list[str],
+    values: list[float],
+    shares: list[float | None] | None = None,
+    other: tuple[str, float, float | None] | None = None,
+    *,
+    shown: list[float] | None = None,
+) -> pd.DataFrame:
+    """Categories ranked by value (ties keep their order), a positive remainder last.
+
+    `share` keeps full precision (for the annex); `share_shown` is what the chart and the
+    data table print: `shown` when given (aligned with the labels, then the remainder), so
+    a chart prints exactly the shares its paragraph prints, else rounded half up.
+    """
+    labels, values = list(labels), [float(v) for v in values]
+    share_list = list(shares) if shares is not None else [None] * len(labels)
+    flags = [False] * len(labels)
+    if other is not None and other[1] > 0:
+        labels.append(other[0])
+        values.append(float(other[1]))
+        share_list.append(other[2])
+        flags.append(True)
+    count = len(labels)
+    frame = pd.DataFrame({"label": labels, "value": values, "share": share_list, "is_other": flags})
+    frame["share"] = frame["share"].astype("float64")
+    if shown is not None:
+        frame["share_shown"] = pd.Series(list(shown)[:count], dtype="float64")
+    else:
+        frame["share_shown"] = pd.Series(
+            [None if pd.isna(v) else _half_up(v) for v in frame["share"]], dtype="float64"
+        )
+    named = frame[~frame["is_other"]].sort_values("value", ascending=False, kind="stable")
+    return pd.concat([named, frame[frame["is_other"]]]).reset_index(drop=True)
+
+
+def _rounding_notes(table: pd.DataFrame, w: Wording) -> tuple[str, ...]:
+    """ "Shares may not sum to 100…" where full shares make up 100 but the printed ones not."""
+    if "share" not in table or table["share"].isna().any():
+        return ()
+    exact = abs(float(table["share"].sum()) - 100) < 1e-6
+    printed = round(float(table["share_shown"].sum()), 6)
+    return (w.text("ui.rounding_note"),) if exact and printed != 100 else ()
+
+
+def _label_column(w: Wording, dimension: str) -> Column:
+    header = {"country": "ui.country", "region": "ui.region", "period": "ui.period"}.get(
+        dimension, "ui.category"
+    )
+    return Column("label", w.text(header), "text")
+
+
+def _count_columns(w: Wording, dimension: str, with_share: bool) -> tuple[Column, ...]:
+    columns = [_label_column(w, dimension), Column("value", w.text("ui.number"), "count")]
+    if with_share:
+        columns.append(Column("share", w.text("ui.share_percent"), "percent", "share_shown"))
+    return tuple(columns)
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+# --- one planner per block kind -------------------------------------------------------------
 
 
 def _flows(f: c.FlowsFigures, w: Wording) -> list[ChartSpec]:
     period = w.period(f.block.period, "range")
     specs = []
     for name, flow in (("arrivals", f.arrivals), ("departures", f.departures)):
-        table = _count_table(list(flow.cis["country"]), [float(n) for n in flow.cis["number"]])
-        table = _with_other(table, flow.other_cis, w.text("ui.other_cis"))
+        whole = flow.cis_total
+        numbers = [float(n) for n in flow.cis["number"].fillna(0)]
+        table = _ranked(
+            [_short_name(country) for country in flow.cis["country"]],
+            numbers,
+            [c.percent(n, whole) for n in numbers],
+            (w.text("ui.other_cis"), flow.other_cis, c.percent(flow.other_cis, whole)),
+        )
         specs.append(
             ChartSpec(
                 slug=f"{name}-cis",
                 kind="hbar",
                 caption=w.text(f"captions.flows_cis_{name}", period=period),
                 source=f.block.source,
+                period=period,
                 table=table,
+                columns=_count_columns(w, "country", with_share=True),
                 unit="count",
-                shares=tuple(c.percent(v, flow.cis_total) for v in table["value"]),
+                notes=_rounding_notes(table, w),
+                width="half",
             )
         )
     return specs
 
 
 def _residence(f: c.PermanentResidenceFigures, w: Wording) -> list[ChartSpec]:
+    """Holders by country and the balance, per group: four half-width charts, a 2 × 2 grid."""
     period = w.period(f.block.period, "range")
     specs = []
     for name, group in (("cis", f.cis), ("non_cis", f.non_cis)):
         known = group.holders_by_country.dropna(subset=["number"])
-        table = _count_table(list(known["country"]), [float(n) for n in known["number"]])
+        numbers = [float(n) for n in known["number"]]
         other_label = w.text("ui.other_cis" if name == "cis" else "ui.other_non_cis")
-        table = _with_other(table, group.other_holders, other_label)
+        table = _ranked(
+            [_short_name(country) for country in known["country"]],
+            numbers,
+            [c.percent(n, group.holders) for n in numbers],
+            (other_label, group.other_holders, c.percent(group.other_holders, group.holders)),
+        )
+        slug_group = name.replace("_", "-")
         specs.append(
             ChartSpec(
-                slug=f"residence-holders-{name.replace('_', '-')}",
+                slug=f"residence-holders-{slug_group}",
                 kind="hbar",
                 caption=w.text(f"captions.residence_holders_{name}", period=period),
                 source=f.block.source,
+                period=period,
                 table=table,
+                columns=_count_columns(w, "country", with_share=True),
                 unit="count",
-                shares=tuple(c.percent(v, group.holders) for v in table["value"]),
+                notes=_rounding_notes(table, w),
+                width="half",
             )
         )
-        balance = _count_table(
-            [w.text("ui.holders"), w.text("ui.terminated"), w.text("ui.balance")],
-            [float(group.holders), -float(group.terminated), float(group.balance)],
+        balance = pd.DataFrame(
+            {
+                "label": [w.text("ui.holders"), w.text("ui.terminated"), w.text("ui.balance")],
+                "value": [float(group.holders), -float(group.terminated), float(group.balance)],
+                "is_other": [False, False, False],
+            }
         )
         specs.append(
             ChartSpec(
-                slug=f"residence-balance-{name.replace('_', '-')}",
+                slug=f"residence-balance-{slug_group}",
                 kind="balance",
                 caption=w.text(f"captions.residence_balance_{name}", period=period),
                 source=f.block.source,
+                period=period,
                 table=balance,
+                columns=(
+                    _label_column(w, "category"),
+                    Column("value", w.text("ui.number"), "signed"),
+                ),
                 unit="count",
-                highlight_last=True,
+                width="half",
             )
         )
     return specs
+
+
+def chart_kind_for(requested: str, parts: int, complete: bool) -> Literal["donut", "hbar"]:
+    """A donut only for a few shares of one whole; bars for everything else."""
+    if requested == "donut" and complete and parts <= MAX_DONUT_SLICES:
+        return "donut"
+    return "hbar"
 
 
 def _breakdown(f: c.BreakdownFigures, w: Wording) -> list[ChartSpec]:
     block = f.block
     if block.chart == "none":
         return []
+    period = w.period(block.period, "range")
     caption = block.caption or w.text(
-        "captions.breakdown",
-        subject=block.subject[:1].upper() + block.subject[1:],
-        period=w.period(block.period, "range"),
+        "captions.breakdown", subject=_capitalised(block.subject), period=period
     )
-    slug = block.subject.replace(" ", "-")
+    slug = block.subject.replace(" ", "-").lower()
+    labels = [
+        _short_name(label) if block.dimension == "country" else label for label in f.items["label"]
+    ]
     if block.chart == "map":
-        table = pd.DataFrame({"label": f.items["label"], "value": f.items["share"]})
-        return [ChartSpec(slug, "map", caption, block.source, table, "percent")]
-    shares_only = f.shares_only
-    values = list(f.items["share"] if shares_only else f.items["number"])
-    labels = list(f.items["label"])
-    other = f.other_share if shares_only else f.other_number
-    if other is not None and other > 0:
-        labels.append(w.text("ui.other"))
-        values.append(other)
-    table = _count_table(labels, [float(v) for v in values])
-    display = tuple(f.display_shares()) if f.complete or shares_only else ()
-    if not display and f.total:
-        display = tuple(c.percent(float(v), f.total) for v in values)
-    center = w.number(f.total) if f.total else ""
+        table = pd.DataFrame(
+            {"label": labels, "value": [float(s) for s in f.items["share"]], "is_other": False}
+        ).sort_values("value", ascending=False, kind="stable")
+        columns = (
+            _label_column(w, "region"),
+            Column("value", w.text("ui.share_percent"), "percent"),
+        )
+        return [
+            ChartSpec(
+                slug,
+                "map",
+                caption,
+                block.source,
+                period,
+                table.reset_index(drop=True),
+                columns,
+                "percent",
+            )
+        ]
+    other_label = w.text("ui.other")
+    if f.shares_only:
+        # Published shares: shown as published (to one decimal), never adjusted.
+        shares = [float(v) for v in f.items["share"]]
+        other = f.other_share or 0.0
+        table = _ranked(labels, shares, shares, (other_label, other, other))
+        columns: tuple[Column, ...] = (
+            _label_column(w, block.dimension),
+            Column("value", w.text("ui.share_percent"), "percent", "share_shown"),
+        )
+        unit: Literal["count", "percent"] = "percent"
+        whole = abs(sum(table["value"]) - 100) <= 0.5
+    else:
+        numbers = [float(n) for n in f.items["number"]]
+        total = f.total
+        other = float(f.other_number or 0)
+        table = _ranked(
+            labels,
+            numbers,
+            [c.percent(n, total) for n in numbers] if total else None,
+            (other_label, other, c.percent(other, total) if total else None),
+            # as the paragraph prints them: largest remainder when the parts make the whole
+            shown=f.display_shares() if f.complete else None,
+        )
+        columns = _count_columns(w, block.dimension, with_share=bool(total))
+        unit = "count"
+        whole = f.complete
+    kind = chart_kind_for(block.chart, len(table), whole)
     return [
         ChartSpec(
             slug,
-            "donut" if block.chart == "donut" else "hbar",
+            kind,
             caption,
             block.source,
+            period,
             table,
-            "percent" if shares_only else "count",
-            shares=display,
-            center_label=center,
+            columns,
+            unit,
+            center_label=w.number(f.total) if f.total and kind == "donut" else "",
+            notes=_rounding_notes(table, w),
+            width="half" if kind == "donut" else "full",
         )
     ]
+
+
+def _two_periods(
+    labels: list[str], values: list[float], unit: Literal["count", "usd"], w: Wording
+) -> tuple[pd.DataFrame, tuple[Column, ...]]:
+    """A few periods of one figure, each with its change from the first."""
+    first = values[0]
+    table = pd.DataFrame(
+        {
+            "label": labels,
+            "value": values,
+            "change": [None, *(c.change_percent(v, first) for v in values[1:])],
+            "is_other": False,
+        }
+    )
+    table["change"] = table["change"].astype("float64")
+    columns = (
+        _label_column(w, "period"),
+        Column("value", w.text("ui.number" if unit == "count" else "ui.amount_usd"), unit),
+        Column("change", w.text("ui.change_from_first"), "change"),
+    )
+    return table, columns
 
 
 def _comparison(f: c.ComparisonFigures, w: Wording) -> list[ChartSpec]:
@@ -168,22 +394,37 @@ def _comparison(f: c.ComparisonFigures, w: Wording) -> list[ChartSpec]:
         [w.period(block.values[0].period, "short"), w.period(block.values[-1].period, "short")]
     )
     caption = block.caption or w.text(
-        "captions.comparison",
-        subject=block.subject[:1].upper() + block.subject[1:],
-        periods=periods,
+        "captions.comparison", subject=_capitalised(block.subject), periods=periods
     )
-    table = _count_table(labels, [float(v.value) for v in block.values])
+    table, columns = _two_periods(labels, [float(v.value) for v in block.values], "count", w)
     return [
         ChartSpec(
-            block.subject.replace(" ", "-"),
+            block.subject.replace(" ", "-").lower(),
             "columns",
             caption,
             block.source,
+            " and ".join(labels),
             table,
+            columns,
             "count",
-            highlight_last=True,
+            width="half",
         )
     ]
+
+
+def _rate_note(f: c.RemittanceFigures, before: c.EarlierFigures, w: Wording) -> tuple[str, ...]:
+    """Dollar amounts of two periods use two exchange rates; say which, once."""
+    if before.source.rate is None or float(before.source.rate) == f.rate:
+        return ()
+    return (
+        w.text(
+            "captions.remittances_rate_note",
+            rate=w.number(f.block.rate),
+            period=w.period(f.block.period, "short"),
+            earlier_rate=w.number(before.source.rate),
+            earlier=w.period(before.source.period, "short"),
+        ),
+    )
 
 
 def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
@@ -193,44 +434,95 @@ def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
     before = f.earlier_by("year_before")
     if before is not None and before.total_usd is not None:
         earlier_short = w.period(before.source.period, "short")
-        labels = [w.text("ui.total")]
-        earlier_values = [before.total_usd]
-        current_values = [f.total_usd]
+        caption = w.text(
+            f"captions.remittances_{direction}", period=period_short, earlier=earlier_short
+        )
+        rows = [(w.text("ui.total"), before.total_usd, f.total_usd, before.change)]
         rate_before = float(before.source.rate) if before.source.rate else None
         for row in f.countries.itertuples():
             if pd.notna(row.change) and rate_before:
-                labels.append(row.country)
                 earlier_kzt = row.kzt_bn / (1 + row.change / 100)
-                earlier_values.append(c.usd_mn(earlier_kzt, rate_before))
-                current_values.append(row.usd_mn)
-        table = pd.DataFrame(
-            {"label": labels, "earlier": earlier_values, "current": current_values}
+                rows.append(
+                    (
+                        _short_name(row.country),
+                        c.usd_mn(earlier_kzt, rate_before),
+                        row.usd_mn,
+                        float(row.change),
+                    )
+                )
+        notes = _rate_note(f, before, w)
+        slug = f"remittances-{direction}-comparison"
+        if len(rows) == 1:
+            # The total alone: two columns and the change between them.
+            table, columns = _two_periods(
+                [earlier_short, period_short], [before.total_usd, f.total_usd], "usd", w
+            )
+            table["change_kzt"] = [None, before.change]
+            table["change_kzt"] = table["change_kzt"].astype("float64")
+            if notes:
+                columns = (*columns, Column("change_kzt", w.text("ui.change_kzt"), "change"))
+            return [
+                ChartSpec(
+                    slug,
+                    "columns",
+                    caption,
+                    block.source,
+                    f"{earlier_short} and {period_short}",
+                    table,
+                    columns,
+                    "usd",
+                    notes=notes,
+                    width="half",
+                )
+            ]
+        table = pd.DataFrame(rows, columns=["label", "earlier", "current", "change_kzt"]).assign(
+            is_other=False
+        )
+        table["change"] = [
+            c.change_percent(now, then)
+            for now, then in zip(table["current"], table["earlier"], strict=True)
+        ]
+        columns = (
+            _label_column(w, "country"),
+            Column("earlier", f"{earlier_short} ({w.text('ui.amount_usd')})", "usd"),
+            Column("current", f"{period_short} ({w.text('ui.amount_usd')})", "usd"),
+            Column("change", w.text("ui.change_usd"), "change"),
+            Column("change_kzt", w.text("ui.change_kzt"), "change"),
         )
         return [
             ChartSpec(
-                f"remittances-{direction}-comparison",
+                slug,
                 "paired",
-                w.text(
-                    f"captions.remittances_{direction}", period=period_short, earlier=earlier_short
-                ),
+                caption,
                 block.source,
+                f"{earlier_short} and {period_short}",
                 table,
+                columns,
                 "usd",
                 series=("earlier", "current"),
                 series_labels=(earlier_short, period_short),
+                notes=notes,
             )
         ]
     if len(f.countries):
-        table = _count_table(list(f.countries["country"]), list(f.countries["usd_mn"]))
+        labels = [_short_name(country) for country in f.countries["country"]]
+        table = _ranked(labels, list(f.countries["usd_mn"]), list(f.countries["share"]))
+        # Top countries only: their shares do not make up the whole, so no adjustment.
+        columns = (
+            _label_column(w, "country"),
+            Column("value", w.text("ui.amount_usd"), "usd"),
+            Column("share", w.text("ui.share_percent"), "percent", "share_shown"),
+        )
         return [
             ChartSpec(
                 f"remittances-{direction}-countries",
                 "hbar",
                 w.text(f"captions.remittances_{direction}_countries", period=period_short),
                 block.source,
+                period_short,
                 table,
+                columns,
                 "usd",
-                shares=tuple(f.countries["share"]),
             )
         ]
     return []
@@ -264,38 +556,83 @@ def plan_charts(figures: c.QuarterFigures, wording: Wording) -> dict[tuple, list
     return planned
 
 
-def alt_text(spec: ChartSpec, wording: Wording) -> str:
-    """What the chart shows and its top values, for screen readers and the HTML `alt`."""
-    kinds = {
-        "hbar": "Bar chart",
-        "donut": "Donut chart",
-        "map": "Map of Kazakhstan's regions",
-        "paired": "Grouped bar chart",
-        "balance": "Bar chart around zero",
-        "columns": "Column chart",
-    }
-    parts = [f"{kinds[spec.kind]}: {spec.caption}."]
+# --- alt text -------------------------------------------------------------------------------
 
-    def fmt(value: float) -> str:
-        if spec.unit == "percent":
-            return wording.percent_sign(value, 1)
-        if spec.unit == "usd":
-            return wording.million_usd(value)
-        return wording.signed(int(value)) if spec.kind == "balance" else wording.number(value)
+_KIND_NAMES = {
+    "hbar": "Bar chart",
+    "donut": "Donut chart",
+    "map": "Map of Kazakhstan's regions",
+    "paired": "Grouped bar chart",
+    "balance": "Column chart around zero",
+    "columns": "Column chart",
+}
 
+
+def _value_text(spec: ChartSpec, row: dict, wording: Wording) -> str:
+    """ "1,753,689 (43.3%)", "50.3%", "200.8 million USD (33.8%)", as the chart prints them."""
+    shown = row.get("share_shown")
+    has_share = shown is not None and not pd.isna(shown)
+    if spec.unit == "percent":
+        return cell_text(shown if has_share else row["value"], "percent", wording)
+    if spec.unit == "usd":
+        text = wording.million_usd(float(row["value"]))
+    else:
+        text = cell_text(row["value"], "count", wording)
+    return text + (f" ({cell_text(shown, 'percent', wording)})" if has_share else "")
+
+
+def _sentence_list(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def alt_text(spec: ChartSpec, wording: Wording, shown: int = 5) -> str:
+    """What the chart shows and its figures, largest first, for screen readers and `alt`.
+
+    Always names the largest real category (never a remainder such as "Other") and its
+    value first, so a listener gets the main message before the detail.
+    """
+    intro = f"{_KIND_NAMES[spec.kind]}: {spec.caption}."
+    rows = spec.table.to_dict("records")
     if spec.kind == "paired":
-        rows = [
-            f"{r.label}: {spec.series_labels[0]} {fmt(r.earlier)}, {spec.series_labels[1]} "
-            f"{fmt(r.current)}"
-            for r in spec.table.itertuples()
+        earlier, current = spec.series_labels
+        usd = wording.text("numbers.million_usd", value="").strip()
+        parts = [
+            f"{r['label']}, {cell_text(r['earlier'], 'usd', wording)} in {earlier} and "
+            f"{cell_text(r['current'], 'usd', wording)} in {current} "
+            f"({cell_text(r['change'], 'change', wording)})"
+            for r in rows
         ]
-        parts.append("; ".join(rows) + ".")
-        return " ".join(parts)
-    table = spec.table.dropna(subset=["value"])
-    if spec.kind != "balance" and spec.kind != "columns":
-        table = table.sort_values("value", ascending=False, kind="stable")
-    shown = [f"{r.label} {fmt(r.value)}" for r in table.head(5).itertuples()]
-    if shown:
-        lead = "Largest: " if spec.kind not in ("balance", "columns") else ""
-        parts.append(lead + "; ".join(shown) + ".")
-    return " ".join(parts)
+        return f"{intro} In {usd}: {'; '.join(parts)}."
+    if spec.kind == "balance":
+        holders, terminated, balance = rows
+        return (
+            f"{intro} {holders['label']}: {wording.number(round(holders['value']))}; "
+            f"{terminated['label'].lower()}: {wording.number(round(-terminated['value']))}; "
+            f"{balance['label'].lower()}: {wording.signed(round(balance['value']))}."
+        )
+    if spec.kind == "columns":
+        value_unit = "usd" if spec.unit == "usd" else "count"
+        parts = [f"{cell_text(r['value'], value_unit, wording)} in {r['label']}" for r in rows]
+        text = f"{intro} {_sentence_list(parts)}"
+        if spec.unit == "usd":
+            text += " (" + wording.text("numbers.million_usd", value="").strip() + ")"
+        change = rows[-1].get("change")
+        if change is not None and not pd.isna(change):
+            text += f", a change of {cell_text(change, 'change', wording)}"
+        return text + "."
+    named = sorted((r for r in rows if not r["is_other"]), key=lambda r: r["value"], reverse=True)
+    if not named:
+        return intro
+    top = named[0]
+    text = f"{intro} Largest: {top['label']}, {_value_text(spec, top, wording)}."
+    rest = [f"{r['label']} {_value_text(spec, r, wording)}" for r in named[1:shown]]
+    if rest:
+        text += f" Then {_sentence_list(rest)}."
+    if len(named) > shown:
+        text += f" {len(named) - shown} more in the data table."
+    for r in rows:
+        if r["is_other"]:
+            text += f" {r['label']}: {_value_text(spec, r, wording)}."
+    if spec.kind == "map":
+        text += " Regions without a published figure are hatched."
+    return text

@@ -17,6 +17,9 @@ ORANGE = "#FF671F"
 RED = "#D22630"
 GREY = "#666666"
 BLUE_TINTS = ("#4066B8", "#8099D0", "#B3C2E3", "#D9E0F1")
+OTHER = "#9E9E9E"  # remainders ("Other", "Other CIS"): present, but not a category to read
+INK = "#1A1A1A"  # values on the marks
+INK_SOFT = "#404040"  # category names: quieter than the values, still well above 4.5:1
 NO_DATA = "#EFEFEF"
 NO_DATA_HATCH = "////"
 
@@ -26,7 +29,13 @@ CATEGORICAL = (IOM_BLUE, LIGHT_BLUE, YELLOW, MINT, ORANGE, RED, *BLUE_TINTS, GRE
 FONT_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "fonts"
 FONT_FAMILY = "Carlito"
 BASE_SIZE = 8.5
-FIGURE_WIDTH_IN = 6.3  # A4 text width with the report's margins
+FIGURE_WIDTH_IN = 6.3  # the region map's drawing width (its layout is tuned to it)
+# Charts are drawn at the size they are printed, so their type is BASE_SIZE on paper: the
+# text column of report.css (A4, 18 mm side margins) and two half columns with a gap.
+TEXT_WIDTH_MM = 174.0
+COLUMN_GAP_MM = 6.0
+FULL_WIDTH_IN = TEXT_WIDTH_MM / 25.4
+HALF_WIDTH_IN = (TEXT_WIDTH_MM - COLUMN_GAP_MM) / 2 / 25.4
 
 
 @cache

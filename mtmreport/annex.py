@@ -1,0 +1,283 @@
+"""The data annex: the figures of every chart and table, as CSV files and one XLSX workbook.
+
+    output/<quarter>/data/figure-01-arrivals-cis.csv          one file a chart, named as it
+    output/<quarter>/data/table-remittances-outflow-months.csv one file a table of the report
+    output/<quarter>/data/<quarter>-data.xlsx                  all of them, one sheet each,
+                                                               after an "About" sheet
+
+The values are the computed ones at full precision (the CSVs hold Python's shortest exact
+form of each number); the workbook shows them with number formats, so nothing is rounded
+in the data. Charts bring their own table (`ChartSpec.table` and `columns`, the same the
+HTML data table shows); the report's tables are built here from the computed figures.
+
+Both formats are written so that the same figures give the same bytes: no dates, no temp
+names, xlsxwriter's fixed zip timestamps and a fixed creation date.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from mtmreport import compute as c
+from mtmreport.charts.plan import ChartSpec, Column, Unit
+from mtmreport.wording import Wording
+
+FOLDER = "data"
+# Workbook properties are fixed, so identical data gives an identical file.
+_CREATED = dt.datetime(2000, 1, 1)
+_NUMBER_FORMATS: dict[Unit, str] = {
+    "count": "#,##0",
+    "signed": '+#,##0;"−"#,##0;0',
+    "percent": "0.0",
+    "change": '+0.0;"−"0.0;0.0',
+    "usd": "#,##0.0",
+    "kzt": "#,##0.00",
+}
+_IOM_BLUE = "#0033A0"
+_SHEET_NAME_MAX = 31
+
+
+@dataclass(frozen=True)
+class DataTable:
+    """One table of the annex: a chart's data or one of the report's tables."""
+
+    name: str  # file stem, as the chart's image or "table-…"
+    sheet: str  # XLSX sheet name (at most 31 characters, unique)
+    caption: str
+    source: str
+    period: str
+    frame: pd.DataFrame
+    columns: tuple[Column, ...]
+
+
+@dataclass(frozen=True)
+class Annex:
+    """What the annex wrote, as paths relative to the report folder (for links)."""
+
+    csv: dict[str, str]  # table name -> "data/<name>.csv"
+    workbook: str
+
+    @property
+    def folder(self) -> str:
+        return FOLDER
+
+
+# --- the tables -----------------------------------------------------------------------------
+
+
+def chart_tables(specs: dict[tuple, list[ChartSpec]]) -> list[DataTable]:
+    """Each chart's own table, under the chart's file name."""
+    return [
+        DataTable(
+            spec.file_stem,
+            f"Figure {spec.number}",
+            f"Figure {spec.number}. {spec.caption}",
+            spec.source,
+            spec.period,
+            spec.table,
+            spec.columns,
+        )
+        for block_specs in specs.values()
+        for spec in block_specs
+    ]
+
+
+def _remittance_tables(f: c.RemittanceFigures, w: Wording) -> list[DataTable]:
+    block = f.block
+    direction = block.direction
+    period = w.period(block.period, "short")
+    short = "out" if direction == "outflow" else "in"
+    caption_key = "sent from" if direction == "outflow" else "received by"
+    tables = []
+    if len(f.months):
+        frame = pd.DataFrame(
+            {
+                "label": [w.period(m, "long") for m in f.months["month"]] + [w.text("ui.total")],
+                "kzt_bn": [*f.months["kzt_bn"], f.total_kzt],
+                "usd_mn": [*f.months["usd_mn"], f.total_usd],
+            }
+        )
+        tables.append(
+            DataTable(
+                f"table-remittances-{direction}-months",
+                f"Remittances {short} by month",
+                f"Remittances {caption_key} Kazakhstan by month, {period}",
+                block.source,
+                period,
+                frame,
+                (
+                    Column("label", w.text("ui.month"), "text"),
+                    Column("kzt_bn", w.text("ui.amount_kzt"), "kzt"),
+                    Column("usd_mn", w.text("ui.amount_usd"), "usd"),
+                ),
+            )
+        )
+    if len(f.countries):
+        countries = f.countries
+        columns = [
+            Column("country", w.text("ui.country"), "text"),
+            Column("kzt_bn", w.text("ui.amount_kzt"), "kzt"),
+            Column("usd_mn", w.text("ui.amount_usd"), "usd"),
+            Column("share", w.text("ui.share_percent"), "percent"),
+        ]
+        if countries["change"].notna().any():
+            columns.append(Column("change", w.text("ui.change_year_before"), "change"))
+        role = "receiver" if direction == "outflow" else "sender"
+        tables.append(
+            DataTable(
+                f"table-remittances-{direction}-countries",
+                f"Remittances {short} by country",
+                f"Top {role} countries of remittances, {period}",
+                block.source,
+                period,
+                countries,
+                tuple(columns),
+            )
+        )
+    return tables
+
+
+def report_tables(figures: c.QuarterFigures, wording: Wording) -> list[DataTable]:
+    """The report's own data tables (remittances by month and by country), in reading order."""
+    tables: list[DataTable] = []
+    for placed in figures.blocks:
+        if isinstance(placed.figures, c.RemittanceFigures):
+            tables.extend(_remittance_tables(placed.figures, wording))
+    return _unique_names(tables)
+
+
+def _unique_names(tables: list[DataTable]) -> list[DataTable]:
+    """A second block of the same kind gets "-2" on its file and sheet name."""
+    seen: dict[str, int] = {}
+    unique = []
+    for table in tables:
+        seen[table.name] = seen.get(table.name, 0) + 1
+        if seen[table.name] > 1:
+            n = seen[table.name]
+            table = DataTable(
+                f"{table.name}-{n}",
+                f"{table.sheet[: _SHEET_NAME_MAX - 3]} {n}",
+                table.caption,
+                table.source,
+                table.period,
+                table.frame,
+                table.columns,
+            )
+        unique.append(table)
+    return unique
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def _plain(value: object, unit: Unit) -> object:
+    """A cell's value for CSV and XLSX: text, an int for whole counts, else the float."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if unit == "text":
+        return str(value)
+    number = float(value)  # type: ignore[arg-type]
+    if unit in ("count", "signed") and number.is_integer():
+        return int(number)
+    return number
+
+
+def _rows(table: DataTable) -> list[list[object]]:
+    return [
+        [_plain(record[col.key], col.unit) for col in table.columns]
+        for record in table.frame.to_dict("records")
+    ]
+
+
+def csv_text(table: DataTable) -> str:
+    """The table as CSV: a header row, then full-precision values (repr of each float)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([col.header for col in table.columns])
+    for row in _rows(table):
+        writer.writerow(["" if v is None else repr(v) if isinstance(v, float) else v for v in row])
+    return out.getvalue()
+
+
+def write_workbook(tables: list[DataTable], path: Path, title: str) -> None:
+    """All tables in one workbook, one sheet each, after an "About" sheet listing them."""
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(str(path), {"in_memory": True})
+    workbook.set_properties(
+        {
+            "title": title,
+            "author": "International Organization for Migration (IOM)",
+            "comments": "Data annex written by mtmreport",
+            "created": _CREATED,
+        }
+    )
+    header = workbook.add_format(
+        {"bold": True, "font_color": "#FFFFFF", "bg_color": _IOM_BLUE, "text_wrap": True}
+    )
+    bold = workbook.add_format({"bold": True})
+    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+    formats = {unit: workbook.add_format({"num_format": f}) for unit, f in _NUMBER_FORMATS.items()}
+
+    about = workbook.add_worksheet("About")
+    about.write(0, 0, title, bold)
+    about.write(
+        1,
+        0,
+        "Figures as computed by mtmreport from the quarter's data file. Shares and changes "
+        "are in per cent; amounts in billions of KZT or millions of USD, as each header says.",
+    )
+    about_headers = ["Sheet", "CSV file", "Caption", "Source", "Period"]
+    for col, text in enumerate(about_headers):
+        about.write(3, col, text, header)
+    for row, table in enumerate(tables, start=4):
+        cells = [table.sheet, f"{table.name}.csv", table.caption, table.source, table.period]
+        for col, text in enumerate(cells):
+            about.write(row, col, text, wrap)
+    for col, width in enumerate((14, 44, 60, 40, 26)):
+        about.set_column(col, col, width)
+
+    for table in tables:
+        sheet = workbook.add_worksheet(table.sheet)
+        for col, column in enumerate(table.columns):
+            sheet.write(0, col, column.header, header)
+            sheet.set_column(col, col, 30 if column.unit == "text" else 16)
+        for r, row in enumerate(_rows(table), start=1):
+            for col, (value, column) in enumerate(zip(row, table.columns, strict=True)):
+                if value is None:
+                    continue
+                if column.unit == "text":
+                    sheet.write_string(r, col, str(value))
+                else:
+                    sheet.write_number(r, col, value, formats[column.unit])  # type: ignore[arg-type]
+        sheet.freeze_panes(1, 1)
+    workbook.close()
+
+
+def write_annex(
+    specs: dict[tuple, list[ChartSpec]],
+    figures: c.QuarterFigures,
+    wording: Wording,
+    folder: Path,
+) -> Annex:
+    """Write `folder/data/`: a CSV per chart and per report table, and the workbook."""
+    tables = chart_tables(specs) + report_tables(figures, wording)
+    data_dir = folder / FOLDER
+    data_dir.mkdir(parents=True, exist_ok=True)
+    written: dict[str, str] = {}
+    for table in tables:
+        (data_dir / f"{table.name}.csv").write_text(csv_text(table), encoding="utf-8")
+        written[table.name] = f"{FOLDER}/{table.name}.csv"
+    quarter = figures.quarter
+    workbook_name = f"{quarter.quarter}-data.xlsx"
+    period = wording.period(figures.period, "range")
+    title = f"{quarter.report.country}: {quarter.report.title} ({period}), data annex"
+    write_workbook(tables, data_dir / workbook_name, title)
+    return Annex(written, f"{FOLDER}/{workbook_name}")
