@@ -6,9 +6,10 @@
                                                                after an "About" sheet
 
 The values are the computed ones at full precision (the CSVs hold Python's shortest exact
-form of each number); the workbook shows them with number formats, so nothing is rounded
-in the data. Charts bring their own table (`ChartSpec.table` and `columns`, the same the
-HTML data table shows); the report's tables are built here from the computed figures.
+form of each number; the workbook the 16 significant digits Excel keeps) and only the
+workbook's number formats round them for display. Charts bring their own table
+(`ChartSpec.table` and `columns`, the same the HTML data table shows); the report's tables
+are built here from the computed figures.
 
 Both formats are written so that the same figures give the same bytes: no dates, no temp
 names, xlsxwriter's fixed zip timestamps and a fixed creation date.

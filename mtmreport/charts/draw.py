@@ -168,14 +168,17 @@ def _donut(spec: ChartSpec, wording: Wording) -> Figure:
         if spec.unit == "percent"
         else [cell_text(s, "percent", wording) for s in table["share_shown"]]
     )
-    line = 0.19
-    top = fig_height / 2 + line * (len(values) - 1) / 2
     x0 = ring + 0.12
-    for i, (label, share, colour) in enumerate(zip(table["label"], shares, colours, strict=True)):
-        y = (top - i * line) / fig_height
+    room = fig_width - 0.04 - (x0 + 0.15) - max(_text_width_in(s) for s in shares) - 0.08
+    names = [_wrap(str(label), room) for label in table["label"]]
+    # Rows of 0.19 in, 0.13 in more for each extra line of a wrapped name; centred overall.
+    heights = [0.19 + 0.13 * name.count("\n") for name in names]
+    y = fig_height / 2 + sum(heights) / 2
+    for name, share, colour, height in zip(names, shares, colours, heights, strict=True):
+        y -= height / 2
         fig.patches.append(
             Rectangle(
-                (x0 / fig_width, y - 0.045 / fig_height),
+                (x0 / fig_width, (y - 0.045) / fig_height),
                 0.09 / fig_width,
                 0.09 / fig_height,
                 transform=fig.transFigure,
@@ -183,8 +186,16 @@ def _donut(spec: ChartSpec, wording: Wording) -> Figure:
                 figure=fig,
             )
         )
-        fig.text((x0 + 0.15) / fig_width, y, str(label), va="center", color=style.INK_SOFT)
-        fig.text((fig_width - 0.04) / fig_width, y, share, va="center", ha="right", color=style.INK)
+        fig.text((x0 + 0.15) / fig_width, y / fig_height, name, va="center", color=style.INK_SOFT)
+        fig.text(
+            (fig_width - 0.04) / fig_width,
+            y / fig_height,
+            share,
+            va="center",
+            ha="right",
+            color=style.INK,
+        )
+        y -= height / 2
     return fig
 
 

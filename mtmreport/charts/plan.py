@@ -528,27 +528,29 @@ def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
     return []
 
 
+def plan_block(f: c.BlockFigures, wording: Wording) -> list[ChartSpec]:
+    """The charts of one block's figures (not yet numbered)."""
+    match f:
+        case c.FlowsFigures():
+            return _flows(f, wording)
+        case c.PermanentResidenceFigures():
+            return _residence(f, wording)
+        case c.BreakdownFigures():
+            return _breakdown(f, wording)
+        case c.ComparisonFigures():
+            return _comparison(f, wording)
+        case c.RemittanceFigures():
+            return _remittances(f, wording)
+    return []
+
+
 def plan_charts(figures: c.QuarterFigures, wording: Wording) -> dict[tuple, list[ChartSpec]]:
     """Charts of each block, keyed by the block's location, numbered in reading order."""
     planned: dict[tuple, list[ChartSpec]] = {}
     number = 0
     for placed in figures.blocks:
-        f = placed.figures
-        match f:
-            case c.FlowsFigures():
-                specs = _flows(f, wording)
-            case c.PermanentResidenceFigures():
-                specs = _residence(f, wording)
-            case c.BreakdownFigures():
-                specs = _breakdown(f, wording)
-            case c.ComparisonFigures():
-                specs = _comparison(f, wording)
-            case c.RemittanceFigures():
-                specs = _remittances(f, wording)
-            case _:
-                specs = []
         numbered = []
-        for spec in specs:
+        for spec in plan_block(placed.figures, wording):
             number += 1
             numbered.append(spec.numbered(number))
         if numbered:
@@ -585,24 +587,33 @@ def _sentence_list(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def alt_text(spec: ChartSpec, wording: Wording, shown: int = 5) -> str:
+def _change_text(row: dict, wording: Wording, both: bool) -> str:
+    """ "−0.3%", or "−0.3% in USD, −1.1% in KZT" where the two currencies disagree."""
+    usd = cell_text(row.get("change"), "change", wording)
+    if not both:
+        return usd
+    return f"{usd} in USD, {cell_text(row.get('change_kzt'), 'change', wording)} in KZT"
+
+
+def alt_text(spec: ChartSpec, wording: Wording, listed: int = 10) -> str:
     """What the chart shows and its figures, largest first, for screen readers and `alt`.
 
-    Always names the largest real category (never a remainder such as "Other") and its
-    value first, so a listener gets the main message before the detail.
+    Names the largest real category (never a remainder such as "Other") and its value
+    first, so a listener gets the main message before the detail; then the others in the
+    chart's order, up to `listed` of them, and any remainder last.
     """
     intro = f"{_KIND_NAMES[spec.kind]}: {spec.caption}."
     rows = spec.table.to_dict("records")
+    both = bool(spec.notes) and "change_kzt" in spec.table
     if spec.kind == "paired":
         earlier, current = spec.series_labels
-        usd = wording.text("numbers.million_usd", value="").strip()
         parts = [
-            f"{r['label']}, {cell_text(r['earlier'], 'usd', wording)} in {earlier} and "
-            f"{cell_text(r['current'], 'usd', wording)} in {current} "
-            f"({cell_text(r['change'], 'change', wording)})"
+            f"{r['label']}, {wording.million_usd(r['earlier'])} in {earlier} and "
+            f"{wording.million_usd(r['current'])} in {current} "
+            f"({_change_text(r, wording, both)})"
             for r in rows
         ]
-        return f"{intro} In {usd}: {'; '.join(parts)}."
+        return f"{intro} {'; '.join(parts)}."
     if spec.kind == "balance":
         holders, terminated, balance = rows
         return (
@@ -611,25 +622,29 @@ def alt_text(spec: ChartSpec, wording: Wording, shown: int = 5) -> str:
             f"{balance['label'].lower()}: {wording.signed(round(balance['value']))}."
         )
     if spec.kind == "columns":
-        value_unit = "usd" if spec.unit == "usd" else "count"
-        parts = [f"{cell_text(r['value'], value_unit, wording)} in {r['label']}" for r in rows]
+
+        def amount(value: float) -> str:
+            if spec.unit == "usd":
+                return wording.million_usd(value)
+            return cell_text(value, "count", wording)
+
+        parts = [f"{amount(r['value'])} in {r['label']}" for r in rows]
         text = f"{intro} {_sentence_list(parts)}"
-        if spec.unit == "usd":
-            text += " (" + wording.text("numbers.million_usd", value="").strip() + ")"
         change = rows[-1].get("change")
         if change is not None and not pd.isna(change):
-            text += f", a change of {cell_text(change, 'change', wording)}"
+            text += f", a change of {_change_text(rows[-1], wording, both)}"
         return text + "."
     named = sorted((r for r in rows if not r["is_other"]), key=lambda r: r["value"], reverse=True)
     if not named:
         return intro
     top = named[0]
-    text = f"{intro} Largest: {top['label']}, {_value_text(spec, top, wording)}."
-    rest = [f"{r['label']} {_value_text(spec, r, wording)}" for r in named[1:shown]]
+    text = f"{intro} {top['label']} is the largest, with {_value_text(spec, top, wording)}"
+    rest = [f"{r['label']} with {_value_text(spec, r, wording)}" for r in named[1:listed]]
     if rest:
-        text += f" Then {_sentence_list(rest)}."
-    if len(named) > shown:
-        text += f" {len(named) - shown} more in the data table."
+        text += f", followed by {_sentence_list(rest)}"
+    text += "."
+    if len(named) > listed:
+        text += f" {len(named) - listed} more with smaller values."
     for r in rows:
         if r["is_other"]:
             text += f" {r['label']}: {_value_text(spec, r, wording)}."

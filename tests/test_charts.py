@@ -1,0 +1,280 @@
+"""Charts: the planner's choices, the drawings, their alt texts and their place in HTML and PDF."""
+
+from __future__ import annotations
+
+import pytest
+import tinyhtml5
+from matplotlib.colors import to_hex
+from PIL import Image
+from pypdf import PdfReader
+
+from mtmreport import compute as c
+from mtmreport import model as m
+from mtmreport.charts import style
+from mtmreport.charts.draw import DPI, draw
+from mtmreport.charts.plan import (
+    MAX_DONUT_SLICES,
+    ChartSpec,
+    alt_text,
+    data_rows,
+    plan_block,
+    plan_charts,
+)
+from mtmreport.load import read_yaml
+from mtmreport.reference.regions import all_regions
+from mtmreport.validate import validate_document
+from mtmreport.wording import load_wording
+from tests.conftest import DATA, TEMPLATES
+
+NS = "{http://www.w3.org/1999/xhtml}"
+QUARTERS = ("2023-Q2", "2023-Q3")
+
+
+@pytest.fixture(scope="module")
+def wording():
+    return load_wording(TEMPLATES)
+
+
+@pytest.fixture(scope="module")
+def figures() -> dict[str, c.QuarterFigures]:
+    return {q: c.compute(validate_document(read_yaml(DATA / f"{q}.yaml"))) for q in QUARTERS}
+
+
+@pytest.fixture(scope="module")
+def specs(figures, wording) -> dict[str, list[ChartSpec]]:
+    return {
+        q: [s for block in plan_charts(f, wording).values() for s in block]
+        for q, f in figures.items()
+    }
+
+
+def _breakdown(items: list[dict], chart: str = "donut", **extra) -> c.BreakdownFigures:
+    block = m.BreakdownBlock.model_validate(
+        {"subject": "visas", "period": "2023-Q2", "source": "Test", "chart": chart}
+        | {"items": items}
+        | extra
+    )
+    return c.breakdown_figures(block)
+
+
+# --- the planner ----------------------------------------------------------------------------
+
+
+def test_charts_are_numbered_in_reading_order_with_unique_files(specs):
+    for quarter_specs in specs.values():
+        assert [s.number for s in quarter_specs] == list(range(1, len(quarter_specs) + 1))
+        stems = [s.file_stem for s in quarter_specs]
+        assert len(set(stems)) == len(stems)
+    assert [s.file_stem for s in specs["2023-Q3"]][:2] == [
+        "figure-01-arrivals-cis",
+        "figure-02-departures-cis",
+    ]
+
+
+def test_a_donut_only_for_a_few_shares_of_one_whole(wording):
+    few = [{"country": "China", "number": 50}, {"country": "India", "number": 20}]
+    (spec,) = plan_block(_breakdown(few, total=100), wording)
+    assert spec.kind == "donut"
+    assert list(spec.table["label"]) == ["China", "India", "Other"]
+    assert spec.center_label == "100"
+
+    # Seven parts: bars, whatever the file asks.
+    names = ["Uzbekistan", "Russia", "Kyrgyzstan", "Tajikistan", "Azerbaijan", "Armenia"]
+    seven = [{"country": n, "share": s} for n, s in zip(names, (70, 15, 5, 4, 3, 2), strict=True)]
+    seven.append({"country": "Belarus", "share": 1})
+    assert len(seven) > MAX_DONUT_SLICES
+    (spec,) = plan_block(_breakdown(seven), wording)
+    assert spec.kind == "hbar"
+
+    # Six parts (five and "other") that make up the whole stay a donut…
+    six = seven[:5]
+    (spec,) = plan_block(_breakdown(six, other={"share": 3}), wording)
+    assert spec.kind == "donut" and len(spec.table) == MAX_DONUT_SLICES
+    # …but parts that are not one whole (no total, no "other") never make a donut.
+    (spec,) = plan_block(_breakdown(few), wording)
+    assert spec.kind == "hbar"
+
+
+def test_the_q2_cis_workers_donut_becomes_bars(specs):
+    (workers,) = [s for s in specs["2023-Q2"] if s.slug == "migrant-workers-among-cis-nationals"]
+    assert len(workers.table) == 7
+    assert workers.kind == "hbar"
+
+
+def test_bars_rank_categories_and_put_the_remainder_last_in_grey(specs, wording):
+    (non_cis,) = [s for s in specs["2023-Q2"] if s.slug.startswith("non-cis-nationals")]
+    labels = list(non_cis.table["label"])
+    # Published with Hungary (2.05) before the Republic of Korea (2.3); ranked, Korea first.
+    assert labels.index("Republic of Korea") < labels.index("Hungary")
+    assert labels[-1] == "Other" and labels[1] == "United Kingdom"  # short name on a chart
+    named = non_cis.table[~non_cis.table["is_other"]]["value"].tolist()
+    assert named == sorted(named, reverse=True)
+    fig = draw(non_cis, wording)
+    colours = [to_hex(p.get_facecolor()) for p in fig.axes[0].patches]
+    assert colours[-1] == style.OTHER.lower()
+    assert set(colours[:-1]) == {style.IOM_BLUE.lower()}
+
+
+def test_charts_are_drawn_at_their_printed_width(built):
+    for quarter in QUARTERS:
+        root = tinyhtml5.parse(built[quarter].html.read_text(encoding="utf-8"))
+        for figure in root.iter(NS + "figure"):
+            classes = figure.get("class").split()
+            image = next(figure.iter(NS + "img"))
+            width_px = Image.open(built[quarter].folder / image.get("src")).size[0]
+            if "chart-half" in classes:
+                expected = style.HALF_WIDTH_IN
+            elif "chart-map" in classes:
+                expected = style.FIGURE_WIDTH_IN
+            else:
+                expected = style.FULL_WIDTH_IN
+            assert width_px == pytest.approx(expected * DPI, abs=1)
+
+
+def test_permanent_residence_is_a_grid_of_four_half_charts(built):
+    root = tinyhtml5.parse(built["2023-Q3"].html.read_text(encoding="utf-8"))
+    rows = [e for e in root.iter(NS + "div") if e.get("class") == "figure-row"]
+    ids = [[f.get("id") for f in row.iter(NS + "figure")] for row in rows]
+    assert [
+        "figure-04-residence-holders-cis",
+        "figure-05-residence-balance-cis",
+    ] in ids
+    assert [
+        "figure-06-residence-holders-non-cis",
+        "figure-07-residence-balance-non-cis",
+    ] in ids
+
+
+def test_balances_are_drawn_around_zero(specs, wording):
+    (balance,) = [s for s in specs["2023-Q3"] if s.slug == "residence-balance-non-cis"]
+    assert list(balance.table["value"]) == [2300, -2784, -484]
+    ax = draw(balance, wording).axes[0]
+    heights = [p.get_height() for p in ax.patches]
+    assert heights == [2300, -2784, -484]
+    low, high = ax.get_ylim()
+    assert low < -2784 and high > 2300
+    assert to_hex(ax.patches[-1].get_facecolor()) == style.RED.lower()  # a negative balance
+
+
+def test_remittance_comparison_says_what_the_change_is_of(specs, wording):
+    (outflow,) = [s for s in specs["2023-Q3"] if s.slug == "remittances-outflow-comparison"]
+    assert outflow.kind == "paired"
+    headers = [col.header for col in outflow.columns]
+    assert "Change in USD (%)" in headers and "Change in KZT (%)" in headers
+    total = outflow.table.iloc[0]
+    assert total["change"] == pytest.approx((total["current"] / total["earlier"] - 1) * 100)
+    # Two exchange rates: the chart says which, so its USD change and the text's KZT change
+    # (down 1.1 per cent) are both explained.
+    assert "472.5" in outflow.notes[0] and "476.5" in outflow.notes[0]
+    assert data_rows(outflow, wording)[0] == ["Total", "595.6", "593.9", "−0.3%", "−1.1%"]
+    texts = [t.get_text() for t in draw(outflow, wording).texts]
+    assert "Change in USD" in texts and "KZT −1.1%" in texts
+
+    # The total alone (Q2): two columns with the change between them.
+    (q2,) = [s for s in specs["2023-Q2"] if s.slug == "remittances-outflow-comparison"]
+    assert q2.kind == "columns" and not q2.notes  # one rate for both years
+    assert q2.table["change"].iloc[-1] == pytest.approx((253.8 / 306.3 - 1) * 100)
+
+
+def test_comparison_labels_the_change(specs, wording):
+    (departures,) = [s for s in specs["2023-Q2"] if s.slug == "departures"]
+    assert departures.kind == "columns"
+    texts = [t.get_text() for t in draw(departures, wording).axes[0].texts]
+    assert "−43.3%" in texts and "12,339" in texts and "6,996" in texts
+
+
+def test_map_colours_regions_with_data_and_hatches_the_others(specs, wording):
+    (trp,) = [s for s in specs["2023-Q3"] if s.kind == "map"]
+    with_data = set(trp.table["label"])
+    ax = draw(trp, wording).axes[0]
+    patches = {p.get_gid(): p for p in ax.patches if p.get_gid()}
+    assert set(patches) == {r.name for r in all_regions()}
+    no_data = to_hex(style.NO_DATA)
+    for name, patch in patches.items():
+        if name in with_data:
+            assert to_hex(patch.get_facecolor()) != no_data and not patch.get_hatch(), name
+        else:
+            assert to_hex(patch.get_facecolor()) == no_data and patch.get_hatch(), name
+    # The darkest fill is the largest share.
+    darkest = min(with_data, key=lambda r: sum(patches[r].get_facecolor()[:3]))
+    assert darkest == "Almaty city"
+
+
+# --- alt text -------------------------------------------------------------------------------
+
+
+def test_alt_text_names_the_largest_category_and_its_value(specs, wording):
+    for quarter_specs in specs.values():
+        for spec in quarter_specs:
+            text = alt_text(spec, wording)
+            assert spec.caption in text
+            if spec.kind in ("hbar", "donut", "map"):
+                named = spec.table[~spec.table["is_other"]]
+                top = named.loc[named["value"].idxmax()]
+                value = data_rows(spec, wording)[int(top.name)][1]
+                assert f"{top['label']} is the largest, with {value}" in text, text
+
+
+def test_alt_text_reads_as_sentences(specs, wording):
+    (arrivals,) = [s for s in specs["2023-Q3"] if s.slug == "arrivals-cis"]
+    assert alt_text(arrivals, wording) == (
+        "Bar chart: Migrant inflow from CIS member states, July – September 2023. "
+        "Uzbekistan is the largest, with 1,753,689 (43.3%), followed by Russian Federation "
+        "with 1,154,493 (28.5%), Kyrgyzstan with 748,123 (18.5%), Tajikistan with 370,851 "
+        "(9.2%) and Belarus with 17,304 (0.4%). Other CIS: 7,028 (0.2%)."
+    )
+    # A remainder larger than every category is never called the largest.
+    (non_cis,) = [s for s in specs["2023-Q2"] if s.slug.startswith("non-cis-nationals")]
+    text = alt_text(non_cis, wording)
+    assert "China is the largest, with 18.1%" in text and text.endswith("Other: 32.9%.")
+
+
+# --- in the built report --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("quarter", QUARTERS)
+def test_every_chart_file_exists_and_is_in_the_html(built, specs, quarter):
+    result = built[quarter]
+    root = tinyhtml5.parse(result.html.read_text(encoding="utf-8"))
+    sources = [img.get("src") for f in root.iter(NS + "figure") for img in f.iter(NS + "img")]
+    files = sorted(p.name for p in (result.folder / "charts").iterdir())
+    assert sorted(src.removeprefix("charts/") for src in sources) == files
+    assert [f"{s.file_stem}.png" for s in specs[quarter]] == files
+
+
+@pytest.mark.parametrize("quarter", QUARTERS)
+def test_each_chart_offers_its_data_as_a_table(built, specs, wording, quarter):
+    root = tinyhtml5.parse(built[quarter].html.read_text(encoding="utf-8"))
+    figures = {f.get("id"): f for f in root.iter(NS + "figure")}
+    for spec in specs[quarter]:
+        table = next(figures[spec.file_stem].iter(NS + "table"))
+        headers = ["".join(th.itertext()) for th in table.find(f"{NS}thead").iter(NS + "th")]
+        assert headers == [col.header for col in spec.columns]
+        rows = [
+            ["".join(cell.itertext()) for cell in tr]
+            for tr in table.find(f"{NS}tbody").iter(NS + "tr")
+        ]
+        assert rows == data_rows(spec, wording)
+        image = next(figures[spec.file_stem].iter(NS + "img"))
+        assert image.get("alt") == alt_text(spec, wording)
+
+
+def test_pdf_is_tagged_with_language_and_chart_alt_texts(built, specs, wording):
+    reader = PdfReader(built["2023-Q3"].pdf)
+    root = reader.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"].value is True
+    assert root["/Lang"] == "en"
+    alts: list[str] = []
+
+    def walk(node) -> None:
+        node = node.get_object()
+        if node.get("/S") == "/Figure":
+            alts.append(str(node.get("/Alt")))
+        kids = node.get("/K")
+        kids = kids if isinstance(kids, list) else [kids]
+        for kid in kids:
+            if kid is not None and hasattr(kid.get_object(), "get"):
+                walk(kid)
+
+    walk(root["/StructTreeRoot"])
+    assert alts == [alt_text(s, wording) for s in specs["2023-Q3"]]
