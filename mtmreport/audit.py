@@ -19,8 +19,8 @@ from pathlib import Path
 from mtmreport import compute as c
 from mtmreport import model as m
 from mtmreport.load import Location, YamlDocument, format_location
+from mtmreport.numbers import decimals_of
 from mtmreport.periods import Period
-from mtmreport.wording import decimals_of
 
 Interval = tuple[float, float]
 

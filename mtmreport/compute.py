@@ -15,6 +15,7 @@ from typing import Literal
 import pandas as pd
 
 from mtmreport import model as m
+from mtmreport.numbers import decimals_of
 from mtmreport.periods import Period
 from mtmreport.reference import find_country
 
@@ -427,12 +428,13 @@ def remittance_figures(block: m.RemittancesBlock) -> RemittanceFigures:
             {
                 "month": a.month,
                 "kzt_bn": float(a.kzt_bn),
+                "kzt_decimals": max(1, decimals_of(a.kzt_bn)),
                 "usd_mn": usd_mn(float(a.kzt_bn), rate),
                 "stated_usd": _f(a.usd_mn),
             }
             for a in block.months
         ],
-        columns=["month", "kzt_bn", "usd_mn", "stated_usd"],
+        columns=["month", "kzt_bn", "kzt_decimals", "usd_mn", "stated_usd"],
     )
     total = float(block.total.kzt_bn)
     countries = pd.DataFrame(
@@ -440,6 +442,7 @@ def remittance_figures(block: m.RemittancesBlock) -> RemittanceFigures:
             {
                 "country": c.country,
                 "kzt_bn": float(c.kzt_bn),
+                "kzt_decimals": max(1, decimals_of(c.kzt_bn)),
                 "usd_mn": usd_mn(float(c.kzt_bn), rate),
                 "share": percent(float(c.kzt_bn), total),
                 "stated_share": _f(c.share),
@@ -448,7 +451,16 @@ def remittance_figures(block: m.RemittancesBlock) -> RemittanceFigures:
             }
             for c in block.countries
         ],
-        columns=["country", "kzt_bn", "usd_mn", "share", "stated_share", "stated_usd", "change"],
+        columns=[
+            "country",
+            "kzt_bn",
+            "kzt_decimals",
+            "usd_mn",
+            "share",
+            "stated_share",
+            "stated_usd",
+            "change",
+        ],
     )
     countries = countries.sort_values("kzt_bn", ascending=False, kind="stable")
     earlier = [_earlier(block, e) for e in block.compare_with]

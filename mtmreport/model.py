@@ -44,7 +44,7 @@ def _country(name: str) -> str:
         raise ValueError(
             f"unknown country {name!r}" + (f" — did you mean {hint!r}?" if hint else "")
         )
-    return country.name
+    return country.short_name
 
 
 def _region(name: str) -> str:
@@ -308,6 +308,8 @@ class EarlierRemittances(StrictModel):
     monthly_average: Money | None = None
     rate: Rate | None = None
     """Average tenge per US dollar in that period."""
+    rate_basis: Literal["average", "implied"] = "average"
+    """`implied` when the source states no rate and it is read off its dollar figures."""
     change: Change | None = None
     """Per cent change to the current period, as published."""
     change_kzt_bn: Decimal | None = None
@@ -327,6 +329,8 @@ class RemittancesBlock(StrictModel):
     source: Source
     rate: Rate
     """Average tenge per US dollar over the period, used for every dollar figure."""
+    rate_basis: Literal["average", "implied"] = "average"
+    """`implied` when the source states no rate and it is read off its dollar figures."""
     total: Money
     transactions: Count | None = None
     months: list[MonthAmount] = []

@@ -19,13 +19,27 @@ from weasyprint import HTML, URLFetcher
 REPRODUCIBLE_EPOCH = "1700000000"
 
 
+# The document is laid out against this virtual base URL, which the fetcher maps onto the
+# folder being built. The PDF then names its images and fonts after paths inside the report
+# only, so the same report gives the same bytes whichever folder it is built in.
+VIRTUAL_ROOT = "file:///mtmreport-report/"
+
+
 class ConfinedFetcher(URLFetcher):
     """A URL fetcher for `data:` URLs and files below the allowed folders, nothing else."""
 
-    def __init__(self, allowed_roots: list[Path]):
+    def __init__(self, allowed_roots: list[Path], virtual_root: Path | None = None):
         super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False)
         self.roots = [root.resolve() for root in allowed_roots]
+        self.virtual_root = virtual_root.resolve() if virtual_root else None
         self.refused: list[str] = []
+
+    def translate(self, url: str) -> str:
+        """Map a URL under the virtual root onto the real folder."""
+        if self.virtual_root is not None and url.startswith(VIRTUAL_ROOT):
+            relative = unquote(urlsplit(url).path[len(urlsplit(VIRTUAL_ROOT).path) :])
+            return (self.virtual_root / relative).as_uri()
+        return url
 
     def allows(self, url: str) -> bool:
         parts = urlsplit(url)
@@ -37,10 +51,11 @@ class ConfinedFetcher(URLFetcher):
         return any(path.is_relative_to(root) for root in self.roots)
 
     def fetch(self, url: str, headers: dict[str, str] | None = None):  # type: ignore[override]
-        if not self.allows(url):
+        real = self.translate(url)
+        if not self.allows(real):
             self.refused.append(url)
             raise ValueError(f"mtmreport does not fetch {url!r}")
-        return super().fetch(url, headers)
+        return super().fetch(real, headers)
 
 
 @contextmanager
@@ -57,8 +72,13 @@ def _reproducible_timestamps() -> Iterator[None]:
 
 def render_pdf(html_path: Path, pdf_path: Path, allowed_roots: list[Path]) -> list[str]:
     """Write `pdf_path` from `html_path`; returns the URLs that were refused."""
-    fetcher = ConfinedFetcher([html_path.parent, *allowed_roots])
-    document = HTML(filename=str(html_path), url_fetcher=fetcher)
+    folder = html_path.parent
+    fetcher = ConfinedFetcher([folder, *allowed_roots], virtual_root=folder)
+    document = HTML(
+        string=html_path.read_text(encoding="utf-8"),
+        base_url=VIRTUAL_ROOT + html_path.name,
+        url_fetcher=fetcher,
+    )
     with _reproducible_timestamps():
         document.write_pdf(pdf_path, pdf_tags=True)
     return fetcher.refused

@@ -186,7 +186,9 @@ def draw_region_map(values: Mapping[str, float | None], *, value_label: str = "%
     return fig
 
 
-def _label(ax: Axes, region: Region, value: float | None, value_label: str, fill: PathPatch) -> None:
+def _label(
+    ax: Axes, region: Region, value: float | None, value_label: str, fill: PathPatch
+) -> None:
     """Name and value on the region; for a city, beside it with a leader line."""
     lon, lat = region_label_points()[region.name]
     nudge_lon, nudge_lat = _LABEL_NUDGES.get(region.name, (0.0, 0.0))
