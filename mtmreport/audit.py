@@ -529,6 +529,32 @@ def _remittances(where: Location, f: c.RemittanceFigures) -> Iterator[_Raw]:
             )
 
 
+# --- migration of the population -----------------------------------------------------------
+
+
+def _population(where: Location, f: c.PopulationMigrationFigures) -> Iterator[_Raw]:
+    block = f.block
+    if block.net is not None and block.net != f.net:
+        yield _Raw(
+            (*where, "net"),
+            f"net migration is not arrivals minus departures ({block.arrivals:,} − "
+            f"{block.departures:,})",
+            f"{block.net:+,}",
+            f"{f.net:+,}",
+            "balance",
+        )
+    for direction in ("arrivals", "departures"):
+        share = getattr(block.cis_share, direction, None) if block.cis_share else None
+        if share is not None and float(share) > 100:
+            yield _Raw(
+                (*where, "cis_share", direction),
+                "a share over 100 per cent",
+                f"{share}%",
+                "",
+                "range",
+            )
+
+
 # --- the quarter ---------------------------------------------------------------------------
 
 
@@ -570,6 +596,8 @@ def _checks(placed: c.PlacedBlock, quarter: Period) -> Iterator[_Raw]:
             yield from _comparison(where, f)
         case c.RemittanceFigures():
             yield from _remittances(where, f)
+        case c.PopulationMigrationFigures():
+            yield from _population(where, f)
 
 
 def audit(figures: c.QuarterFigures, doc: YamlDocument) -> list[Finding]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from mtmreport import audit as audit_mod
 from mtmreport.charts.plan import ChartSpec, plan_charts
 from mtmreport.compute import QuarterFigures, compute
+from mtmreport.drafts import pending_locations
 from mtmreport.errors import AuditFailedError, BuildError, Problem, QuarterFileError
 from mtmreport.load import latest_quarter, quarter_file, read_yaml
 from mtmreport.model import QuarterFile
@@ -91,7 +92,7 @@ def load_quarter(
     with timer.phase("validate"):
         model = validate_document(doc, expected_quarter=quarter_id)
     with timer.phase("compute"):
-        figures = compute(model)
+        figures = compute(model, list(pending_locations(doc.data)))
     with timer.phase("audit"):
         findings = audit_mod.audit(figures, doc)
     return LoadedQuarter(path, model, figures, findings)
@@ -179,6 +180,11 @@ def build_report(
     timer = _Timer()
     loaded = load_quarter(quarter, paths, timer)
     quarter_id = loaded.quarter.quarter
+    if options.strict and loaded.figures.pending:
+        raise AuditFailedError(
+            f"{quarter_id} is a draft with {len(loaded.figures.pending)} pending entries and "
+            "--strict is on; fill them in first (mtmreport list shows them)"
+        )
     if options.strict and loaded.findings:
         raise AuditFailedError(
             f"{len(loaded.findings)} audit finding(s) and --strict is on:\n"
