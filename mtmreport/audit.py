@@ -18,6 +18,7 @@ from pathlib import Path
 
 from mtmreport import compute as c
 from mtmreport import model as m
+from mtmreport.history import History, describe
 from mtmreport.load import Location, YamlDocument, format_location
 from mtmreport.numbers import decimals_of
 from mtmreport.periods import Period
@@ -619,6 +620,27 @@ def audit(figures: c.QuarterFigures, doc: YamlDocument) -> list[Finding]:
                 )
             )
     return sorted(findings, key=lambda f: (f.line or 0, f.column or 0))
+
+
+def cross_quarter(figures: c.QuarterFigures, doc: YamlDocument, history: History) -> list[Finding]:
+    """Earlier-period figures this file states that the earlier quarter's own file contradicts."""
+    findings = []
+    for stated, held in history.contradictions(figures):
+        line, column = doc.position(stated.location)
+        findings.append(
+            Finding(
+                file=doc.name,
+                line=line,
+                column=column,
+                field=format_location(stated.location),
+                message=f"this file's figure for {stated.period} differs from the one in "
+                f"data/quarters/{held.quarter}.yaml ({describe(stated.key).label})",
+                stated=_show(stated.value, 1),
+                computed=_show(held.value, 1),
+                code="baseline",
+            )
+        )
+    return findings
 
 
 def write_findings(findings: list[Finding], folder: Path) -> None:

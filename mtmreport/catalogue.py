@@ -44,7 +44,7 @@ class QuarterEntry:
 
 def catalogue(data_dir: Path) -> list[QuarterEntry]:
     """One entry per quarter file, oldest first; an unreadable file is listed as invalid."""
-    from mtmreport.build import Paths, load_quarter
+    from mtmreport.build import Paths, link_quarter, load_quarter
 
     paths = Paths(data_dir=data_dir)
     entries = []
@@ -73,7 +73,7 @@ def catalogue(data_dir: Path) -> list[QuarterEntry]:
                 sections=[s.title for s in model.sections],
                 pending=pending,
                 pending_by_section=by_section,
-                findings=len(loaded.findings),
+                findings=len(link_quarter(loaded, paths).findings),
             )
         )
     return entries

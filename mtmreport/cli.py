@@ -211,13 +211,13 @@ def audit(quarter: str | None, every: bool, as_json: bool, strict: bool, data: P
     """
     import json
 
-    from mtmreport.build import load_quarter
+    from mtmreport.build import link_quarter, load_quarter
 
     paths = _paths(data, None, None)
     results = {}
     for q in _quarters(quarter, every, data):
         loaded = load_quarter(q, paths)
-        results[loaded.quarter.quarter] = loaded.findings
+        results[loaded.quarter.quarter] = link_quarter(loaded, paths).findings
     if as_json:
         payload = {q: [f.to_dict() for f in findings] for q, findings in results.items()}
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False))

@@ -157,6 +157,15 @@ class Flow(StrictModel):
     non_cis: CountryGroup
 
 
+class EarlierShare(StrictModel):
+    """A country's share of non-CIS arrivals in an earlier period, as the report's text gives it."""
+
+    period: PeriodValue
+    country: CountryName
+    share: Percent
+    number: Count | None = None
+
+
 class FlowsBlock(StrictModel):
     """Migrant arrivals and departures by country (border crossings)."""
 
@@ -167,6 +176,8 @@ class FlowsBlock(StrictModel):
     arrivals: Flow
     departures: Flow
     note: Markdown | None = None
+    earlier_shares: list[EarlierShare] = []
+    """Shares of non-CIS arrivals in earlier periods that the text cites (for trends)."""
 
 
 class ResidenceCount(StrictModel):
