@@ -158,13 +158,17 @@ class History:
 
     @classmethod
     def load(cls, data_dir: Path, current: c.QuarterFigures) -> History:
-        """All readable quarters in `data_dir`, with `current` as given (not re-read)."""
+        """The readable quarters up to `current` in `data_dir`, `current` as given.
+
+        Later quarters are left out, so adding next quarter's file never changes a report
+        that was already published.
+        """
         from mtmreport.build import Paths, load_quarter
         from mtmreport.load import quarter_ids
 
         quarters = {current.quarter.quarter: current}
         for quarter in quarter_ids(data_dir):
-            if quarter in quarters:
+            if quarter in quarters or quarter > current.quarter.quarter:
                 continue
             try:
                 quarters[quarter] = load_quarter(quarter, Paths(data_dir=data_dir)).figures
