@@ -21,9 +21,12 @@ from pathlib import Path
 from mtmreport import audit as audit_mod
 from mtmreport.annex import write_annex
 from mtmreport.charts.plan import ChartSpec, plan_charts
+from mtmreport.charts.trends import trend_specs
 from mtmreport.compute import QuarterFigures, compute
+from mtmreport.drafts import pending_locations
 from mtmreport.errors import AuditFailedError, BuildError, Problem, QuarterFileError
-from mtmreport.load import latest_quarter, quarter_file, read_yaml
+from mtmreport.history import History
+from mtmreport.load import YamlDocument, latest_quarter, quarter_file, read_yaml
 from mtmreport.model import QuarterFile
 from mtmreport.render import chart_views, render_report
 from mtmreport.wording import Wording, load_wording
@@ -53,6 +56,16 @@ class LoadedQuarter:
     quarter: QuarterFile
     figures: QuarterFigures
     findings: list[audit_mod.Finding]
+    doc: YamlDocument | None = None
+
+
+@dataclass(frozen=True)
+class LinkedQuarter:
+    """A quarter read together with every other quarter on file."""
+
+    loaded: LoadedQuarter
+    history: History
+    findings: list[audit_mod.Finding]  # its own and those against other quarters' files
 
 
 @dataclass(frozen=True)
@@ -92,10 +105,19 @@ def load_quarter(
     with timer.phase("validate"):
         model = validate_document(doc, expected_quarter=quarter_id)
     with timer.phase("compute"):
-        figures = compute(model)
+        figures = compute(model, list(pending_locations(doc.data)))
     with timer.phase("audit"):
         findings = audit_mod.audit(figures, doc)
-    return LoadedQuarter(path, model, figures, findings)
+    return LoadedQuarter(path, model, figures, findings, doc)
+
+
+def link_quarter(loaded: LoadedQuarter, paths: Paths = Paths()) -> LinkedQuarter:
+    """Read the other quarters on file and check this one's baselines against them."""
+    history = History.load(paths.data_dir, loaded.figures)
+    findings = list(loaded.findings)
+    if loaded.doc is not None:
+        findings += audit_mod.cross_quarter(loaded.figures, loaded.doc, history)
+    return LinkedQuarter(loaded, history, findings)
 
 
 def check_quarter(quarter: str | None, paths: Paths = Paths()) -> list[Problem]:
@@ -179,18 +201,27 @@ def build_report(
     """Build one quarter's report (HTML and PDF) into `paths.output_dir/<quarter>/`."""
     timer = _Timer()
     loaded = load_quarter(quarter, paths, timer)
+    with timer.phase("history"):
+        linked = link_quarter(loaded, paths)
+    findings = linked.findings
     quarter_id = loaded.quarter.quarter
-    if options.strict and loaded.findings:
+    if options.strict and loaded.figures.pending:
         raise AuditFailedError(
-            f"{len(loaded.findings)} audit finding(s) and --strict is on:\n"
-            + "\n".join(str(f) for f in loaded.findings)
+            f"{quarter_id} is a draft with {len(loaded.figures.pending)} pending entries and "
+            "--strict is on; fill them in first (mtmreport list shows them)"
+        )
+    if options.strict and findings:
+        raise AuditFailedError(
+            f"{len(findings)} audit finding(s) and --strict is on:\n"
+            + "\n".join(str(f) for f in findings)
         )
     wording = load_wording(paths.templates_dir)
     final = paths.output_dir / quarter_id
     with _staging(paths.output_dir, quarter_id) as staging:
         try:
             with timer.phase("charts"):
-                specs = plan_charts(loaded.figures, wording)
+                trends = trend_specs(linked.history, loaded.figures, wording)
+                specs = plan_charts(loaded.figures, wording, extra=trends)
                 files = draw_charts(specs, staging, wording, options.chart_format)
             with timer.phase("annex"):
                 annex = write_annex(specs, loaded.figures, wording, staging)
@@ -203,10 +234,11 @@ def build_report(
                     paths.templates_dir,
                     logo=logo,
                     annex=annex,
+                    links=linked.history.links(loaded.figures),
                 )
                 html_path = staging / "report.html"
                 html_path.write_text(html, encoding="utf-8")
-                audit_mod.write_findings(loaded.findings, staging)
+                audit_mod.write_findings(findings, staging)
             if options.pdf:
                 with timer.phase("pdf"):
                     write_pdf(html_path, staging / "report.pdf", [staging, paths.templates_dir])
@@ -218,6 +250,6 @@ def build_report(
         folder=final,
         html=final / "report.html",
         pdf=final / "report.pdf" if options.pdf else None,
-        findings=loaded.findings,
+        findings=findings,
         timings=timer.timings,
     )

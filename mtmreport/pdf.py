@@ -17,28 +17,29 @@ from urllib.parse import unquote, urlsplit
 from weasyprint import HTML, URLFetcher
 
 REPRODUCIBLE_EPOCH = "1700000000"
-# WeasyPrint names every raster image in the PDF after the MD5 of its absolute URL, so the
-# same report laid out from two folders (or from the build's random staging folder) would
-# differ in bytes. The document is therefore read from this fixed address, and the fetcher
-# maps it back to the folder the HTML really is in.
-VIRTUAL_ROOT = "file:///mtmreport-document/"
+
+
+# The document is laid out against this virtual base URL, which the fetcher maps onto the
+# folder being built. The PDF then names its images and fonts after paths inside the report
+# only, so the same report gives the same bytes whichever folder it is built in.
+VIRTUAL_ROOT = "file:///mtmreport-report/"
 
 
 class ConfinedFetcher(URLFetcher):
     """A URL fetcher for `data:` URLs and files below the allowed folders, nothing else."""
 
-    def __init__(self, allowed_roots: list[Path], document_folder: Path | None = None):
+    def __init__(self, allowed_roots: list[Path], virtual_root: Path | None = None):
         super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False)
         self.roots = [root.resolve() for root in allowed_roots]
-        self.document_folder = document_folder.resolve() if document_folder else None
+        self.virtual_root = virtual_root.resolve() if virtual_root else None
         self.refused: list[str] = []
 
-    def real_url(self, url: str) -> str:
-        """A URL below `VIRTUAL_ROOT` as the file URL of the document's folder."""
-        if self.document_folder is None or not url.startswith(VIRTUAL_ROOT):
-            return url
-        relative = unquote(urlsplit(url).path)[len(urlsplit(VIRTUAL_ROOT).path) :]
-        return (self.document_folder / relative).as_uri()
+    def translate(self, url: str) -> str:
+        """Map a URL under the virtual root onto the real folder."""
+        if self.virtual_root is not None and url.startswith(VIRTUAL_ROOT):
+            relative = unquote(urlsplit(url).path[len(urlsplit(VIRTUAL_ROOT).path) :])
+            return (self.virtual_root / relative).as_uri()
+        return url
 
     def allows(self, url: str) -> bool:
         parts = urlsplit(url)
@@ -50,11 +51,11 @@ class ConfinedFetcher(URLFetcher):
         return any(path.is_relative_to(root) for root in self.roots)
 
     def fetch(self, url: str, headers: dict[str, str] | None = None):  # type: ignore[override]
-        url = self.real_url(url)
-        if not self.allows(url):
+        real = self.translate(url)
+        if not self.allows(real):
             self.refused.append(url)
             raise ValueError(f"mtmreport does not fetch {url!r}")
-        return super().fetch(url, headers)
+        return super().fetch(real, headers)
 
 
 @contextmanager
@@ -71,7 +72,8 @@ def _reproducible_timestamps() -> Iterator[None]:
 
 def render_pdf(html_path: Path, pdf_path: Path, allowed_roots: list[Path]) -> list[str]:
     """Write `pdf_path` from `html_path`; returns the URLs that were refused."""
-    fetcher = ConfinedFetcher([html_path.parent, *allowed_roots], document_folder=html_path.parent)
+    folder = html_path.parent
+    fetcher = ConfinedFetcher([folder, *allowed_roots], virtual_root=folder)
     document = HTML(
         string=html_path.read_text(encoding="utf-8"),
         base_url=VIRTUAL_ROOT + html_path.name,

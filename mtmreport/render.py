@@ -199,6 +199,7 @@ def render_report(
     stylesheet: str = "report.css",
     logo: str | None = None,
     annex: Annex | None = None,
+    links: dict[tuple, list[Any]] | None = None,
 ) -> str:
     """The whole report as one HTML document."""
     env = make_environment(templates_dir, wording)
@@ -215,4 +216,5 @@ def render_report(
         stylesheet=stylesheet,
         logo=logo,
         annex=annex,
+        links=links or {},
     )

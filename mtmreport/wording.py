@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,17 +18,8 @@ import yaml
 from babel.dates import get_month_names
 from babel.numbers import format_decimal
 
+from mtmreport.numbers import Number, decimals_of
 from mtmreport.periods import Period
-
-Number = int | float | Decimal
-
-
-def decimals_of(value: Number) -> int:
-    """Decimals as written: Decimal('11') -> 0, Decimal('11.42') -> 2; floats count as 1."""
-    if isinstance(value, Decimal):
-        exponent = value.as_tuple().exponent
-        return max(0, -exponent) if isinstance(exponent, int) else 0
-    return 0 if isinstance(value, int) else 1
 
 
 @dataclass(frozen=True)

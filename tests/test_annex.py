@@ -27,8 +27,12 @@ def q3() -> c.QuarterFigures:
 
 
 def _csv(result, name: str) -> list[dict[str, str]]:
-    text = (result.folder / "data" / f"{name}.csv").read_text(encoding="utf-8")
-    return list(csv.DictReader(io.StringIO(text)))
+    """A CSV of the annex by its name, or a chart's by its slug (numbers move)."""
+    data = result.folder / "data"
+    path = data / f"{name}.csv"
+    if not path.exists():
+        (path,) = data.glob(f"figure-[0-9][0-9]-{name}.csv")
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
 
 
 @pytest.mark.parametrize("quarter", ["2023-Q2", "2023-Q3"])
@@ -48,7 +52,7 @@ def test_one_csv_per_chart_and_per_table_and_one_workbook(built, quarter):
 
 def test_chart_csv_holds_the_computed_figures_at_full_precision(built, q3):
     flows = q3.of_kind("flows")[0].figures.arrivals
-    rows = _csv(built["2023-Q3"], "figure-01-arrivals-cis")
+    rows = _csv(built["2023-Q3"], "arrivals-cis")
     assert list(rows[0]) == ["Country", "Number", "Share (%)"]
     by_country = {r["Country"]: r for r in rows}
     for record in flows.cis.to_dict("records"):
@@ -59,8 +63,7 @@ def test_chart_csv_holds_the_computed_figures_at_full_precision(built, q3):
 
     residence = q3.of_kind("permanent_residence")[0].figures
     balance = {
-        r["Category"]: int(r["Number"])
-        for r in _csv(built["2023-Q3"], "figure-07-residence-balance-non-cis")
+        r["Category"]: int(r["Number"]) for r in _csv(built["2023-Q3"], "residence-balance-non-cis")
     }
     assert balance == {
         "Permit holders": residence.non_cis.holders,
@@ -80,7 +83,7 @@ def test_remittance_csvs_hold_the_computed_figures(built, q3):
     countries = _csv(built["2023-Q3"], "table-remittances-outflow-countries")
     assert [r["Country"] for r in countries] == list(outflow.countries["country"])
     assert [float(r["Share (%)"]) for r in countries] == list(outflow.countries["share"])
-    comparison = _csv(built["2023-Q3"], "figure-09-remittances-outflow-comparison")
+    comparison = _csv(built["2023-Q3"], "remittances-outflow-comparison")
     before = outflow.earlier_by("year_before")
     assert float(comparison[0]["Q3 2022 (Million USD)"]) == before.total_usd
     assert float(comparison[0]["Change in KZT (%)"]) == before.change

@@ -448,6 +448,50 @@ def _balance(spec: ChartSpec, wording: Wording) -> Figure:
     return fig
 
 
+# --- a series over the quarters on file -----------------------------------------------------
+
+
+def _trend(spec: ChartSpec, wording: Wording) -> Figure:
+    """A line over quarters (gaps where a quarter is missing); hollow markers for figures
+    that a later report states rather than this one's data."""
+    table = spec.table
+    fig = _figure(spec, 1.5)
+    ax = _axes_in(fig, 0.3, 0.25, 0.3, 0.22)
+    xs = [int(x) - int(table["position"].iloc[0]) for x in table["position"]]
+    values = [float(v) for v in table["value"]]
+    unit = {"kzt": "kzt", "usd": "usd", "percent": "percent"}.get(spec.unit, "count")
+    ax.plot(xs, values, color=style.IOM_BLUE, linewidth=1.4, zorder=1)
+    stated = table["stated"] if "stated" in table else [False] * len(values)
+    for x, value, later in zip(xs, values, stated, strict=True):
+        face = "white" if later else style.IOM_BLUE
+        ax.scatter([x], [value], s=22, facecolor=face, edgecolor=style.IOM_BLUE, zorder=2)
+        ax.annotate(
+            cell_text(value, unit, wording),
+            (x, value),
+            textcoords="offset points",
+            xytext=(0, 5),
+            ha="center",
+            va="bottom",
+            color=style.INK,
+        )
+    low, high = min([*values, 0]), max([*values, 0]) or 1.0
+    for x, label in zip(xs, table["label"], strict=True):
+        ax.annotate(
+            str(label),
+            (x, low),
+            textcoords="offset points",
+            xytext=(0, -5),
+            ha="center",
+            va="top",
+            color=style.INK_SOFT,
+        )
+    ax.set_ylim(low, high)
+    ax.set_xlim(-0.3, xs[-1] + 0.3)
+    _bare(ax)
+    ax.axhline(low, color=style.GREY, linewidth=0.6)
+    return fig
+
+
 def _map(spec: ChartSpec, wording: Wording) -> Figure:
     from mtmreport.charts.regionmap import draw_region_map
 
@@ -470,6 +514,8 @@ def draw(spec: ChartSpec, wording: Wording) -> Figure:
                 return _columns(spec, wording)
             case "map":
                 return _map(spec, wording)
+            case "trend":
+                return _trend(spec, wording)
     raise ValueError(f"unknown chart kind {spec.kind!r}")
 
 

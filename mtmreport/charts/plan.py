@@ -13,6 +13,7 @@ ranked by value, which read better than thin slices.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
@@ -23,7 +24,7 @@ from mtmreport import compute as c
 from mtmreport.reference import find_country
 from mtmreport.wording import Wording
 
-ChartKind = Literal["hbar", "donut", "map", "paired", "balance", "columns"]
+ChartKind = Literal["hbar", "donut", "map", "paired", "balance", "columns", "trend"]
 Unit = Literal["text", "count", "signed", "percent", "change", "usd", "kzt"]
 Width = Literal["full", "half"]
 
@@ -55,16 +56,34 @@ class ChartSpec:
     kind: ChartKind
     caption: str
     source: str
-    period: str
     table: pd.DataFrame
-    columns: tuple[Column, ...]
-    unit: Literal["count", "percent", "usd"]
+    unit: Literal["count", "percent", "usd", "kzt"]
+    period: str = ""
+    columns: tuple[Column, ...] = ()
     series: tuple[str, ...] = ("value",)
     series_labels: tuple[str, ...] = ()
     center_label: str = ""
     notes: tuple[str, ...] = ()
     width: Width = "full"
     number: int = 0
+
+    def __post_init__(self) -> None:
+        # Charts planned elsewhere (trends) may leave out the remainder flag and the columns:
+        # no remainders, and the data table shows label and value.
+        if "is_other" not in self.table:
+            object.__setattr__(self, "table", self.table.assign(is_other=False))
+        if not self.columns:
+            value_unit: Unit = "signed" if self.kind == "balance" else self.unit
+            headers = {"count": "Number", "percent": "Share (%)"}
+            headers |= {"usd": "Million USD", "kzt": "Billion KZT", "signed": "Number"}
+            columns = (
+                Column("label", "Period" if self.kind == "trend" else "Category", "text"),
+                Column("value", headers[value_unit], value_unit),
+            )
+            object.__setattr__(self, "columns", columns)
+        if not self.period and self.kind == "trend" and len(self.table):
+            labels = self.table["label"]
+            object.__setattr__(self, "period", f"{labels.iloc[0]} – {labels.iloc[-1]}")
 
     @property
     def file_stem(self) -> str:
@@ -109,7 +128,7 @@ def cell_text(value: object, unit: Unit, wording: Wording) -> str:
         case "usd":
             return wording.number(number, 1)
         case "kzt":
-            return wording.number(number, 2)
+            return wording.number(number, 1)
     raise ValueError(f"unknown unit {unit!r}")
 
 
@@ -308,14 +327,14 @@ def _breakdown(f: c.BreakdownFigures, w: Wording) -> list[ChartSpec]:
         )
         return [
             ChartSpec(
-                slug,
-                "map",
-                caption,
-                block.source,
-                period,
-                table.reset_index(drop=True),
-                columns,
-                "percent",
+                slug=slug,
+                kind="map",
+                caption=caption,
+                source=block.source,
+                period=period,
+                table=table.reset_index(drop=True),
+                columns=columns,
+                unit="percent",
             )
         ]
     other_label = w.text("ui.other")
@@ -348,14 +367,14 @@ def _breakdown(f: c.BreakdownFigures, w: Wording) -> list[ChartSpec]:
     kind = chart_kind_for(block.chart, len(table), whole)
     return [
         ChartSpec(
-            slug,
-            kind,
-            caption,
-            block.source,
-            period,
-            table,
-            columns,
-            unit,
+            slug=slug,
+            kind=kind,
+            caption=caption,
+            source=block.source,
+            period=period,
+            table=table,
+            columns=columns,
+            unit=unit,
             center_label=w.number(f.total) if f.total and kind == "donut" else "",
             notes=_rounding_notes(table, w),
             width="half" if kind == "donut" else "full",
@@ -399,14 +418,14 @@ def _comparison(f: c.ComparisonFigures, w: Wording) -> list[ChartSpec]:
     table, columns = _two_periods(labels, [float(v.value) for v in block.values], "count", w)
     return [
         ChartSpec(
-            block.subject.replace(" ", "-").lower(),
-            "columns",
-            caption,
-            block.source,
-            " and ".join(labels),
-            table,
-            columns,
-            "count",
+            slug=block.subject.replace(" ", "-").lower(),
+            kind="columns",
+            caption=caption,
+            source=block.source,
+            period=" and ".join(labels),
+            table=table,
+            columns=columns,
+            unit="count",
             width="half",
         )
     ]
@@ -463,14 +482,14 @@ def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
                 columns = (*columns, Column("change_kzt", w.text("ui.change_kzt"), "change"))
             return [
                 ChartSpec(
-                    slug,
-                    "columns",
-                    caption,
-                    block.source,
-                    f"{earlier_short} and {period_short}",
-                    table,
-                    columns,
-                    "usd",
+                    slug=slug,
+                    kind="columns",
+                    caption=caption,
+                    source=block.source,
+                    period=f"{earlier_short} and {period_short}",
+                    table=table,
+                    columns=columns,
+                    unit="usd",
                     notes=notes,
                     width="half",
                 )
@@ -491,14 +510,14 @@ def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
         )
         return [
             ChartSpec(
-                slug,
-                "paired",
-                caption,
-                block.source,
-                f"{earlier_short} and {period_short}",
-                table,
-                columns,
-                "usd",
+                slug=slug,
+                kind="paired",
+                caption=caption,
+                source=block.source,
+                period=f"{earlier_short} and {period_short}",
+                table=table,
+                columns=columns,
+                unit="usd",
                 series=("earlier", "current"),
                 series_labels=(earlier_short, period_short),
                 notes=notes,
@@ -515,14 +534,14 @@ def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
         )
         return [
             ChartSpec(
-                f"remittances-{direction}-countries",
-                "hbar",
-                w.text(f"captions.remittances_{direction}_countries", period=period_short),
-                block.source,
-                period_short,
-                table,
-                columns,
-                "usd",
+                slug=f"remittances-{direction}-countries",
+                kind="hbar",
+                caption=w.text(f"captions.remittances_{direction}_countries", period=period_short),
+                source=block.source,
+                period=period_short,
+                table=table,
+                columns=columns,
+                unit="usd",
             )
         ]
     return []
@@ -544,13 +563,21 @@ def plan_block(f: c.BlockFigures, wording: Wording) -> list[ChartSpec]:
     return []
 
 
-def plan_charts(figures: c.QuarterFigures, wording: Wording) -> dict[tuple, list[ChartSpec]]:
-    """Charts of each block, keyed by the block's location, numbered in reading order."""
+def plan_charts(
+    figures: c.QuarterFigures,
+    wording: Wording,
+    extra: Mapping[tuple, list[ChartSpec]] | None = None,
+) -> dict[tuple, list[ChartSpec]]:
+    """Charts of each block, keyed by the block's location, numbered in reading order.
+
+    `extra` adds charts made elsewhere (trends over the quarters on file) after a block's own.
+    """
     planned: dict[tuple, list[ChartSpec]] = {}
     number = 0
     for placed in figures.blocks:
+        specs = [*plan_block(placed.figures, wording), *(extra or {}).get(placed.location, [])]
         numbered = []
-        for spec in plan_block(placed.figures, wording):
+        for spec in specs:
             number += 1
             numbered.append(spec.numbered(number))
         if numbered:
@@ -567,6 +594,7 @@ _KIND_NAMES = {
     "paired": "Grouped bar chart",
     "balance": "Column chart around zero",
     "columns": "Column chart",
+    "trend": "Line chart over the quarters on file",
 }
 
 
@@ -578,6 +606,8 @@ def _value_text(spec: ChartSpec, row: dict, wording: Wording) -> str:
         return cell_text(shown if has_share else row["value"], "percent", wording)
     if spec.unit == "usd":
         text = wording.million_usd(float(row["value"]))
+    elif spec.unit == "kzt":
+        text = wording.billion_kzt(float(row["value"]))
     else:
         text = cell_text(row["value"], "count", wording)
     return text + (f" ({cell_text(shown, 'percent', wording)})" if has_share else "")
@@ -620,6 +650,13 @@ def alt_text(spec: ChartSpec, wording: Wording, listed: int = 10) -> str:
             f"{intro} {holders['label']}: {wording.number(round(holders['value']))}; "
             f"{terminated['label'].lower()}: {wording.number(round(-terminated['value']))}; "
             f"{balance['label'].lower()}: {wording.signed(round(balance['value']))}."
+        )
+    if spec.kind == "trend":
+        parts = [f"{r['label']}: {_value_text(spec, r, wording)}" for r in rows]
+        top = max(rows, key=lambda r: r["value"])
+        return (
+            f"{intro} {'; '.join(parts)}. The highest is {top['label']}, "
+            f"with {_value_text(spec, top, wording)}."
         )
     if spec.kind == "columns":
 
