@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
 
 import matplotlib
@@ -110,6 +111,7 @@ _ROW_IN = 0.2
 
 
 def _hbar(spec: ChartSpec, wording: Wording) -> Figure:
+    """Categories ranked by value; a negative value (a net outflow) runs left of zero."""
     table = spec.table
     count = len(table)
     fig = _figure(spec, 0.08 + _ROW_IN * count)
@@ -119,17 +121,28 @@ def _hbar(spec: ChartSpec, wording: Wording) -> Figure:
     ax = _axes_in(fig, left, 0.04, 0.02, 0.04)
     values = [float(v) for v in table["value"]]
     value_labels = _bar_labels(spec, wording)
-    colours = [style.OTHER if other else style.IOM_BLUE for other in table["is_other"]]
+    colours = [
+        style.OTHER if other else style.ORANGE if value < 0 else style.IOM_BLUE
+        for other, value in zip(table["is_other"], values, strict=True)
+    ]
     positions = list(range(count))[::-1]
     ax.barh(positions, values, color=colours, height=0.68)
     bar_width_in = fig_width - left - 0.02
-    limit = _value_limit(values, value_labels, bar_width_in)
-    pad = limit * _PAD_IN / bar_width_in
+    # Room for the labels beyond both ends: the positive side and, if any, the negative one.
+    high = _value_limit([max(v, 0) for v in values], value_labels, bar_width_in)
+    low = -_value_limit([max(-v, 0) for v in values], value_labels, bar_width_in)
+    if low < 0:
+        low, high = low * 1.05, high * 1.05
+    span = high - low
+    pad = span * _PAD_IN / bar_width_in
     for pos, value, text in zip(positions, values, value_labels, strict=True):
-        ax.text(value + pad, pos, text, va="center", ha="left", color=style.INK)
+        if value < 0:
+            ax.text(value - pad, pos, text, va="center", ha="right", color=style.INK)
+        else:
+            ax.text(value + pad, pos, text, va="center", ha="left", color=style.INK)
     for pos, label in zip(positions, categories, strict=True):
-        ax.text(-pad, pos, label, va="center", ha="right", color=style.INK_SOFT)
-    ax.set_xlim(0, limit)
+        ax.text(low - pad, pos, label, va="center", ha="right", color=style.INK_SOFT)
+    ax.set_xlim(low if low < 0 else 0, high)
     ax.set_ylim(-0.5, count - 0.5)
     _bare(ax)
     ax.axvline(0, color=style.GREY, linewidth=0.6)
@@ -452,15 +465,25 @@ def _balance(spec: ChartSpec, wording: Wording) -> Figure:
 
 
 def _trend(spec: ChartSpec, wording: Wording) -> Figure:
-    """A line over quarters (gaps where a quarter is missing); hollow markers for figures
-    that a later report states rather than this one's data."""
+    """A line over quarters, dotted across a quarter not on file; hollow markers for
+    figures that a later report states rather than this one's data."""
     table = spec.table
     fig = _figure(spec, 1.5)
-    ax = _axes_in(fig, 0.3, 0.25, 0.3, 0.22)
+    ax = _axes_in(fig, 0.3, 0.25, 0.3, 0.05)
     xs = [int(x) - int(table["position"].iloc[0]) for x in table["position"]]
     values = [float(v) for v in table["value"]]
     unit = {"kzt": "kzt", "usd": "usd", "percent": "percent"}.get(spec.unit, "count")
-    ax.plot(xs, values, color=style.IOM_BLUE, linewidth=1.4, zorder=1)
+    points = list(zip(xs, values, strict=True))
+    for (x0, v0), (x1, v1) in pairwise(points):
+        gap = x1 - x0 > 1
+        ax.plot(
+            [x0, x1],
+            [v0, v1],
+            color=style.BLUE_TINTS[1] if gap else style.IOM_BLUE,
+            linewidth=1.0 if gap else 1.4,
+            linestyle=(0, (1.5, 2)) if gap else "-",
+            zorder=1,
+        )
     stated = table["stated"] if "stated" in table else [False] * len(values)
     for x, value, later in zip(xs, values, stated, strict=True):
         face = "white" if later else style.IOM_BLUE
@@ -485,7 +508,7 @@ def _trend(spec: ChartSpec, wording: Wording) -> Figure:
             va="top",
             color=style.INK_SOFT,
         )
-    ax.set_ylim(low, high)
+    ax.set_ylim(low, high + (high - low) * 0.22)  # room for the top value's label
     ax.set_xlim(-0.3, xs[-1] + 0.3)
     _bare(ax)
     ax.axhline(low, color=style.GREY, linewidth=0.6)
