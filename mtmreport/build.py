@@ -5,6 +5,12 @@
 Everything is written into a staging folder beside the final one; only when the PDF is
 complete does the staging folder replace the previous output, by rename. A build that fails
 anywhere leaves the last good report exactly as it was.
+
+Speed (see `make bench`): pandas, matplotlib and WeasyPrint are imported inside the functions
+that need them, so `validate` and `audit` never load the last two; charts come from a cache
+keyed by what they show (`chartcache`), so a text edit redraws nothing; a helper process
+(`helper`) draws charts or writes the PDF beside the main process; and `build_all` builds
+several quarters in worker processes.
 """
 
 from __future__ import annotations
@@ -14,20 +20,32 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mtmreport import audit as audit_mod
-from mtmreport.charts.plan import ChartSpec, plan_charts
-from mtmreport.compute import QuarterFigures, compute
-from mtmreport.errors import AuditFailedError, BuildError, Problem, QuarterFileError
-from mtmreport.load import latest_quarter, quarter_file, read_yaml
-from mtmreport.model import QuarterFile
-from mtmreport.render import chart_views, render_report
-from mtmreport.wording import Wording, load_wording
+from mtmreport.chartcache import ChartCache, chart_key
+from mtmreport.errors import (
+    AuditFailedError,
+    BuildError,
+    MtmReportError,
+    Problem,
+    QuarterFileError,
+    QuarterNotFoundError,
+)
+from mtmreport.helper import Helper, HelperLost
+from mtmreport.load import latest_quarter, quarter_file, quarter_ids, read_yaml
+
+if TYPE_CHECKING:
+    from mtmreport.audit import Finding
+    from mtmreport.charts.plan import ChartSpec
+    from mtmreport.compute import QuarterFigures
+    from mtmreport.model import QuarterFile
+    from mtmreport.wording import Wording
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CHART_CACHE = Path(".cache") / "charts"  # inside the output folder
 
 
 @dataclass(frozen=True)
@@ -44,6 +62,11 @@ class BuildOptions:
     strict: bool = False
     pdf: bool = True
     chart_format: str = "png"
+    # Reuse chart files from `<output>/.cache/charts/` when their data and style are unchanged.
+    cache: bool = True
+    # Run a helper process beside the build (off inside `build_all`'s workers: the cores are
+    # taken by then).
+    parallel: bool = True
 
 
 @dataclass(frozen=True)
@@ -51,7 +74,7 @@ class LoadedQuarter:
     path: Path
     quarter: QuarterFile
     figures: QuarterFigures
-    findings: list[audit_mod.Finding]
+    findings: list[Finding]
 
 
 @dataclass(frozen=True)
@@ -60,8 +83,10 @@ class BuildResult:
     folder: Path
     html: Path
     pdf: Path | None
-    findings: list[audit_mod.Finding]
+    findings: list[Finding]
     timings: dict[str, float] = field(default_factory=dict)
+    charts_drawn: int = 0
+    charts_cached: int = 0
 
 
 class _Timer:
@@ -81,6 +106,8 @@ def load_quarter(
     quarter: str | None, paths: Paths = Paths(), timer: _Timer | None = None
 ) -> LoadedQuarter:
     """Read, validate, compute and audit one quarter: everything short of output."""
+    from mtmreport import audit as audit_mod
+    from mtmreport.compute import compute
     from mtmreport.validate import validate_document
 
     timer = timer or _Timer()
@@ -111,21 +138,59 @@ def check_quarter(quarter: str | None, paths: Paths = Paths()) -> list[Problem]:
     return []
 
 
+def draw_into_cache(
+    cache_dir: Path, jobs: list[tuple[ChartSpec, str]], wording: Wording, chart_format: str
+) -> None:
+    """Draw each (spec, key) into the cache folder. Runs in the helper or in this process."""
+    from mtmreport.charts.draw import draw, save
+
+    cache = ChartCache(cache_dir)
+    for spec, key in jobs:
+        with cache.writing(key, chart_format) as path:
+            save(draw(spec, wording), path)
+
+
 def draw_charts(
     specs: dict[tuple, list[ChartSpec]], folder: Path, wording: Wording, chart_format: str
 ) -> dict[str, str]:
-    """Draw every chart into `folder/charts`; returns file stem -> relative path."""
-    from mtmreport.charts.draw import draw, save
+    """Draw every chart into `folder/charts`, without cache; returns file stem -> relative path."""
+    with tempfile.TemporaryDirectory(prefix="mtmreport-charts-") as scratch:
+        plan = _ChartPlan(specs, wording, chart_format, ChartCache(Path(scratch)))
+        draw_into_cache(plan.cache.folder, plan.missing, wording, chart_format)
+        plan.copy_into(folder, wording)
+    return plan.files
 
-    charts_dir = folder / "charts"
-    charts_dir.mkdir(parents=True, exist_ok=True)
-    files: dict[str, str] = {}
-    for block_specs in specs.values():
-        for spec in block_specs:
-            name = f"{spec.file_stem}.{chart_format}"
-            save(draw(spec, wording), charts_dir / name)
-            files[spec.file_stem] = f"charts/{name}"
-    return files
+
+class _ChartPlan:
+    """Which chart files a report needs, which the cache holds, and copying them in place."""
+
+    def __init__(
+        self,
+        specs: dict[tuple, list[ChartSpec]],
+        wording: Wording,
+        chart_format: str,
+        cache: ChartCache,
+    ):
+        self.format = chart_format
+        self.cache = cache
+        self.specs = [spec for block in specs.values() for spec in block]
+        self.keys = [chart_key(spec, wording, chart_format) for spec in self.specs]
+        self.missing = [
+            (spec, key)
+            for spec, key in zip(self.specs, self.keys, strict=True)
+            if not cache.path(key, chart_format).is_file()
+        ]
+        self.files = {s.file_stem: f"charts/{s.file_stem}.{chart_format}" for s in self.specs}
+
+    def copy_into(self, folder: Path, wording: Wording) -> None:
+        """Copy every chart into `folder/charts`, drawing here any that went missing since."""
+        charts_dir = folder / "charts"
+        charts_dir.mkdir(parents=True, exist_ok=True)
+        for spec, key in zip(self.specs, self.keys, strict=True):
+            dest = folder / self.files[spec.file_stem]
+            if not self.cache.fetch(key, self.format, dest):  # pruned by a parallel build
+                draw_into_cache(self.cache.folder, [(spec, key)], wording, self.format)
+                self.cache.fetch(key, self.format, dest)
 
 
 def _copy_assets(templates_dir: Path, folder: Path) -> str | None:
@@ -172,30 +237,66 @@ def _publish(staging: Path, final: Path) -> None:
         shutil.rmtree(backup, ignore_errors=True)
 
 
+def _helper_for(
+    quarter_id: str, cache: ChartCache, options: BuildOptions
+) -> AbstractContextManager[Helper | None]:
+    """A helper whose role suits this build, guessed before anything is computed.
+
+    If the quarter's last charts are all cached this is probably a rebuild after a text edit:
+    nothing to draw, so the helper prepares WeasyPrint. Otherwise it prepares matplotlib.
+    """
+    if not options.parallel:
+        return nullcontext(None)
+    if not (options.cache and cache.probably_complete(quarter_id, options.chart_format)):
+        return Helper("charts")
+    if options.pdf:
+        return Helper("pdf")
+    return nullcontext(None)
+
+
 def build_report(
     quarter: str | None = None, paths: Paths = Paths(), options: BuildOptions = BuildOptions()
 ) -> BuildResult:
     """Build one quarter's report (HTML and PDF) into `paths.output_dir/<quarter>/`."""
+    from mtmreport import audit as audit_mod
+    from mtmreport.charts.plan import plan_charts
+    from mtmreport.render import chart_views, render_report
+    from mtmreport.wording import load_wording
+
     timer = _Timer()
-    loaded = load_quarter(quarter, paths, timer)
-    quarter_id = loaded.quarter.quarter
-    if options.strict and loaded.findings:
-        raise AuditFailedError(
-            f"{len(loaded.findings)} audit finding(s) and --strict is on:\n"
-            + "\n".join(str(f) for f in loaded.findings)
-        )
-    wording = load_wording(paths.templates_dir)
-    final = paths.output_dir / quarter_id
-    with _staging(paths.output_dir, quarter_id) as staging:
+    quarter_id = quarter or latest_quarter(paths.data_dir)
+    quarter_file(paths.data_dir, quarter_id)  # a wrong id fails before any process starts
+    fmt = options.chart_format
+    with ExitStack() as stack:
+        if options.cache:
+            cache = ChartCache(paths.output_dir / CHART_CACHE)
+        else:
+            scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="mtmreport-"))
+            cache = ChartCache(Path(scratch))
+        helper = stack.enter_context(_helper_for(quarter_id, cache, options))
+        loaded = load_quarter(quarter_id, paths, timer)
+        if options.strict and loaded.findings:
+            raise AuditFailedError(
+                f"{len(loaded.findings)} audit finding(s) and --strict is on:\n"
+                + "\n".join(str(f) for f in loaded.findings)
+            )
+        wording = load_wording(paths.templates_dir)
+        final = paths.output_dir / quarter_id
+        staging = stack.enter_context(_staging(paths.output_dir, quarter_id))
         try:
             with timer.phase("charts"):
                 specs = plan_charts(loaded.figures, wording)
-                files = draw_charts(specs, staging, wording, options.chart_format)
+                charts = _ChartPlan(specs, wording, fmt, cache)
+                drawing = bool(charts.missing) and helper is not None and helper.role == "charts"
+                if drawing:
+                    helper.start(draw_into_cache, cache.folder, charts.missing, wording, fmt)
+                elif charts.missing:
+                    draw_into_cache(cache.folder, charts.missing, wording, fmt)
             with timer.phase("render"):
                 logo = _copy_assets(paths.templates_dir, staging)
                 html = render_report(
                     loaded.figures,
-                    chart_views(specs, files, wording),
+                    chart_views(specs, charts.files, wording),
                     wording,
                     paths.templates_dir,
                     logo=logo,
@@ -203,12 +304,28 @@ def build_report(
                 html_path = staging / "report.html"
                 html_path.write_text(html, encoding="utf-8")
                 audit_mod.write_findings(loaded.findings, staging)
+            if drawing and options.pdf:
+                with timer.phase("pdf"):
+                    import mtmreport.pdf  # noqa: F401  (while the helper draws)
+            if drawing:
+                with timer.phase("wait"):
+                    _finish(helper, draw_into_cache, cache.folder, charts.missing, wording, fmt)
+            with timer.phase("charts"):
+                charts.copy_into(staging, wording)
             if options.pdf:
                 with timer.phase("pdf"):
-                    write_pdf(html_path, staging / "report.pdf", [staging, paths.templates_dir])
+                    job = (html_path, staging / "report.pdf", [staging, paths.templates_dir])
+                    if helper is not None and helper.role == "pdf":
+                        helper.start(write_pdf, *job)
+                        _finish(helper, write_pdf, *job)
+                    else:
+                        write_pdf(*job)
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise BuildError(f"building {quarter_id} failed: {error}") from error
         _publish(staging, final)
+    if options.cache:
+        cache.remember(quarter_id, fmt, charts.keys)
+        cache.prune()
     return BuildResult(
         quarter=quarter_id,
         folder=final,
@@ -216,4 +333,62 @@ def build_report(
         pdf=final / "report.pdf" if options.pdf else None,
         findings=loaded.findings,
         timings=timer.timings,
+        charts_drawn=len(charts.missing),
+        charts_cached=len(charts.specs) - len(charts.missing),
     )
+
+
+def _finish(helper: Helper, fallback, *args) -> None:  # type: ignore[no-untyped-def]
+    """The helper's result; if the helper died, do its work here instead."""
+    try:
+        helper.result()
+    except HelperLost:
+        fallback(*args)
+
+
+# --- several quarters ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuarterOutcome:
+    """How one quarter of `build_all` went: a result, or the error lines and exit code."""
+
+    quarter: str
+    result: BuildResult | None = None
+    errors: tuple[str, ...] = ()
+    exit_code: int = 0
+
+
+def _build_one(quarter: str, paths: Paths, options: BuildOptions) -> QuarterOutcome:
+    """Build one quarter and turn any failure into an outcome, so the others go on."""
+    try:
+        return QuarterOutcome(quarter, result=build_report(quarter, paths, options))
+    except QuarterFileError as error:
+        return QuarterOutcome(quarter, errors=tuple(map(str, error.problems)), exit_code=2)
+    except MtmReportError as error:
+        return QuarterOutcome(quarter, errors=(str(error),), exit_code=error.exit_code)
+    except Exception as error:  # a bug in one quarter must not stop the others
+        message = f"internal error: {type(error).__name__}: {error}"
+        return QuarterOutcome(quarter, errors=(message,), exit_code=1)
+
+
+def build_all(
+    paths: Paths = Paths(), options: BuildOptions = BuildOptions(), jobs: int = 1
+) -> list[QuarterOutcome]:
+    """Build every quarter on file, oldest first; with `jobs` > 1 in that many processes."""
+    quarters = quarter_ids(paths.data_dir)
+    if not quarters:
+        latest_quarter(paths.data_dir)  # raises the "no quarter files" error
+        raise QuarterNotFoundError("no quarter files")  # pragma: no cover
+    workers = min(jobs, len(quarters))
+    if workers <= 1:
+        return [_build_one(q, paths, options) for q in quarters]
+    from concurrent.futures import ProcessPoolExecutor
+
+    from mtmreport.helper import process_context
+
+    # Each worker builds whole quarters; a helper per worker would only compete for the cores.
+    serial = replace(options, parallel=False)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=process_context()) as pool:
+        futures = [pool.submit(_build_one, q, paths, serial) for q in quarters]
+        return [future.result() for future in futures]
