@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian packages WeasyPrint and the tests need; checked first, installed only when missing.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig poppler-utils
+LINT_PATHS := mtmreport tests $(wildcard benchmarks/*.py)
 
 .PHONY: report test lint format bench setup system-deps clean
 
@@ -14,17 +15,17 @@ report: setup
 	$(BIN)/mtmreport build
 
 test: setup
-	$(BIN)/ruff check mtmreport tests benchmarks
-	$(BIN)/ruff format --check mtmreport tests benchmarks
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/python -m pytest -q
 
 lint: setup
-	$(BIN)/ruff check mtmreport tests benchmarks
-	$(BIN)/ruff format --check mtmreport tests benchmarks
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 format: setup
-	$(BIN)/ruff format mtmreport tests benchmarks
-	$(BIN)/ruff check --fix mtmreport tests benchmarks
+	$(BIN)/ruff format $(LINT_PATHS)
+	$(BIN)/ruff check --fix $(LINT_PATHS)
 
 bench: setup
 	$(BIN)/python benchmarks/bench.py

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from mtmreport import compute as c
 from mtmreport import model as m
+from mtmreport.history import History, describe
 from mtmreport.load import Location, YamlDocument, format_location
 from mtmreport.numbers import decimals_of
 from mtmreport.periods import Period
@@ -529,6 +530,32 @@ def _remittances(where: Location, f: c.RemittanceFigures) -> Iterator[_Raw]:
             )
 
 
+# --- migration of the population -----------------------------------------------------------
+
+
+def _population(where: Location, f: c.PopulationMigrationFigures) -> Iterator[_Raw]:
+    block = f.block
+    if block.net is not None and block.net != f.net:
+        yield _Raw(
+            (*where, "net"),
+            f"net migration is not arrivals minus departures ({block.arrivals:,} − "
+            f"{block.departures:,})",
+            f"{block.net:+,}",
+            f"{f.net:+,}",
+            "balance",
+        )
+    for direction in ("arrivals", "departures"):
+        share = getattr(block.cis_share, direction, None) if block.cis_share else None
+        if share is not None and float(share) > 100:
+            yield _Raw(
+                (*where, "cis_share", direction),
+                "a share over 100 per cent",
+                f"{share}%",
+                "",
+                "range",
+            )
+
+
 # --- the quarter ---------------------------------------------------------------------------
 
 
@@ -570,6 +597,8 @@ def _checks(placed: c.PlacedBlock, quarter: Period) -> Iterator[_Raw]:
             yield from _comparison(where, f)
         case c.RemittanceFigures():
             yield from _remittances(where, f)
+        case c.PopulationMigrationFigures():
+            yield from _population(where, f)
 
 
 def audit(figures: c.QuarterFigures, doc: YamlDocument) -> list[Finding]:
@@ -591,6 +620,27 @@ def audit(figures: c.QuarterFigures, doc: YamlDocument) -> list[Finding]:
                 )
             )
     return sorted(findings, key=lambda f: (f.line or 0, f.column or 0))
+
+
+def cross_quarter(figures: c.QuarterFigures, doc: YamlDocument, history: History) -> list[Finding]:
+    """Earlier-period figures this file states that the earlier quarter's own file contradicts."""
+    findings = []
+    for stated, held in history.contradictions(figures):
+        line, column = doc.position(stated.location)
+        findings.append(
+            Finding(
+                file=doc.name,
+                line=line,
+                column=column,
+                field=format_location(stated.location),
+                message=f"this file's figure for {stated.period} differs from the one in "
+                f"data/quarters/{held.quarter}.yaml ({describe(stated.key).label})",
+                stated=_show(stated.value, 1),
+                computed=_show(held.value, 1),
+                code="baseline",
+            )
+        )
+    return findings
 
 
 def write_findings(findings: list[Finding], folder: Path) -> None:

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from mtmreport.audit import Finding
     from mtmreport.charts.plan import ChartSpec
     from mtmreport.compute import QuarterFigures
+    from mtmreport.history import History
+    from mtmreport.load import YamlDocument
     from mtmreport.model import QuarterFile
     from mtmreport.wording import Wording
 
@@ -75,6 +77,16 @@ class LoadedQuarter:
     quarter: QuarterFile
     figures: QuarterFigures
     findings: list[Finding]
+    doc: YamlDocument | None = None
+
+
+@dataclass(frozen=True)
+class LinkedQuarter:
+    """A quarter read together with every other quarter on file."""
+
+    loaded: LoadedQuarter
+    history: History
+    findings: list[Finding]  # its own and those against other quarters' files
 
 
 @dataclass(frozen=True)
@@ -108,6 +120,7 @@ def load_quarter(
     """Read, validate, compute and audit one quarter: everything short of output."""
     from mtmreport import audit as audit_mod
     from mtmreport.compute import compute
+    from mtmreport.drafts import pending_locations
     from mtmreport.validate import validate_document
 
     timer = timer or _Timer()
@@ -118,10 +131,22 @@ def load_quarter(
     with timer.phase("validate"):
         model = validate_document(doc, expected_quarter=quarter_id)
     with timer.phase("compute"):
-        figures = compute(model)
+        figures = compute(model, list(pending_locations(doc.data)))
     with timer.phase("audit"):
         findings = audit_mod.audit(figures, doc)
-    return LoadedQuarter(path, model, figures, findings)
+    return LoadedQuarter(path, model, figures, findings, doc)
+
+
+def link_quarter(loaded: LoadedQuarter, paths: Paths = Paths()) -> LinkedQuarter:
+    """Read the other quarters on file and check this one's baselines against them."""
+    from mtmreport import audit as audit_mod
+    from mtmreport.history import History
+
+    history = History.load(paths.data_dir, loaded.figures)
+    findings = list(loaded.findings)
+    if loaded.doc is not None:
+        findings += audit_mod.cross_quarter(loaded.figures, loaded.doc, history)
+    return LinkedQuarter(loaded, history, findings)
 
 
 def check_quarter(quarter: str | None, paths: Paths = Paths()) -> list[Problem]:
@@ -260,6 +285,7 @@ def build_report(
     """Build one quarter's report (HTML and PDF) into `paths.output_dir/<quarter>/`."""
     from mtmreport import audit as audit_mod
     from mtmreport.charts.plan import plan_charts
+    from mtmreport.charts.trends import trend_specs
     from mtmreport.render import chart_views, render_report
     from mtmreport.wording import load_wording
 
@@ -275,17 +301,26 @@ def build_report(
             cache = ChartCache(Path(scratch))
         helper = stack.enter_context(_helper_for(quarter_id, cache, options))
         loaded = load_quarter(quarter_id, paths, timer)
-        if options.strict and loaded.findings:
+        with timer.phase("history"):
+            linked = link_quarter(loaded, paths)
+        findings = linked.findings
+        if options.strict and loaded.figures.pending:
             raise AuditFailedError(
-                f"{len(loaded.findings)} audit finding(s) and --strict is on:\n"
-                + "\n".join(str(f) for f in loaded.findings)
+                f"{quarter_id} is a draft with {len(loaded.figures.pending)} pending entries and "
+                "--strict is on; fill them in first (mtmreport list shows them)"
+            )
+        if options.strict and findings:
+            raise AuditFailedError(
+                f"{len(findings)} audit finding(s) and --strict is on:\n"
+                + "\n".join(str(f) for f in findings)
             )
         wording = load_wording(paths.templates_dir)
         final = paths.output_dir / quarter_id
         staging = stack.enter_context(_staging(paths.output_dir, quarter_id))
         try:
             with timer.phase("charts"):
-                specs = plan_charts(loaded.figures, wording)
+                trends = trend_specs(linked.history, loaded.figures, wording)
+                specs = plan_charts(loaded.figures, wording, extra=trends)
                 charts = _ChartPlan(specs, wording, fmt, cache)
                 drawing = bool(charts.missing) and helper is not None and helper.role == "charts"
                 if drawing:
@@ -300,10 +335,11 @@ def build_report(
                     wording,
                     paths.templates_dir,
                     logo=logo,
+                    links=linked.history.links(loaded.figures),
                 )
                 html_path = staging / "report.html"
                 html_path.write_text(html, encoding="utf-8")
-                audit_mod.write_findings(loaded.findings, staging)
+                audit_mod.write_findings(findings, staging)
             if drawing and options.pdf:
                 with timer.phase("pdf"):
                     import mtmreport.pdf  # noqa: F401  (while the helper draws)
@@ -331,7 +367,7 @@ def build_report(
         folder=final,
         html=final / "report.html",
         pdf=final / "report.pdf" if options.pdf else None,
-        findings=loaded.findings,
+        findings=findings,
         timings=timer.timings,
         charts_drawn=len(charts.missing),
         charts_cached=len(charts.specs) - len(charts.missing),

@@ -246,13 +246,13 @@ def audit(quarter: str | None, every: bool, as_json: bool, strict: bool, data: P
     """
     import json
 
-    from mtmreport.build import load_quarter
+    from mtmreport.build import link_quarter, load_quarter
 
     paths = _paths(data, None, None)
     results = {}
     for q in _quarters(quarter, every, data):
         loaded = load_quarter(q, paths)
-        results[loaded.quarter.quarter] = loaded.findings
+        results[loaded.quarter.quarter] = link_quarter(loaded, paths).findings
     if as_json:
         payload = {q: [f.to_dict() for f in findings] for q, findings in results.items()}
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
@@ -263,6 +263,58 @@ def audit(quarter: str | None, every: bool, as_json: bool, strict: bool, data: P
             click.echo(f"{q}: {len(findings)} finding(s)", err=True)
     if strict and any(results.values()):
         sys.exit(3)
+
+
+@main.command("new")
+@click.argument("quarter")
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder of quarter files [default: data/quarters].",
+)
+@_reports_errors
+def new(quarter: str, data: Path | None) -> None:
+    """Start QUARTER's file as a draft made from the latest earlier quarter.
+
+    Sections, blocks, country lists and comments carry over; periods move on; every figure
+    and quarter-specific text becomes `pending`. An existing file is never overwritten.
+
+    \b
+    Example:
+      mtmreport new 2024-Q1 && mtmreport build 2024-Q1
+    """
+    from mtmreport.errors import display_path
+    from mtmreport.scaffold import new_quarter
+
+    made = new_quarter(quarter, _paths(data, None, None).data_dir)
+    click.echo(
+        f"created {display_path(made.path)} from {made.template}: a draft with "
+        f"{made.pending} pending entries"
+    )
+
+
+@main.command("list")
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder of quarter files [default: data/quarters].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@_reports_errors
+def list_quarters(data: Path | None, as_json: bool) -> None:
+    """Every quarter on file: status, what is pending, sections and audit findings."""
+    import json
+
+    from mtmreport.catalogue import catalogue
+
+    entries = catalogue(_paths(data, None, None).data_dir)
+    if as_json:
+        click.echo(json.dumps([e.to_dict() for e in entries], indent=2, ensure_ascii=False))
+        return
+    for entry in entries:
+        click.echo(entry.summary_line())
+        for line in entry.detail_lines():
+            click.echo(f"    {line}")
 
 
 if __name__ == "__main__":  # pragma: no cover

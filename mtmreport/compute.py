@@ -8,6 +8,7 @@ audit can compare them, but the report prints only the computed columns.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
@@ -15,6 +16,8 @@ from typing import Literal
 import pandas as pd
 
 from mtmreport import model as m
+from mtmreport.drafts import within
+from mtmreport.load import Location, format_location
 from mtmreport.numbers import decimals_of
 from mtmreport.periods import Period
 from mtmreport.reference import find_country
@@ -467,6 +470,45 @@ def remittance_figures(block: m.RemittancesBlock) -> RemittanceFigures:
     return RemittanceFigures(block, months, countries.reset_index(drop=True), earlier)
 
 
+# --- migration of the population (permanent residence) ------------------------------------
+
+
+@dataclass(frozen=True)
+class PopulationMigrationFigures:
+    """Net migration, and the year-before and CIS figures the published percentages imply."""
+
+    block: m.PopulationMigrationBlock
+
+    @property
+    def net(self) -> int:
+        return self.block.arrivals - self.block.departures
+
+    def _implied(self, direction: str) -> float | None:
+        change = (
+            getattr(self.block.change_on_year, direction, None)
+            if self.block.change_on_year
+            else None
+        )
+        if change is None:
+            return None
+        return getattr(self.block, direction) / (1 + float(change) / 100)
+
+    @property
+    def arrivals_year_before(self) -> float | None:
+        """Arrivals a year before, as the published change implies (an estimate)."""
+        return self._implied("arrivals")
+
+    @property
+    def departures_year_before(self) -> float | None:
+        return self._implied("departures")
+
+    def cis(self, direction: str) -> float | None:
+        """People from or to CIS countries, as the published share implies (an estimate)."""
+        shares = self.block.cis_share
+        share = getattr(shares, direction, None) if shares else None
+        return None if share is None else getattr(self.block, direction) * float(share) / 100
+
+
 # --- the whole quarter ---------------------------------------------------------------------
 
 BlockFigures = (
@@ -475,6 +517,7 @@ BlockFigures = (
     | BreakdownFigures
     | ComparisonFigures
     | RemittanceFigures
+    | PopulationMigrationFigures
     | None
 )
 
@@ -492,16 +535,22 @@ def block_figures(block: m.Block) -> BlockFigures:
             return comparison_figures(body)
         case m.RemittancesBlock():
             return remittance_figures(body)
+        case m.PopulationMigrationBlock():
+            return PopulationMigrationFigures(body)
     return None
 
 
 @dataclass(frozen=True)
 class PlacedBlock:
-    """A block with its place in the file (for error locations) and its computed figures."""
+    """A block with its place in the file (for error locations) and its computed figures.
+
+    A draft's block with pending figures has no figures; `pending` names what is missing.
+    """
 
     location: tuple[str | int, ...]
     block: m.Block
     figures: BlockFigures
+    pending: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -512,6 +561,15 @@ class PlacedBlock:
 class QuarterFigures:
     quarter: m.QuarterFile
     blocks: list[PlacedBlock]
+
+    @property
+    def pending(self) -> list[str]:
+        """Every pending entry, as `block location: field`."""
+        return [
+            f"{format_location(b.location)}.{field}" if field else format_location(b.location)
+            for b in self.blocks
+            for field in b.pending
+        ]
 
     @property
     def period(self) -> Period:
@@ -533,8 +591,13 @@ def iter_blocks(quarter: m.QuarterFile) -> list[tuple[tuple[str | int, ...], m.B
     return found
 
 
-def compute(quarter: m.QuarterFile) -> QuarterFigures:
-    return QuarterFigures(
-        quarter,
-        [PlacedBlock(loc, block, block_figures(block)) for loc, block in iter_blocks(quarter)],
-    )
+def compute(quarter: m.QuarterFile, pending: Sequence[Location] = ()) -> QuarterFigures:
+    """Figures of every block; blocks with pending entries (drafts) are left uncomputed."""
+    placed = []
+    for location, block in iter_blocks(quarter):
+        missing = tuple(
+            format_location(where[len(location) :]) for where in pending if within(where, location)
+        )
+        figures = None if missing else block_figures(block)
+        placed.append(PlacedBlock(location, block, figures, missing))
+    return QuarterFigures(quarter, placed)

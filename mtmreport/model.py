@@ -157,6 +157,15 @@ class Flow(StrictModel):
     non_cis: CountryGroup
 
 
+class EarlierShare(StrictModel):
+    """A country's share of non-CIS arrivals in an earlier period, as the report's text gives it."""
+
+    period: PeriodValue
+    country: CountryName
+    share: Percent
+    number: Count | None = None
+
+
 class FlowsBlock(StrictModel):
     """Migrant arrivals and departures by country (border crossings)."""
 
@@ -167,6 +176,8 @@ class FlowsBlock(StrictModel):
     arrivals: Flow
     departures: Flow
     note: Markdown | None = None
+    earlier_shares: list[EarlierShare] = []
+    """Shares of non-CIS arrivals in earlier periods that the text cites (for trends)."""
 
 
 class ResidenceCount(StrictModel):
@@ -354,6 +365,31 @@ class DefinitionsBlock(StrictModel):
     source: Source | None = None
 
 
+class ByDirection(StrictModel):
+    """A figure for arrivals and one for departures (per cent, as published)."""
+
+    arrivals: Change | None = None
+    departures: Change | None = None
+
+
+class PopulationMigrationBlock(StrictModel):
+    """Migration with a change of permanent residence (Bureau of National Statistics)."""
+
+    period: PeriodValue
+    source: Source
+    arrivals: Count
+    """People who arrived in Kazakhstan for permanent residence."""
+    departures: Count
+    """People who left Kazakhstan for permanent residence abroad."""
+    net: SignedCount | None = None
+    """Net migration as published; the report prints arrivals minus departures."""
+    change_on_year: ByDirection | None = None
+    """Per cent change against the same period a year before, as published."""
+    cis_share: ByDirection | None = None
+    """Per cent of arrivals from and departures to CIS countries, as published."""
+    commentary: Markdown | None = None
+
+
 class SummaryBlock(StrictModel):
     """Key figures of the quarter, computed from the other sections, under an intro."""
 
@@ -369,6 +405,7 @@ BLOCK_KINDS = (
     "remittances",
     "definitions",
     "summary",
+    "population_migration",
 )
 
 
@@ -383,6 +420,7 @@ class Block(StrictModel):
     remittances: RemittancesBlock | None = None
     definitions: DefinitionsBlock | None = None
     summary: SummaryBlock | None = None
+    population_migration: PopulationMigrationBlock | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Block:

@@ -175,6 +175,7 @@ def render_report(
     *,
     stylesheet: str = "report.css",
     logo: str | None = None,
+    links: dict[tuple, list[Any]] | None = None,
 ) -> str:
     """The whole report as one HTML document."""
     env = make_environment(templates_dir, wording)
@@ -190,4 +191,5 @@ def render_report(
         notes=Footnotes(ibid=wording.text("ui.ibid")),
         stylesheet=stylesheet,
         logo=logo,
+        links=links or {},
     )

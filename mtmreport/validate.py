@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from mtmreport.drafts import pending_locations, with_placeholders
 from mtmreport.errors import Problem, QuarterFileError
 from mtmreport.load import Location, YamlDocument
 from mtmreport.model import QuarterFile
@@ -24,8 +25,22 @@ def validate_document(doc: YamlDocument, *, expected_quarter: str | None = None)
         raise QuarterFileError(
             [doc.problem((), "a quarter file is a set of keys (quarter, report, sections…)")]
         )
+    data = doc.data
+    pending = list(pending_locations(data))
+    if pending and data.get("status") != "draft":
+        raise QuarterFileError(
+            [
+                doc.problem(
+                    where,
+                    "this figure is pending, but only a draft may have pending figures: "
+                    "fill it in, or set `status: draft` at the top of the file",
+                    code="pending",
+                )
+                for where in pending
+            ]
+        )
     try:
-        quarter = QuarterFile.model_validate(doc.data)
+        quarter = QuarterFile.model_validate(with_placeholders(data))
     except ValidationError as error:
         problems = [_problem(doc, detail) for detail in error.errors(include_url=False)]
         raise QuarterFileError(sorted(problems, key=_reading_order)) from None

@@ -28,7 +28,7 @@ DPI = 200
 def _formatter(spec: ChartSpec, wording: Wording) -> Formatter:
     if spec.unit == "percent":
         return lambda v: wording.percent_sign(v, 1)
-    if spec.unit == "usd":
+    if spec.unit in ("usd", "kzt"):
         return lambda v: wording.number(v, 1)
     if spec.kind == "balance":
         return lambda v: wording.signed(round(v))
@@ -192,6 +192,37 @@ def _vertical(spec: ChartSpec, wording: Wording, around_zero: bool) -> Figure:
     return fig
 
 
+def _trend(spec: ChartSpec, wording: Wording) -> Figure:
+    """A series over quarters; hollow markers for figures a later report states."""
+    fmt = _formatter(spec, wording)
+    table = spec.table
+    fig = _figure(2.0)
+    ax = fig.add_subplot()
+    xs = [int(x) - int(table["position"].iloc[0]) for x in table["position"]]
+    values = [float(v) for v in table["value"]]
+    ax.plot(xs, values, color=style.IOM_BLUE, linewidth=1.6, zorder=1)
+    for x, value, stated in zip(xs, values, table["stated"], strict=True):
+        face = "white" if stated else style.IOM_BLUE
+        ax.scatter([x], [value], s=28, facecolor=face, edgecolor=style.IOM_BLUE, zorder=2)
+        ax.annotate(
+            fmt(value),
+            (x, value),
+            textcoords="offset points",
+            xytext=(0, 6),
+            ha="center",
+            fontsize=8,
+            color="#222222",
+        )
+    ax.set_xticks(xs, list(table["label"]))
+    ax.tick_params(axis="x", length=0)
+    ax.set_yticks([])
+    ax.spines[["left", "top", "right"]].set_visible(False)
+    low, high = min([*values, 0]), max(values)
+    ax.set_ylim(low, high * 1.2 if high > 0 else 1)
+    ax.set_xlim(-0.4, xs[-1] + 0.4)
+    return fig
+
+
 def _map(spec: ChartSpec, wording: Wording) -> Figure:
     from mtmreport.charts.regionmap import draw_region_map
 
@@ -214,6 +245,8 @@ def draw(spec: ChartSpec, wording: Wording) -> Figure:
                 return _vertical(spec, wording, around_zero=False)
             case "map":
                 return _map(spec, wording)
+            case "trend":
+                return _trend(spec, wording)
     raise ValueError(f"unknown chart kind {spec.kind!r}")
 
 

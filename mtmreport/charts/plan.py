@@ -6,6 +6,7 @@ table, the alt text and the CSV annex all read the same table, so they cannot di
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -14,7 +15,7 @@ import pandas as pd
 from mtmreport import compute as c
 from mtmreport.wording import Wording
 
-ChartKind = Literal["hbar", "donut", "map", "paired", "balance", "columns"]
+ChartKind = Literal["hbar", "donut", "map", "paired", "balance", "columns", "trend"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class ChartSpec:
     caption: str
     source: str
     table: pd.DataFrame
-    unit: Literal["count", "percent", "usd"]
+    unit: Literal["count", "percent", "usd", "kzt"]
     series: tuple[str, ...] = ("value",)
     series_labels: tuple[str, ...] = ()
     shares: tuple[float | None, ...] = ()
@@ -236,8 +237,15 @@ def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
     return []
 
 
-def plan_charts(figures: c.QuarterFigures, wording: Wording) -> dict[tuple, list[ChartSpec]]:
-    """Charts of each block, keyed by the block's location, numbered in reading order."""
+def plan_charts(
+    figures: c.QuarterFigures,
+    wording: Wording,
+    extra: Mapping[tuple, list[ChartSpec]] | None = None,
+) -> dict[tuple, list[ChartSpec]]:
+    """Charts of each block, keyed by the block's location, numbered in reading order.
+
+    `extra` adds charts made elsewhere (trends over the quarters on file) after a block's own.
+    """
     planned: dict[tuple, list[ChartSpec]] = {}
     number = 0
     for placed in figures.blocks:
@@ -255,6 +263,7 @@ def plan_charts(figures: c.QuarterFigures, wording: Wording) -> dict[tuple, list
                 specs = _remittances(f, wording)
             case _:
                 specs = []
+        specs = [*specs, *(extra or {}).get(placed.location, [])]
         numbered = []
         for spec in specs:
             number += 1
@@ -273,6 +282,7 @@ def alt_text(spec: ChartSpec, wording: Wording) -> str:
         "paired": "Grouped bar chart",
         "balance": "Bar chart around zero",
         "columns": "Column chart",
+        "trend": "Line chart over the quarters on file",
     }
     parts = [f"{kinds[spec.kind]}: {spec.caption}."]
 
@@ -281,6 +291,8 @@ def alt_text(spec: ChartSpec, wording: Wording) -> str:
             return wording.percent_sign(value, 1)
         if spec.unit == "usd":
             return wording.million_usd(value)
+        if spec.unit == "kzt":
+            return wording.billion_kzt(value)
         return wording.signed(int(value)) if spec.kind == "balance" else wording.number(value)
 
     if spec.kind == "paired":
@@ -292,10 +304,10 @@ def alt_text(spec: ChartSpec, wording: Wording) -> str:
         parts.append("; ".join(rows) + ".")
         return " ".join(parts)
     table = spec.table.dropna(subset=["value"])
-    if spec.kind != "balance" and spec.kind != "columns":
+    if spec.kind not in ("balance", "columns", "trend"):
         table = table.sort_values("value", ascending=False, kind="stable")
     shown = [f"{r.label} {fmt(r.value)}" for r in table.head(5).itertuples()]
     if shown:
-        lead = "Largest: " if spec.kind not in ("balance", "columns") else ""
+        lead = "Largest: " if spec.kind not in ("balance", "columns", "trend") else ""
         parts.append(lead + "; ".join(shown) + ".")
     return " ".join(parts)

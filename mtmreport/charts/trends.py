@@ -1,0 +1,62 @@
+"""Trend charts: a headline series over every quarter on file, once three quarters are there."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from mtmreport.charts.plan import ChartSpec
+from mtmreport.compute import QuarterFigures
+from mtmreport.history import History, describe, points_of
+from mtmreport.wording import Wording
+
+MIN_POINTS = 3
+
+
+def trend_specs(
+    history: History, figures: QuarterFigures, wording: Wording
+) -> dict[tuple, list[ChartSpec]]:
+    """For each series this quarter holds: its quarterly values up to this quarter."""
+    last = figures.period.last
+    found: dict[tuple, list[ChartSpec]] = {}
+    seen: set[tuple[str, ...]] = set()
+    for point in points_of(figures):
+        if point.stated or point.key in seen or point.period.kind != "quarter":
+            continue
+        seen.add(point.key)
+        series = [
+            p
+            for p in history.series(point.key)
+            if p.period.kind == "quarter" and p.period.last <= last
+        ]
+        if len(series) < MIN_POINTS:
+            continue
+        info = describe(point.key)
+        table = pd.DataFrame(
+            {
+                "label": [wording.period(p.period, "short") for p in series],
+                "value": [p.value for p in series],
+                "stated": [p.stated for p in series],
+                "position": [p.period.first // 3 for p in series],  # quarters apart, gaps shown
+            }
+        )
+        unit = {"kzt_bn": "kzt", "percent": "percent", "count": "count"}[info.unit]
+        first, final = series[0].period, series[-1].period
+        caption = wording.text(
+            "captions.trend",
+            series=info.label,
+            first=wording.period(first, "short"),
+            last=wording.period(final, "short"),
+            unit=wording.text(f"units.{unit}"),
+        )
+        sources = sorted({history.quarters[p.quarter].quarter.quarter for p in series})
+        spec = ChartSpec(
+            slug="trend-" + "-".join(point.key).replace(" ", "-").replace("_", "-").lower(),
+            kind="trend",
+            caption=caption,
+            source=wording.text("ui.trend_source", quarters=", ".join(sources)),
+            table=table,
+            unit=unit,
+            notes=(wording.text("ui.trend_note"),) if table["stated"].any() else (),
+        )
+        found.setdefault(point.location, []).append(spec)
+    return found

@@ -1,0 +1,227 @@
+"""Quarters linked by their files: series over time, changes against earlier quarters, trends.
+
+Each quarter file holds its own figures and, here and there, figures of earlier periods it
+compares with (remittances a year before, India's share in earlier quarters). This module reads
+every quarter on file into series keyed by what they measure, so that a report can state its
+change against the previous quarter or the same quarter a year before *from those files*,
+the audit can flag a baseline typed in one file that contradicts another, and trend charts
+can draw every point on file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+from mtmreport import compute as c
+from mtmreport.errors import MtmReportError
+from mtmreport.load import Location
+from mtmreport.numbers import decimals_of
+from mtmreport.periods import Period
+
+SeriesKey = tuple[str, ...]
+Unit = Literal["count", "kzt_bn", "percent"]
+
+
+@dataclass(frozen=True)
+class Point:
+    """One value of a series: from the quarter's own data, or stated for an earlier period."""
+
+    key: SeriesKey
+    period: Period
+    value: float
+    quarter: str  # the file it was read from
+    location: Location  # the block (own data) or the stated value (earlier period)
+    stated: bool = False  # True: a figure of an earlier period, as a later file states it
+    tolerance: float = 0.0  # half a unit of the printed figure's last decimal
+
+
+def _half_unit(value: Decimal | int, times: int = 1) -> float:
+    return 0.5 * 10 ** -decimals_of(value) * times
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    label: str
+    unit: Unit
+
+
+def describe(key: SeriesKey) -> SeriesInfo:
+    """How a series is named in sentences and charts."""
+    match key:
+        case ("remittances", direction):
+            label = (
+                "Remittances sent from Kazakhstan"
+                if direction == "outflow"
+                else ("Remittances received by Kazakhstan")
+            )
+            return SeriesInfo(label, "kzt_bn")
+        case ("flows", name):
+            return SeriesInfo(f"Migrant {name}", "count")
+        case ("non_cis_arrival_share", country):
+            return SeriesInfo(f"{country}'s share of non-CIS arrivals", "percent")
+        case ("total", subject):
+            return SeriesInfo(subject[:1].upper() + subject[1:], "count")
+    return SeriesInfo(" ".join(key), "count")
+
+
+def points_of(figures: c.QuarterFigures) -> Iterator[Point]:
+    """Every series value one quarter file holds."""
+    quarter = figures.quarter.quarter
+    for placed in figures.blocks:
+        where = placed.location
+        f = placed.figures
+        match f:
+            case c.FlowsFigures():
+                period = f.block.period
+                yield Point(("flows", "arrivals"), period, f.arrivals.total, quarter, where)
+                yield Point(("flows", "departures"), period, f.departures.total, quarter, where)
+                for row in f.arrivals.non_cis.itertuples():
+                    if row.share is not None and row.share == row.share:
+                        key = ("non_cis_arrival_share", row.country)
+                        yield Point(key, period, float(row.share), quarter, where)
+                for index, earlier in enumerate(f.block.earlier_shares):
+                    yield Point(
+                        ("non_cis_arrival_share", earlier.country),
+                        earlier.period,
+                        float(earlier.share),
+                        quarter,
+                        (*where, "earlier_shares", index, "share"),
+                        stated=True,
+                        tolerance=_half_unit(earlier.share),
+                    )
+            case c.RemittanceFigures():
+                key = ("remittances", f.block.direction)
+                tolerance = _half_unit(f.block.total.kzt_bn)
+                yield Point(key, f.block.period, f.total_kzt, quarter, where, tolerance=tolerance)
+                for index, earlier in enumerate(f.earlier):
+                    source = earlier.source
+                    if source.total is not None:
+                        field, amount, times = "total", source.total.kzt_bn, 1
+                    else:
+                        assert source.monthly_average is not None
+                        field, amount = "monthly_average", source.monthly_average.kzt_bn
+                        times = source.period.months
+                    yield Point(
+                        key,
+                        source.period,
+                        earlier.total_kzt,
+                        quarter,
+                        (*where, "compare_with", index, field, "kzt_bn"),
+                        stated=True,
+                        tolerance=_half_unit(amount, times),
+                    )
+            case c.BreakdownFigures() if f.total is not None:
+                yield Point(("total", f.block.subject), f.block.period, f.total, quarter, where)
+            case c.ComparisonFigures():
+                for index, value in enumerate(f.block.values):
+                    yield Point(
+                        ("total", f.block.subject),
+                        value.period,
+                        value.value,
+                        quarter,
+                        (*where, "values", index, "value"),
+                        stated=True,
+                    )
+
+
+@dataclass(frozen=True)
+class LinkedChange:
+    """A figure of this quarter against the same series in an earlier quarter's file."""
+
+    key: SeriesKey
+    current: Point
+    earlier: Point
+    relation: Literal["previous", "year_before"]
+
+    @property
+    def change(self) -> float | None:
+        # Spans of different length (a month against a quarter) compare per month.
+        now = self.current.value / self.current.period.months
+        before = self.earlier.value / self.earlier.period.months
+        return c.change_percent(now, before)
+
+    @property
+    def info(self) -> SeriesInfo:
+        return describe(self.key)
+
+
+class History:
+    """Every quarter on file, read once, with their series."""
+
+    def __init__(self, quarters: dict[str, c.QuarterFigures]):
+        self.quarters = quarters
+        self.points = [p for figures in quarters.values() for p in points_of(figures)]
+
+    @classmethod
+    def load(cls, data_dir: Path, current: c.QuarterFigures) -> History:
+        """The readable quarters up to `current` in `data_dir`, `current` as given.
+
+        Later quarters are left out, so adding next quarter's file never changes a report
+        that was already published.
+        """
+        from mtmreport.build import Paths, load_quarter
+        from mtmreport.load import quarter_ids
+
+        quarters = {current.quarter.quarter: current}
+        for quarter in quarter_ids(data_dir):
+            if quarter in quarters or quarter > current.quarter.quarter:
+                continue
+            try:
+                quarters[quarter] = load_quarter(quarter, Paths(data_dir=data_dir)).figures
+            except MtmReportError:
+                continue  # a broken neighbour must not stop this quarter's report
+        return cls(quarters)
+
+    def own(self, key: SeriesKey, period: Period) -> Point | None:
+        """The value a quarter's own file gives for `period` (not a later file's statement)."""
+        for point in self.points:
+            if point.key == key and point.period == period and not point.stated:
+                return point
+        return None
+
+    def series(self, key: SeriesKey) -> list[Point]:
+        """One point per period, oldest first; a file's own value beats a stated one."""
+        best: dict[Period, Point] = {}
+        for point in self.points:
+            if point.key != key or point.period.as_of is not None:
+                continue
+            held = best.get(point.period)
+            if held is None or (held.stated and not point.stated):
+                best[point.period] = point
+        return [best[p] for p in sorted(best)]
+
+    def links(self, figures: c.QuarterFigures) -> dict[Location, list[LinkedChange]]:
+        """Changes of this quarter's own figures against earlier quarters' files, by block."""
+        found: dict[Location, list[LinkedChange]] = {}
+        quarter = figures.quarter.quarter
+        for point in points_of(figures):
+            if point.stated:
+                continue
+            for relation, period in (
+                ("previous", point.period.previous()),
+                ("year_before", point.period.year_before()),
+            ):
+                earlier = self.own(point.key, period)
+                if earlier is not None and earlier.quarter != quarter:
+                    change = LinkedChange(point.key, point, earlier, relation)  # type: ignore[arg-type]
+                    found.setdefault(point.location, []).append(change)
+        return found
+
+    def contradictions(self, figures: c.QuarterFigures) -> Iterator[tuple[Point, Point]]:
+        """Earlier-period figures this quarter states that another quarter's file contradicts.
+
+        Yields (stated here, held there) pairs whose values differ beyond the stated value's
+        printed rounding; the audit turns them into findings.
+        """
+        for point in points_of(figures):
+            if not point.stated:
+                continue
+            held = self.own(point.key, point.period)
+            if held is None or held.quarter == point.quarter:
+                continue
+            if abs(point.value - held.value) > point.tolerance + held.tolerance + 1e-9:
+                yield point, held

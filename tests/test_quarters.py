@@ -1,0 +1,175 @@
+"""The next quarter: scaffolding, drafts, quarters linked by their files, trends, `list`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from mtmreport.build import BuildOptions, build_report, link_quarter, load_quarter
+from mtmreport.charts.trends import trend_specs
+from mtmreport.cli import main
+from mtmreport.errors import AuditFailedError, QuarterFileError
+from mtmreport.history import History
+from mtmreport.load import read_yaml
+from mtmreport.periods import Period
+from mtmreport.scaffold import move_period
+from mtmreport.validate import validate_document
+from mtmreport.wording import load_wording
+from tests.conftest import TEMPLATES, pdf_text
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.mark.parametrize(
+    ("period", "moved"),
+    [
+        ("2023-Q4", "2024-Q1"),  # the quarter itself
+        ("2023", "2024-Q1"),  # year to date: January to the new quarter's end
+        ("2023-10", "2024-01"),  # a month of the quarter
+        ("2022-Q4", "2023-Q1"),  # the same quarter a year before stays a year before
+        ("2023-Q3", "2023-Q4"),  # the previous quarter stays the previous one
+        ("2023-12-01", "2024-03-01"),  # "as of" a day
+    ],
+)
+def test_periods_move_on(period, moved):
+    old, new = Period.parse("2023-Q4"), Period.parse("2024-Q1")
+    assert move_period(Period.parse(period), old, new) == Period.parse(moved)
+
+
+def test_new_quarter_is_a_valid_draft_with_comments_kept(scratch):
+    result = run("new", "2024-Q1", "--data", str(scratch.data_dir))
+    assert result.exit_code == 0, result.output
+    assert "from 2023-Q4" in result.output and "pending entries" in result.output
+    path = scratch.data_dir / "2024-Q1.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "status: draft" in text
+    assert "# as published" in text  # comments carry over
+    assert "{month: 2024-02, kzt_bn: pending, usd_mn: pending}" in text
+    assert "total: 4482427" not in text and "25399" not in text  # no figure carries over
+    model = validate_document(read_yaml(path), expected_quarter="2024-Q1")
+    flows = next(b for s in model.sections for b in s.blocks if b.kind == "flows").flows
+    assert str(flows.period) == "2024-Q1"
+    remittances = [
+        b.remittances
+        for s in model.sections
+        for u in s.subsections
+        for b in u.blocks
+        if b.kind == "remittances"
+    ]
+    assert [str(e.period) for e in remittances[0].compare_with] == ["2023-Q1"]
+
+
+def test_new_never_overwrites(scratch):
+    before = (scratch.data_dir / "2023-Q4.yaml").read_bytes()
+    result = run("new", "2023-Q4", "--data", str(scratch.data_dir))
+    assert result.exit_code == 2
+    assert "exists already" in result.output and "never overwrites" in result.output
+    assert (scratch.data_dir / "2023-Q4.yaml").read_bytes() == before
+    assert run("new", "2020-Q1", "--data", str(scratch.data_dir)).exit_code == 2  # nothing before
+
+
+def test_draft_builds_with_pending_shown_and_strict_refuses(scratch):
+    run("new", "2024-Q1", "--data", str(scratch.data_dir))
+    result = build_report("2024-Q1", scratch)
+    text = pdf_text(result.pdf)
+    assert "DATA PENDING" in text.upper() and "This report is a draft" in text
+    with pytest.raises(AuditFailedError, match=r"draft with .* pending entries"):
+        build_report("2024-Q1", scratch, BuildOptions(strict=True, pdf=False))
+
+
+def test_pending_outside_a_draft_is_an_error(scratch):
+    path = scratch.data_dir / "2023-Q3.yaml"
+    path.write_text(path.read_text().replace("total: 4482427", "total: pending"))
+    with pytest.raises(QuarterFileError) as caught:
+        load_quarter("2023-Q3", scratch)
+    [problem] = caught.value.problems
+    assert problem.field == "sections[1].blocks[0].flows.arrivals.total"
+    assert "only a draft may have pending figures" in problem.message
+
+
+def test_q3_states_its_changes_against_q2_from_the_q2_file(built):
+    html = built["2023-Q3"].html.read_text(encoding="utf-8")
+    # 280.6 / 253.8 - 1 = +10.56 per cent; 70.7 / 80.9 - 1 = -12.61 per cent
+    assert (
+        "Remittances sent from Kazakhstan were up 10.6 per cent from the second quarter of "
+        "2023 (253.8 billion KZT)" in html
+    )
+    assert "Remittances received by Kazakhstan were down 12.6 per cent" in html
+    assert "From the 2023-Q2 quarter file." in html
+
+
+def test_a_baseline_contradicting_an_earlier_file_is_a_finding(scratch):
+    path = scratch.data_dir / "2023-Q3.yaml"
+    text = path.read_text(encoding="utf-8")
+    marker = "              compare_with:\n"
+    stated = marker + "                - {period: 2023-Q2, total: {kzt_bn: 250.0}}\n"
+    path.write_text(text.replace(marker, stated, 1), encoding="utf-8")
+    findings = link_quarter(load_quarter("2023-Q3", scratch), scratch).findings
+    [baseline] = [f for f in findings if f.code == "baseline"]
+    assert baseline.field.endswith("compare_with[0].total.kzt_bn")
+    assert (baseline.stated, baseline.computed) == ("250.0", "253.8")
+    assert "data/quarters/2023-Q2.yaml" in baseline.message
+    # the published figure itself raises nothing
+    same = marker + "                - {period: 2023-Q2, total: {kzt_bn: 253.8}}\n"
+    path.write_text(text.replace(marker, same, 1), encoding="utf-8")
+    findings = link_quarter(load_quarter("2023-Q3", scratch), scratch).findings
+    assert not [f for f in findings if f.code == "baseline"]
+
+
+def test_trends_over_every_quarter_on_file(repo_paths):
+    q3 = load_quarter("2023-Q3", repo_paths).figures
+    history = History.load(repo_paths.data_dir, q3)
+    specs = [
+        s for block in trend_specs(history, q3, load_wording(TEMPLATES)).values() for s in block
+    ]
+    by_slug = {s.slug: s for s in specs}
+    outflow = by_slug["trend-remittances-outflow"].table
+    # Q2 2022 and Q1 2023 as the Q2 file states them, Q3 2022 as the Q3 file states it
+    # (94.6 a month x 3), Q2 and Q3 2023 from their own files.
+    assert list(outflow["label"]) == ["Q2 2022", "Q3 2022", "Q1 2023", "Q2 2023", "Q3 2023"]
+    assert list(outflow["value"].round(1)) == [306.3, 283.8, 182.9, 253.8, 280.6]
+    assert list(outflow["stated"]) == [True, True, True, False, False]
+    india = by_slug["trend-non-cis-arrival-share-india"].table
+    assert list(india["label"]) == ["Q4 2022", "Q1 2023", "Q3 2023"]
+    # a quarter's report never shows later quarters
+    q2 = load_quarter("2023-Q2", repo_paths).figures
+    q2_specs = trend_specs(History.load(repo_paths.data_dir, q2), q2, load_wording(TEMPLATES))
+    q2_outflow = [s for b in q2_specs.values() for s in b if s.slug.endswith("outflow")]
+    assert list(q2_outflow[0].table["label"]) == ["Q2 2022", "Q1 2023", "Q2 2023"]
+
+
+def test_list_shows_status_pending_and_findings(scratch):
+    result = run("list", "--data", str(scratch.data_dir))
+    assert result.exit_code == 0
+    lines = [line for line in result.output.splitlines() if line.startswith("20")]
+    assert lines[0] == "2023-Q2  complete  6 sections  3 audit finding(s)"
+    assert lines[1] == "2023-Q3  complete  7 sections  22 audit finding(s)"
+    assert lines[2].startswith("2023-Q4  draft, ")
+    entries = json.loads(run("list", "--json", "--data", str(scratch.data_dir)).output)
+    q4 = entries[2]
+    assert q4["status"] == "draft"
+    assert "Remittances" in q4["pending_by_section"]
+    assert "Migration of the population" not in q4["pending_by_section"]
+
+
+def test_q4_draft_carries_the_bns_annual_figures(built):
+    text = pdf_text(built["2023-Q4"].pdf)
+    for figure in (
+        "25,399",
+        "16,055",
+        "plus 9,344",
+        "up 46.9 per cent",
+        "down 33.7 per cent",
+        "86.3 per cent of arrivals",
+        "77.3 per cent of departures",
+        "50,078",
+        "38,113",
+        "3,416",
+        "27.5 per cent",
+    ):
+        assert figure in text, figure
+    assert "Quarterly Compilation Report (October – December 2023)" in text
