@@ -133,6 +133,7 @@ def make_environment(templates_dir: Path, wording: Wording) -> Environment:
         rows=table_rows,
         in_text=wording.country_in_text,
         capfirst=lambda s: s[:1].upper() + s[1:] if s else s,
+        two_columns=two_columns,
     )
     env.globals.update(t=wording.text, w=wording)
     return env
@@ -156,6 +157,25 @@ def sentence_list(items: list[Any]) -> Markup:
     if len(parts) <= 1:
         return Markup("").join(parts)
     return Markup(", ").join(parts[:-1]) + Markup(" and ") + parts[-1]
+
+
+def two_columns(items: list[Any]) -> list[list[Any]]:
+    """Items with `title` and `text` split, in order, into two columns of even length.
+
+    What CSS column balancing with unbreakable items does, decided here by text length: the
+    split point that makes the longer column shortest, the first column longer on a tie.
+    """
+
+    def weight(item: Any) -> int:
+        text = item.text or ""
+        return len(item.title or "") + len(text) + 60 + 40 * text.count("\n\n")
+
+    weights = [weight(i) for i in items]
+    best = min(
+        range(len(items) + 1),
+        key=lambda k: (max(sum(weights[:k]), sum(weights[k:])), -k),
+    )
+    return [list(items[:best]), list(items[best:])]
 
 
 def chart_views(
