@@ -50,6 +50,8 @@ def _reports_errors(command: F) -> F:
         except MtmReportError as error:
             click.echo(f"error: {error}", err=True)
             sys.exit(error.exit_code)
+        except click.ClickException:  # usage errors: click prints them with exit code 2
+            raise
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
