@@ -118,12 +118,13 @@ def load_quarter(
     quarter: str | None, paths: Paths = Paths(), timer: _Timer | None = None
 ) -> LoadedQuarter:
     """Read, validate, compute and audit one quarter: everything short of output."""
-    from mtmreport import audit as audit_mod
-    from mtmreport.compute import compute
-    from mtmreport.drafts import pending_locations
-    from mtmreport.validate import validate_document
-
     timer = timer or _Timer()
+    with timer.phase("imports"):
+        from mtmreport import audit as audit_mod
+        from mtmreport.compute import compute
+        from mtmreport.drafts import pending_locations
+        from mtmreport.validate import validate_document
+
     quarter_id = quarter or latest_quarter(paths.data_dir)
     path = quarter_file(paths.data_dir, quarter_id)
     with timer.phase("load"):
@@ -283,12 +284,6 @@ def build_report(
     quarter: str | None = None, paths: Paths = Paths(), options: BuildOptions = BuildOptions()
 ) -> BuildResult:
     """Build one quarter's report (HTML and PDF) into `paths.output_dir/<quarter>/`."""
-    from mtmreport import audit as audit_mod
-    from mtmreport.charts.plan import plan_charts
-    from mtmreport.charts.trends import trend_specs
-    from mtmreport.render import chart_views, render_report
-    from mtmreport.wording import load_wording
-
     timer = _Timer()
     quarter_id = quarter or latest_quarter(paths.data_dir)
     quarter_file(paths.data_dir, quarter_id)  # a wrong id fails before any process starts
@@ -300,6 +295,12 @@ def build_report(
             scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="mtmreport-"))
             cache = ChartCache(Path(scratch))
         helper = stack.enter_context(_helper_for(quarter_id, cache, options))
+        with timer.phase("imports"):  # only now, so that the helper imports at the same time
+            from mtmreport import audit as audit_mod
+            from mtmreport.charts.plan import plan_charts
+            from mtmreport.charts.trends import trend_specs
+            from mtmreport.render import chart_views, render_report
+            from mtmreport.wording import load_wording
         loaded = load_quarter(quarter_id, paths, timer)
         with timer.phase("history"):
             linked = link_quarter(loaded, paths)
