@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CHART_CACHE = Path(".cache") / "charts"  # inside the output folder
+TEMPLATE_CACHE = Path(".cache") / "templates"  # compiled Jinja templates
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,8 @@ class BuildOptions:
     strict: bool = False
     pdf: bool = True
     chart_format: str = "png"
-    # Reuse chart files from `<output>/.cache/charts/` when their data and style are unchanged.
+    # Reuse chart files from `<output>/.cache/charts/` when their data and style are unchanged,
+    # and compiled templates from `<output>/.cache/templates/`.
     cache: bool = True
     # Run a helper process beside the build (off inside `build_all`'s workers: the cores are
     # taken by then).
@@ -337,6 +339,7 @@ def build_report(
                     paths.templates_dir,
                     logo=logo,
                     links=linked.history.links(loaded.figures),
+                    bytecode_dir=paths.output_dir / TEMPLATE_CACHE if options.cache else None,
                 )
                 html_path = staging / "report.html"
                 html_path.write_text(html, encoding="utf-8")
@@ -412,20 +415,24 @@ def _build_one(quarter: str, paths: Paths, options: BuildOptions) -> QuarterOutc
 def build_all(
     paths: Paths = Paths(), options: BuildOptions = BuildOptions(), jobs: int = 1
 ) -> list[QuarterOutcome]:
-    """Build every quarter on file, oldest first; with `jobs` > 1 in that many processes."""
+    """Build every quarter on file, oldest first, in `jobs` processes at once.
+
+    Like `make -j`, `jobs` caps the processes that work at once: 1 builds in this process, one
+    quarter after another; N builds N quarters at a time in worker processes. Either way no
+    build starts a helper of its own (`parallel` is off): the quarters themselves fill the
+    cores, and jobs=1 stays a one-core baseline.
+    """
     quarters = quarter_ids(paths.data_dir)
     if not quarters:
         latest_quarter(paths.data_dir)  # raises the "no quarter files" error
-        raise QuarterNotFoundError("no quarter files")  # pragma: no cover
+    serial = replace(options, parallel=False)
     workers = min(jobs, len(quarters))
     if workers <= 1:
-        return [_build_one(q, paths, options) for q in quarters]
+        return [_build_one(q, paths, serial) for q in quarters]
     from concurrent.futures import ProcessPoolExecutor
 
     from mtmreport.helper import process_context
 
-    # Each worker builds whole quarters; a helper per worker would only compete for the cores.
-    serial = replace(options, parallel=False)
     with ProcessPoolExecutor(max_workers=workers, mp_context=process_context()) as pool:
         futures = [pool.submit(_build_one, q, paths, serial) for q in quarters]
         return [future.result() for future in futures]

@@ -16,7 +16,13 @@ from typing import Any
 
 import nh3
 import pandas as pd
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemBytecodeCache,
+    FileSystemLoader,
+    StrictUndefined,
+    select_autoescape,
+)
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
@@ -107,9 +113,18 @@ class ChartView:
         return self.spec.table.to_dict("records")
 
 
-def make_environment(templates_dir: Path, wording: Wording) -> Environment:
+def make_environment(
+    templates_dir: Path, wording: Wording, *, bytecode_dir: Path | None = None
+) -> Environment:
+    """The templates' environment; with `bytecode_dir`, compiled templates are kept there.
+
+    Compiling the templates is two thirds of rendering a report. Jinja checks each kept
+    template against its source; the folder is also named after this module and Jinja's
+    version, since the environment's options shape the compiled code too.
+    """
     env = Environment(
         loader=FileSystemLoader(str(templates_dir)),
+        bytecode_cache=_bytecode_cache(bytecode_dir) if bytecode_dir else None,
         autoescape=select_autoescape(["html", "j2", "html.j2"], default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -137,6 +152,17 @@ def make_environment(templates_dir: Path, wording: Wording) -> Environment:
     )
     env.globals.update(t=wording.text, w=wording)
     return env
+
+
+def _bytecode_cache(folder: Path) -> FileSystemBytecodeCache:
+    import hashlib
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(version("jinja2").encode())
+    path = folder / digest.hexdigest()[:16]
+    path.mkdir(parents=True, exist_ok=True)
+    return FileSystemBytecodeCache(str(path))
 
 
 def table_rows(frame: pd.DataFrame) -> list[SimpleNamespace]:
@@ -196,9 +222,10 @@ def render_report(
     stylesheet: str = "report.css",
     logo: str | None = None,
     links: dict[tuple, list[Any]] | None = None,
+    bytecode_dir: Path | None = None,
 ) -> str:
     """The whole report as one HTML document."""
-    env = make_environment(templates_dir, wording)
+    env = make_environment(templates_dir, wording, bytecode_dir=bytecode_dir)
     template = env.get_template("report.html.j2")
     quarter = figures.quarter
     by_location = {b.location: b for b in figures.blocks}

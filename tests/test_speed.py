@@ -4,6 +4,7 @@ process, the parallel `build --all`, and imports kept out of commands that do no
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -205,3 +206,15 @@ def test_front_texts_split_into_two_even_columns_in_order():
     assert two_columns([a, b, c]) == [[a, b], [c]]
     assert two_columns([c, a, a]) == [[c], [a, a]]
     assert two_columns([a]) == [[a], []]
+
+
+def test_compiled_templates_are_kept_and_an_edited_template_is_compiled_again(scratch, tmp_path):
+    templates = tmp_path / "templates"
+    shutil.copytree(scratch.templates_dir, templates)
+    paths = scratch.__class__(scratch.data_dir, templates, scratch.output_dir)
+    first = build_report("2023-Q3", paths, BuildOptions(pdf=False))
+    assert 'class="outline"' in first.html.read_text(encoding="utf-8")
+    assert any((scratch.output_dir / ".cache" / "templates").rglob("*.cache"))
+    _edit(templates / "report.html.j2", '<nav class="outline"', '<nav class="outline edited"')
+    second = build_report("2023-Q3", paths, BuildOptions(pdf=False))
+    assert 'class="outline edited"' in second.html.read_text(encoding="utf-8")
