@@ -32,7 +32,6 @@ from mtmreport.errors import (
     MtmReportError,
     Problem,
     QuarterFileError,
-    QuarterNotFoundError,
 )
 from mtmreport.helper import Helper, HelperLost
 from mtmreport.load import latest_quarter, quarter_file, quarter_ids, read_yaml
