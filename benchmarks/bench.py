@@ -29,8 +29,8 @@ import re
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,7 +76,8 @@ FORMAT_SCRIPT = """
 import sys
 from pathlib import Path
 from mtmreport.build import BuildOptions, Paths, build_report
-build_report(sys.argv[1], Paths(output_dir=Path(sys.argv[2])), BuildOptions(chart_format=sys.argv[3]))
+paths = Paths(output_dir=Path(sys.argv[2]))
+build_report(sys.argv[1], paths, BuildOptions(chart_format=sys.argv[3]))
 """
 
 WARM_SCRIPT = """
@@ -97,11 +98,16 @@ print(json.dumps(times))
 
 @dataclass
 class Runs:
-    """Wall times of repeated runs, with the largest resident set any of them reached."""
+    """Wall and CPU times of repeated runs, and the most memory any of them held.
+
+    `max_rss_mb` is the largest single process (the kernel's own count); `tree_rss_mb` the
+    most that the process and its helpers or workers held together (sampled every 20 ms).
+    """
 
     seconds: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
     max_rss_mb: float = 0.0
+    tree_rss_mb: float = 0.0
 
     @property
     def median(self) -> float:
@@ -111,17 +117,45 @@ class Runs:
         return f"{min(self.seconds):.2f}–{max(self.seconds):.2f}"
 
 
+def _tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and all its descendants, from /proc (Linux)."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text()
+        except OSError:  # ended meanwhile
+            continue
+        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+        total += int(match.group(1)) if match else 0
+        pending += [int(child) for child in children.split()]
+    return total
+
+
 def run(args: list[str], runs: Runs | None = None, cwd: Path = ROOT) -> str:
     """Run a process to its end; record its wall time, CPU time and peak memory in `runs`.
 
     `os.wait4` reports the child's own resource use, including every descendant it waited
-    for (the build's helper process), so `ru_maxrss` is the largest process of the tree.
+    for (the build's helper, `--all`'s workers): CPU time is theirs together, `ru_maxrss` is
+    the largest of them. A thread samples the tree's total memory meanwhile.
     """
+    peak = [0]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         process = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=err)
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.02):
+                peak[0] = max(peak[0], _tree_rss_kb(process.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - start
+        done.set()
+        sampler.join()
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
@@ -132,6 +166,7 @@ def run(args: list[str], runs: Runs | None = None, cwd: Path = ROOT) -> str:
         runs.seconds.append(elapsed)
         runs.cpu.append(usage.ru_utime + usage.ru_stime)
         runs.max_rss_mb = max(runs.max_rss_mb, usage.ru_maxrss / 1024)
+        runs.tree_rss_mb = max(runs.tree_rss_mb, peak[0] / 1024)
     return stdout
 
 
@@ -176,6 +211,7 @@ def main() -> None:
 
 def measure(n: int, quarter: str, tmp: Path, profile: bool) -> None:
     build = [str(MTMREPORT), "build", quarter]
+    load_before = os.getloadavg()[0]
     print(f"mtmreport benchmark: {quarter}, {n} runs each, {os.cpu_count()} CPUs", flush=True)
     # Untimed warm-up: bytecode, fontconfig and matplotlib font caches, as after installing.
     run([*build, "--output", str(tmp / "warm-up")])
@@ -199,7 +235,8 @@ def measure(n: int, quarter: str, tmp: Path, profile: bool) -> None:
             fmt_out = tmp / f"{fmt}-{i}"
             run([str(PYTHON), "-c", FORMAT_SCRIPT, quarter, str(fmt_out), fmt], runs)
             pdf_sizes[fmt] = (fmt_out / quarter / "report.pdf").stat().st_size
-        print(f"  run {i + 1}/{n}: clean {clean.seconds[-1]:.2f} s, floor {floor.seconds[-1]:.2f} s")
+        done = f"clean {clean.seconds[-1]:.2f} s, floor {floor.seconds[-1]:.2f} s"
+        print(f"  run {i + 1}/{n}: {done}", flush=True)
     pdf_size = (tmp / "clean-0" / quarter / "report.pdf").stat().st_size
     floor_size = (tmp / "floor-0.pdf").stat().st_size
 
@@ -234,8 +271,12 @@ def measure(n: int, quarter: str, tmp: Path, profile: bool) -> None:
     print(row("7. charts as PNG (library call, whole process)", png, _mb(pdf_sizes["png"])))
     print(row("   charts as SVG (library call, whole process)", svg, _mb(pdf_sizes["svg"])))
     print(f"   PDF size {_mb(pdf_size)} (floor's own PDF {_mb(floor_size)})")
-    print(f"   peak memory: clean build {clean.max_rss_mb:.0f} MB, floor {floor.max_rss_mb:.0f} MB,")
-    print(f"                --jobs 2 {jobs2.max_rss_mb:.0f} MB (largest single process)")
+    print(
+        f"   peak memory, largest process / whole tree: clean build {clean.max_rss_mb:.0f} / "
+        f"{clean.tree_rss_mb:.0f} MB, floor {floor.max_rss_mb:.0f} MB, "
+        f"--jobs 2 {jobs2.max_rss_mb:.0f} / {jobs2.tree_rss_mb:.0f} MB"
+    )
+    print(f"   load average (1 min) before / after: {load_before:.2f} / {os.getloadavg()[0]:.2f}")
 
     ratio = clean.median / floor.median
     print("\ntargets:")
@@ -244,7 +285,7 @@ def measure(n: int, quarter: str, tmp: Path, profile: bool) -> None:
     print(verdict("warm HTML rebuild (s)", warm.median))
     print(verdict("--jobs 2 speed-up", jobs1.median / jobs2.median))
     print(verdict("PDF size (MB)", pdf_size / 1e6))
-    print(verdict("peak memory (MB)", clean.max_rss_mb))
+    print(verdict("peak memory (MB)", clean.tree_rss_mb))
     if profile:
         print_profile(quarter, tmp)
     print(f"clean build / floor ratio: {ratio:.2f}")
