@@ -218,3 +218,20 @@ def test_compiled_templates_are_kept_and_an_edited_template_is_compiled_again(sc
     _edit(templates / "report.html.j2", '<nav class="outline"', '<nav class="outline edited"')
     second = build_report("2023-Q3", paths, BuildOptions(pdf=False))
     assert 'class="outline edited"' in second.html.read_text(encoding="utf-8")
+
+
+class _LosingHelper(Helper):
+    """A helper that dies on its first call, as one killed by the system would."""
+
+    def start(self, function, *args):  # type: ignore[no-untyped-def]
+        super().start(_exit_at_once)
+
+
+@pytest.mark.parametrize("rebuild", [False, True], ids=["charts-helper", "pdf-helper"])
+def test_a_build_whose_helper_dies_does_the_work_itself(scratch, monkeypatch, rebuild):
+    if rebuild:  # all charts cached: the helper would write the PDF
+        build_report("2023-Q4", scratch)
+    monkeypatch.setattr("mtmreport.build.Helper", _LosingHelper)
+    result = build_report("2023-Q4", scratch)
+    assert result.pdf.is_file() and "KAZAKHSTAN" in pdf_text(result.pdf)
+    assert all(p.stat().st_size > 0 for p in (result.folder / "charts").iterdir())
