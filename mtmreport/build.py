@@ -19,7 +19,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -209,6 +209,22 @@ class _ChartPlan:
         ]
         self.files = {s.file_stem: f"charts/{s.file_stem}.{chart_format}" for s in self.specs}
 
+    def start(self, helper: Helper | None, wording: Wording) -> bool:
+        """Draw the charts the cache lacks: in the helper if it prepared for them (True is
+        returned: collect them with `wait`), otherwise here and now."""
+        if not self.missing:
+            return False
+        job = (self.cache.folder, self.missing, wording, self.format)
+        if helper is not None and helper.role == "charts":
+            helper.start(draw_into_cache, *job)
+            return True
+        draw_into_cache(*job)
+        return False
+
+    def wait(self, helper: Helper, wording: Wording) -> None:
+        """The helper's drawing done (or, should it have died, done here)."""
+        _finish(helper, draw_into_cache, self.cache.folder, self.missing, wording, self.format)
+
     def copy_into(self, folder: Path, wording: Wording) -> None:
         """Copy every chart into `folder/charts`, drawing here any that went missing since."""
         charts_dir = folder / "charts"
@@ -324,11 +340,7 @@ def build_report(
                 trends = trend_specs(linked.history, loaded.figures, wording)
                 specs = plan_charts(loaded.figures, wording, extra=trends)
                 charts = _ChartPlan(specs, wording, fmt, cache)
-                drawing = bool(charts.missing) and helper is not None and helper.role == "charts"
-                if drawing:
-                    helper.start(draw_into_cache, cache.folder, charts.missing, wording, fmt)
-                elif charts.missing:
-                    draw_into_cache(cache.folder, charts.missing, wording, fmt)
+                in_helper = charts.start(helper, wording)
             with timer.phase("render"):
                 logo = _copy_assets(paths.templates_dir, staging)
                 html = render_report(
@@ -343,12 +355,12 @@ def build_report(
                 html_path = staging / "report.html"
                 html_path.write_text(html, encoding="utf-8")
                 audit_mod.write_findings(findings, staging)
-            if drawing and options.pdf:
-                with timer.phase("pdf"):
-                    import mtmreport.pdf  # noqa: F401  (while the helper draws)
-            if drawing:
+            if in_helper:
+                if options.pdf:
+                    with timer.phase("pdf"):
+                        import mtmreport.pdf  # noqa: F401  (WeasyPrint, while the helper draws)
                 with timer.phase("wait"):
-                    _finish(helper, draw_into_cache, cache.folder, charts.missing, wording, fmt)
+                    charts.wait(helper, wording)  # type: ignore[arg-type]
             with timer.phase("charts"):
                 charts.copy_into(staging, wording)
             if options.pdf:
@@ -377,8 +389,8 @@ def build_report(
     )
 
 
-def _finish(helper: Helper, fallback, *args) -> None:  # type: ignore[no-untyped-def]
-    """The helper's result; if the helper died, do its work here instead."""
+def _finish(helper: Helper, fallback: Callable[..., object], *args: object) -> None:
+    """Wait for the helper's call; should the helper have died, do its work here instead."""
     try:
         helper.result()
     except HelperLost:
