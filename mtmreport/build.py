@@ -5,6 +5,12 @@
 Everything is written into a staging folder beside the final one; only when the PDF is
 complete does the staging folder replace the previous output, by rename. A build that fails
 anywhere leaves the last good report exactly as it was.
+
+Speed (see `make bench`): pandas, matplotlib and WeasyPrint are imported inside the functions
+that need them, so `validate` and `audit` never load the last two; charts come from a cache
+keyed by what they show (`chartcache`), so a text edit redraws nothing; a helper process
+(`helper`) draws charts or writes the PDF beside the main process; and `build_all` builds
+several quarters in worker processes.
 """
 
 from __future__ import annotations
@@ -13,25 +19,35 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mtmreport import audit as audit_mod
-from mtmreport.annex import write_annex
-from mtmreport.charts.plan import ChartSpec, plan_charts
-from mtmreport.charts.trends import trend_specs
-from mtmreport.compute import QuarterFigures, compute
-from mtmreport.drafts import pending_locations
-from mtmreport.errors import AuditFailedError, BuildError, Problem, QuarterFileError
-from mtmreport.history import History
-from mtmreport.load import YamlDocument, latest_quarter, quarter_file, read_yaml
-from mtmreport.model import QuarterFile
-from mtmreport.render import chart_views, render_report
-from mtmreport.wording import Wording, load_wording
+from mtmreport.chartcache import ChartCache, chart_key
+from mtmreport.errors import (
+    AuditFailedError,
+    BuildError,
+    MtmReportError,
+    Problem,
+    QuarterFileError,
+)
+from mtmreport.helper import Helper, HelperLost
+from mtmreport.load import latest_quarter, quarter_file, quarter_ids, read_yaml
+
+if TYPE_CHECKING:
+    from mtmreport.audit import Finding
+    from mtmreport.charts.plan import ChartSpec
+    from mtmreport.compute import QuarterFigures
+    from mtmreport.history import History
+    from mtmreport.load import YamlDocument
+    from mtmreport.model import QuarterFile
+    from mtmreport.wording import Wording
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CHART_CACHE = Path(".cache") / "charts"  # inside the output folder
+TEMPLATE_CACHE = Path(".cache") / "templates"  # compiled Jinja templates
 
 
 @dataclass(frozen=True)
@@ -48,6 +64,12 @@ class BuildOptions:
     strict: bool = False
     pdf: bool = True
     chart_format: str = "png"
+    # Reuse chart files from `<output>/.cache/charts/` when their data and style are unchanged,
+    # and compiled templates from `<output>/.cache/templates/`.
+    cache: bool = True
+    # Run a helper process beside the build (off inside `build_all`'s workers: the cores are
+    # taken by then).
+    parallel: bool = True
 
 
 @dataclass(frozen=True)
@@ -55,7 +77,7 @@ class LoadedQuarter:
     path: Path
     quarter: QuarterFile
     figures: QuarterFigures
-    findings: list[audit_mod.Finding]
+    findings: list[Finding]
     doc: YamlDocument | None = None
 
 
@@ -65,7 +87,7 @@ class LinkedQuarter:
 
     loaded: LoadedQuarter
     history: History
-    findings: list[audit_mod.Finding]  # its own and those against other quarters' files
+    findings: list[Finding]  # its own and those against other quarters' files
 
 
 @dataclass(frozen=True)
@@ -74,8 +96,10 @@ class BuildResult:
     folder: Path
     html: Path
     pdf: Path | None
-    findings: list[audit_mod.Finding]
+    findings: list[Finding]
     timings: dict[str, float] = field(default_factory=dict)
+    charts_drawn: int = 0
+    charts_cached: int = 0
 
 
 class _Timer:
@@ -95,9 +119,13 @@ def load_quarter(
     quarter: str | None, paths: Paths = Paths(), timer: _Timer | None = None
 ) -> LoadedQuarter:
     """Read, validate, compute and audit one quarter: everything short of output."""
-    from mtmreport.validate import validate_document
-
     timer = timer or _Timer()
+    with timer.phase("imports"):
+        from mtmreport import audit as audit_mod
+        from mtmreport.compute import compute
+        from mtmreport.drafts import pending_locations
+        from mtmreport.validate import validate_document
+
     quarter_id = quarter or latest_quarter(paths.data_dir)
     path = quarter_file(paths.data_dir, quarter_id)
     with timer.phase("load"):
@@ -113,6 +141,9 @@ def load_quarter(
 
 def link_quarter(loaded: LoadedQuarter, paths: Paths = Paths()) -> LinkedQuarter:
     """Read the other quarters on file and check this one's baselines against them."""
+    from mtmreport import audit as audit_mod
+    from mtmreport.history import History
+
     history = History.load(paths.data_dir, loaded.figures)
     findings = list(loaded.findings)
     if loaded.doc is not None:
@@ -134,21 +165,64 @@ def check_quarter(quarter: str | None, paths: Paths = Paths()) -> list[Problem]:
     return []
 
 
-def draw_charts(
-    specs: dict[tuple, list[ChartSpec]], folder: Path, wording: Wording, chart_format: str
-) -> dict[str, str]:
-    """Draw every chart into `folder/charts`; returns file stem -> relative path."""
+def draw_into_cache(
+    cache_dir: Path, jobs: list[tuple[ChartSpec, str]], wording: Wording, chart_format: str
+) -> None:
+    """Draw each (spec, key) into the cache folder. Runs in the helper or in this process."""
     from mtmreport.charts.draw import draw, save
 
-    charts_dir = folder / "charts"
-    charts_dir.mkdir(parents=True, exist_ok=True)
-    files: dict[str, str] = {}
-    for block_specs in specs.values():
-        for spec in block_specs:
-            name = f"{spec.file_stem}.{chart_format}"
-            save(draw(spec, wording), charts_dir / name)
-            files[spec.file_stem] = f"charts/{name}"
-    return files
+    cache = ChartCache(cache_dir)
+    for spec, key in jobs:
+        with cache.writing(key, chart_format) as path:
+            save(draw(spec, wording), path)
+
+
+class _ChartPlan:
+    """Which chart files a report needs, which the cache holds, and copying them in place."""
+
+    def __init__(
+        self,
+        specs: dict[tuple, list[ChartSpec]],
+        wording: Wording,
+        chart_format: str,
+        cache: ChartCache,
+    ):
+        self.format = chart_format
+        self.cache = cache
+        self.specs = [spec for block in specs.values() for spec in block]
+        self.keys = [chart_key(spec, wording, chart_format) for spec in self.specs]
+        self.missing = [
+            (spec, key)
+            for spec, key in zip(self.specs, self.keys, strict=True)
+            if not cache.path(key, chart_format).is_file()
+        ]
+        self.files = {s.file_stem: f"charts/{s.file_stem}.{chart_format}" for s in self.specs}
+
+    def start(self, helper: Helper | None, wording: Wording) -> bool:
+        """Draw the charts the cache lacks: in the helper if it prepared for them (True is
+        returned: collect them with `wait`), otherwise here and now."""
+        if not self.missing:
+            return False
+        job = (self.cache.folder, self.missing, wording, self.format)
+        if helper is not None and helper.role == "charts":
+            helper.start(draw_into_cache, *job)
+            return True
+        draw_into_cache(*job)
+        return False
+
+    def wait(self, helper: Helper, wording: Wording) -> None:
+        """The helper's drawing done (or, should it have died, done here)."""
+        _finish(helper, draw_into_cache, self.cache.folder, self.missing, wording, self.format)
+
+    def copy_into(self, folder: Path, wording: Wording) -> None:
+        """Copy every chart into `folder/charts`, drawing here any that went missing since."""
+        charts_dir = folder / "charts"
+        charts_dir.mkdir(parents=True, exist_ok=True)
+        for spec, key in zip(self.specs, self.keys, strict=True):
+            dest = folder / self.files[spec.file_stem]
+            if not self.cache.fetch(key, self.format, dest):  # pruned by a parallel build
+                draw_into_cache(self.cache.folder, [(spec, key)], wording, self.format)
+                self.cache.fetch(key, self.format, dest)
 
 
 def _copy_assets(templates_dir: Path, folder: Path) -> str | None:
@@ -195,56 +269,107 @@ def _publish(staging: Path, final: Path) -> None:
         shutil.rmtree(backup, ignore_errors=True)
 
 
+def _helper_for(
+    quarter_id: str, cache: ChartCache, options: BuildOptions
+) -> AbstractContextManager[Helper | None]:
+    """A helper whose role suits this build, guessed before anything is computed.
+
+    If the quarter's last charts are all cached this is probably a rebuild after a text edit:
+    nothing to draw, so the helper prepares WeasyPrint. Otherwise it prepares matplotlib.
+    """
+    if not options.parallel:
+        return nullcontext(None)
+    if not (options.cache and cache.probably_complete(quarter_id, options.chart_format)):
+        return Helper("charts")
+    if options.pdf:
+        return Helper("pdf")
+    return nullcontext(None)
+
+
 def build_report(
     quarter: str | None = None, paths: Paths = Paths(), options: BuildOptions = BuildOptions()
 ) -> BuildResult:
     """Build one quarter's report (HTML and PDF) into `paths.output_dir/<quarter>/`."""
     timer = _Timer()
-    loaded = load_quarter(quarter, paths, timer)
-    with timer.phase("history"):
-        linked = link_quarter(loaded, paths)
-    findings = linked.findings
-    quarter_id = loaded.quarter.quarter
-    if options.strict and loaded.figures.pending:
-        raise AuditFailedError(
-            f"{quarter_id} is a draft with {len(loaded.figures.pending)} pending entries and "
-            "--strict is on; fill them in first (mtmreport list shows them)"
-        )
-    if options.strict and findings:
-        raise AuditFailedError(
-            f"{len(findings)} audit finding(s) and --strict is on:\n"
-            + "\n".join(str(f) for f in findings)
-        )
-    wording = load_wording(paths.templates_dir)
-    final = paths.output_dir / quarter_id
-    with _staging(paths.output_dir, quarter_id) as staging:
+    quarter_id = quarter or latest_quarter(paths.data_dir)
+    quarter_file(paths.data_dir, quarter_id)  # a wrong id fails before any process starts
+    fmt = options.chart_format
+    with ExitStack() as stack:
+        if options.cache:
+            cache = ChartCache(paths.output_dir / CHART_CACHE)
+        else:
+            scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="mtmreport-"))
+            cache = ChartCache(Path(scratch))
+        helper = stack.enter_context(_helper_for(quarter_id, cache, options))
+        with timer.phase("imports"):  # only now, so that the helper imports at the same time
+            from mtmreport import audit as audit_mod
+            from mtmreport.annex import write_annex
+            from mtmreport.charts.plan import plan_charts
+            from mtmreport.charts.trends import trend_specs
+            from mtmreport.render import chart_views, render_report
+            from mtmreport.wording import load_wording
+        loaded = load_quarter(quarter_id, paths, timer)
+        with timer.phase("history"):
+            linked = link_quarter(loaded, paths)
+        findings = linked.findings
+        if options.strict and loaded.figures.pending:
+            raise AuditFailedError(
+                f"{quarter_id} is a draft with {len(loaded.figures.pending)} pending entries and "
+                "--strict is on; fill them in first (mtmreport list shows them)"
+            )
+        if options.strict and findings:
+            raise AuditFailedError(
+                f"{len(findings)} audit finding(s) and --strict is on:\n"
+                + "\n".join(str(f) for f in findings)
+            )
+        wording = load_wording(paths.templates_dir)
+        final = paths.output_dir / quarter_id
+        staging = stack.enter_context(_staging(paths.output_dir, quarter_id))
         try:
             with timer.phase("charts"):
                 trends = trend_specs(linked.history, loaded.figures, wording)
                 specs = plan_charts(loaded.figures, wording, extra=trends)
-                files = draw_charts(specs, staging, wording, options.chart_format)
+                charts = _ChartPlan(specs, wording, fmt, cache)
+                in_helper = charts.start(helper, wording)
             with timer.phase("annex"):
                 annex = write_annex(specs, loaded.figures, wording, staging)
             with timer.phase("render"):
                 logo = _copy_assets(paths.templates_dir, staging)
                 html = render_report(
                     loaded.figures,
-                    chart_views(specs, files, wording),
+                    chart_views(specs, charts.files, wording),
                     wording,
                     paths.templates_dir,
                     logo=logo,
                     annex=annex,
                     links=linked.history.links(loaded.figures),
+                    bytecode_dir=paths.output_dir / TEMPLATE_CACHE if options.cache else None,
                 )
                 html_path = staging / "report.html"
                 html_path.write_text(html, encoding="utf-8")
                 audit_mod.write_findings(findings, staging)
+            if in_helper:
+                if options.pdf:
+                    with timer.phase("pdf"):
+                        import mtmreport.pdf  # noqa: F401  (WeasyPrint, while the helper draws)
+                with timer.phase("wait"):
+                    charts.wait(helper, wording)  # type: ignore[arg-type]
+            with timer.phase("charts"):
+                charts.copy_into(staging, wording)
             if options.pdf:
                 with timer.phase("pdf"):
-                    write_pdf(html_path, staging / "report.pdf", [staging, paths.templates_dir])
+                    job = (html_path, staging / "report.pdf", [staging, paths.templates_dir])
+                    if helper is not None and helper.role == "pdf":
+                        helper.start(write_pdf, *job)
+                        _finish(helper, write_pdf, *job)
+                    else:
+                        write_pdf(*job)
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise BuildError(f"building {quarter_id} failed: {error}") from error
         _publish(staging, final)
+    if options.cache:
+        cache.remember(quarter_id, fmt, charts.keys)
+        cache.prune()
     return BuildResult(
         quarter=quarter_id,
         folder=final,
@@ -252,4 +377,66 @@ def build_report(
         pdf=final / "report.pdf" if options.pdf else None,
         findings=findings,
         timings=timer.timings,
+        charts_drawn=len(charts.missing),
+        charts_cached=len(charts.specs) - len(charts.missing),
     )
+
+
+def _finish(helper: Helper, fallback: Callable[..., object], *args: object) -> None:
+    """Wait for the helper's call; should the helper have died, do its work here instead."""
+    try:
+        helper.result()
+    except HelperLost:
+        fallback(*args)
+
+
+# --- several quarters ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuarterOutcome:
+    """How one quarter of `build_all` went: a result, or the error lines and exit code."""
+
+    quarter: str
+    result: BuildResult | None = None
+    errors: tuple[str, ...] = ()
+    exit_code: int = 0
+
+
+def _build_one(quarter: str, paths: Paths, options: BuildOptions) -> QuarterOutcome:
+    """Build one quarter and turn any failure into an outcome, so the others go on."""
+    try:
+        return QuarterOutcome(quarter, result=build_report(quarter, paths, options))
+    except QuarterFileError as error:
+        return QuarterOutcome(quarter, errors=tuple(map(str, error.problems)), exit_code=2)
+    except MtmReportError as error:
+        return QuarterOutcome(quarter, errors=(str(error),), exit_code=error.exit_code)
+    except Exception as error:  # a bug in one quarter must not stop the others
+        message = f"internal error: {type(error).__name__}: {error}"
+        return QuarterOutcome(quarter, errors=(message,), exit_code=1)
+
+
+def build_all(
+    paths: Paths = Paths(), options: BuildOptions = BuildOptions(), jobs: int = 1
+) -> list[QuarterOutcome]:
+    """Build every quarter on file, oldest first, in `jobs` processes at once.
+
+    Like `make -j`, `jobs` caps the processes that work at once: 1 builds in this process, one
+    quarter after another; N builds N quarters at a time in worker processes. Either way no
+    build starts a helper of its own (`parallel` is off): the quarters themselves fill the
+    cores, and jobs=1 stays a one-core baseline.
+    """
+    quarters = quarter_ids(paths.data_dir)
+    if not quarters:
+        latest_quarter(paths.data_dir)  # raises the "no quarter files" error
+    serial = replace(options, parallel=False)
+    workers = min(jobs, len(quarters))
+    if workers <= 1:
+        return [_build_one(q, paths, serial) for q in quarters]
+    from concurrent.futures import ProcessPoolExecutor
+
+    from mtmreport.helper import process_context
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=process_context()) as pool:
+        futures = [pool.submit(_build_one, q, paths, serial) for q in quarters]
+        return [future.result() for future in futures]

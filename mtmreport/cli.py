@@ -30,6 +30,7 @@ Examples:
   mtmreport build                 the latest quarter on file
   mtmreport build 2023-Q2         one quarter
   mtmreport build 2023-Q3 --strict   fail if the audit finds inconsistencies
+  mtmreport build --all --jobs 2  every quarter, two at a time
 """
 
 
@@ -49,6 +50,8 @@ def _reports_errors(command: F) -> F:
         except MtmReportError as error:
             click.echo(f"error: {error}", err=True)
             sys.exit(error.exit_code)
+        except click.ClickException:  # usage errors: click prints them with exit code 2
+            raise
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
@@ -110,6 +113,15 @@ def main() -> None:
 @_folder_options
 @click.option("--strict", is_flag=True, help="Fail when the audit finds inconsistencies.")
 @click.option("--no-pdf", is_flag=True, help="Write the HTML only (faster drafts).")
+@click.option("--all", "every", is_flag=True, help="Build every quarter on file.")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="With --all: quarters built at once, each in its own process.",
+)
 @_reports_errors
 def build(
     quarter: str | None,
@@ -118,14 +130,39 @@ def build(
     output: Path | None,
     strict: bool,
     no_pdf: bool,
+    every: bool,
+    jobs: int,
 ) -> None:
     """Build the report of QUARTER, by default the latest quarter on file."""
-    from mtmreport.build import BuildOptions, build_report
+    from mtmreport.build import BuildOptions, build_all, build_report
+
+    paths = _paths(data, templates, output)
+    options = BuildOptions(strict=strict, pdf=not no_pdf)
+    if not every:
+        if jobs != 1:
+            raise click.UsageError("--jobs applies to --all")
+        _print_result(build_report(quarter, paths, options))
+        return
+    if quarter:
+        raise click.UsageError("give a QUARTER or --all, not both")
+    failed = []
+    for outcome in build_all(paths, options, jobs):
+        if outcome.result is not None:
+            _print_result(outcome.result)
+            continue
+        for line in outcome.errors:
+            click.echo(f"{outcome.quarter}: error: {line}", err=True)
+        failed.append(outcome)
+    if failed:
+        names = ", ".join(o.quarter for o in failed)
+        click.echo(f"{len(failed)} quarter(s) failed: {names}", err=True)
+        sys.exit(failed[0].exit_code)
+
+
+def _print_result(result: Any) -> None:
+    """What a build wrote, and its audit findings, as `build` prints them."""
     from mtmreport.errors import display_path
 
-    result = build_report(
-        quarter, _paths(data, templates, output), BuildOptions(strict=strict, pdf=not no_pdf)
-    )
     for finding in result.findings:
         click.echo(f"audit: {finding}", err=True)
     click.echo(f"{result.quarter}: wrote {display_path(result.html)}")

@@ -16,7 +16,13 @@ from typing import Any
 
 import nh3
 import pandas as pd
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemBytecodeCache,
+    FileSystemLoader,
+    StrictUndefined,
+    select_autoescape,
+)
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
@@ -126,9 +132,18 @@ def figure_rows(views: list[ChartView]) -> list[list[ChartView]]:
     return rows
 
 
-def make_environment(templates_dir: Path, wording: Wording) -> Environment:
+def make_environment(
+    templates_dir: Path, wording: Wording, *, bytecode_dir: Path | None = None
+) -> Environment:
+    """The templates' environment; with `bytecode_dir`, compiled templates are kept there.
+
+    Compiling the templates is two thirds of rendering a report. Jinja checks each kept
+    template against its source; the folder is also named after this module and Jinja's
+    version, since the environment's options shape the compiled code too.
+    """
     env = Environment(
         loader=FileSystemLoader(str(templates_dir)),
+        bytecode_cache=_bytecode_cache(bytecode_dir) if bytecode_dir else None,
         autoescape=select_autoescape(["html", "j2", "html.j2"], default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -153,9 +168,21 @@ def make_environment(templates_dir: Path, wording: Wording) -> Environment:
         in_text=wording.country_in_text,
         capfirst=lambda s: s[:1].upper() + s[1:] if s else s,
         figure_rows=figure_rows,
+        two_columns=two_columns,
     )
     env.globals.update(t=wording.text, w=wording)
     return env
+
+
+def _bytecode_cache(folder: Path) -> FileSystemBytecodeCache:
+    import hashlib
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(version("jinja2").encode())
+    path = folder / digest.hexdigest()[:16]
+    path.mkdir(parents=True, exist_ok=True)
+    return FileSystemBytecodeCache(str(path))
 
 
 def table_rows(frame: pd.DataFrame) -> list[SimpleNamespace]:
@@ -176,6 +203,25 @@ def sentence_list(items: list[Any]) -> Markup:
     if len(parts) <= 1:
         return Markup("").join(parts)
     return Markup(", ").join(parts[:-1]) + Markup(" and ") + parts[-1]
+
+
+def two_columns(items: list[Any]) -> list[list[Any]]:
+    """Items with `title` and `text` split, in order, into two columns of even length.
+
+    What CSS column balancing with unbreakable items does, decided here by text length: the
+    split point that makes the longer column shortest, the first column longer on a tie.
+    """
+
+    def weight(item: Any) -> int:
+        text = item.text or ""
+        return len(item.title or "") + len(text) + 60 + 40 * text.count("\n\n")
+
+    weights = [weight(i) for i in items]
+    best = min(
+        range(len(items) + 1),
+        key=lambda k: (max(sum(weights[:k]), sum(weights[k:])), -k),
+    )
+    return [list(items[:best]), list(items[best:])]
 
 
 def chart_views(
@@ -200,9 +246,10 @@ def render_report(
     logo: str | None = None,
     annex: Annex | None = None,
     links: dict[tuple, list[Any]] | None = None,
+    bytecode_dir: Path | None = None,
 ) -> str:
     """The whole report as one HTML document."""
-    env = make_environment(templates_dir, wording)
+    env = make_environment(templates_dir, wording, bytecode_dir=bytecode_dir)
     template = env.get_template("report.html.j2")
     quarter = figures.quarter
     by_location = {b.location: b for b in figures.blocks}

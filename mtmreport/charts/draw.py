@@ -548,5 +548,22 @@ def save(figure: Figure, path: Path) -> Path:
         if path.suffix == ".svg":
             figure.savefig(path, format="svg", metadata={"Date": None})
         else:
-            figure.savefig(path, format="png", dpi=DPI, metadata={"Software": None})
+            _save_png(figure, path)
     return path
+
+
+def _save_png(figure: Figure, path: Path) -> None:
+    """An opaque RGB PNG: the same pixels as `savefig`, without its all-opaque alpha channel,
+    which WeasyPrint would split off and compress again as a mask for every chart."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    figure.set_dpi(DPI)
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    rgba = np.asarray(canvas.buffer_rgba())
+    image = Image.fromarray(rgba)
+    if rgba[..., 3].min() < 255:  # a see-through figure: flatten it onto the white page
+        image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image)
+    image.convert("RGB").save(path, format="png", dpi=(DPI, DPI))

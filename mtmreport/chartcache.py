@@ -1,0 +1,155 @@
+"""Chart files kept by what they show, so a rebuild redraws only charts whose data changed.
+
+A chart's bytes are a function of its `ChartSpec` (table, caption, kind, unit, series,
+shares...), of the wording that formats its numbers and labels, of the drawing code and its
+style constants, of the bundled fonts and map outlines, of the versions of matplotlib and
+Pillow, and of the file format. The cache key hashes all of these, so a narrative edit hits
+every chart and a changed figure, label, colour or library version misses. Drawing is
+deterministic (no dates, fixed SVG salt), so a cached file is byte for byte what a fresh draw
+would write.
+
+Entries are written under a temporary name and renamed, so parallel builds of several
+quarters may share one cache and a half-written entry is never read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mtmreport.charts.plan import ChartSpec
+    from mtmreport.wording import Wording
+
+PACKAGE = Path(__file__).resolve().parent
+# Everything the drawing reads besides the spec and the wording: code, style, map outlines.
+DRAWING_INPUTS = (
+    "charts/*.py",
+    "wording.py",
+    "numbers.py",
+    "periods.py",
+    "reference/*.py",
+    "reference/*.csv",
+    "reference/*.geojson",
+)
+KEEP_ENTRIES = 400  # ~40 charts a quarter for ten quarters; older entries are pruned
+
+
+@cache
+def _drawing_fingerprint() -> str:
+    """Hash of the drawing code, the fonts charts use and the libraries that rasterise."""
+    from mtmreport.charts.style import FONT_DIR
+
+    digest = hashlib.sha256()
+    files = sorted({p for pattern in DRAWING_INPUTS for p in PACKAGE.glob(pattern)})
+    files += sorted(FONT_DIR.glob("*.ttf"))
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for package in ("matplotlib", "pillow", "numpy"):
+        try:
+            digest.update(f"{package}={version(package)}".encode())
+        except PackageNotFoundError:  # pragma: no cover - all three are dependencies
+            digest.update(f"{package}=?".encode())
+    return digest.hexdigest()
+
+
+def _wording_fingerprint(wording: Wording) -> str:
+    text = json.dumps(wording.strings, sort_keys=True, ensure_ascii=False, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def chart_key(spec: ChartSpec, wording: Wording, chart_format: str) -> str:
+    """A hex digest naming everything that decides the chart file's bytes.
+
+    The figure number is left out: it names the file, it is not drawn.
+    """
+    table = spec.table
+    described: dict[str, Any] = {
+        "format": chart_format,
+        "drawing": _drawing_fingerprint(),
+        "wording": _wording_fingerprint(wording),
+        "columns": [str(c) for c in table.columns],
+        "dtypes": [str(t) for t in table.dtypes],
+        "rows": table.to_numpy().tolist(),
+        **{name: value for name, value in spec.__dict__.items() if name not in ("table", "number")},
+    }
+    # repr() for floats and numpy scalars keeps every digit, so 0.1 and 0.1000001 differ.
+    text = json.dumps(described, sort_keys=True, ensure_ascii=False, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class ChartCache:
+    """A folder of chart files named by their key, plus the keys each quarter used last."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def path(self, key: str, chart_format: str) -> Path:
+        return self.folder / f"{key}.{chart_format}"
+
+    def fetch(self, key: str, chart_format: str, dest: Path) -> bool:
+        """Copy the cached chart to `dest`; False when there is none."""
+        source = self.path(key, chart_format)
+        try:
+            shutil.copyfile(source, dest)
+        except FileNotFoundError:
+            return False
+        os.utime(source)  # recently used entries survive pruning
+        return True
+
+    @contextmanager
+    def writing(self, key: str, chart_format: str) -> Iterator[Path]:
+        """A temporary path to draw into; it becomes the entry when the block ends well.
+
+        The rename is atomic, so parallel builds may share the cache and a reader never sees
+        half a file; two builds drawing the same key write equal bytes.
+        """
+        self.folder.mkdir(parents=True, exist_ok=True)
+        temporary = self.folder / f".incoming-{os.getpid()}-{key}.{chart_format}"
+        try:
+            yield temporary
+            os.replace(temporary, self.path(key, chart_format))
+        finally:
+            temporary.unlink(missing_ok=True)
+
+    # The manifest lets a build guess, before it has computed anything, whether it will need
+    # to draw: if every chart of the quarter's last build is still cached, probably not.
+
+    def _manifest(self, quarter: str, chart_format: str) -> Path:
+        return self.folder / f"{quarter}.{chart_format}.keys"
+
+    def remember(self, quarter: str, chart_format: str, keys: list[str]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        manifest = self._manifest(quarter, chart_format)
+        temporary = manifest.with_name(f".{manifest.name}.{os.getpid()}")
+        temporary.write_text("\n".join(keys) + "\n", encoding="utf-8")
+        os.replace(temporary, manifest)
+
+    def probably_complete(self, quarter: str, chart_format: str) -> bool:
+        """Whether every chart of `quarter`'s last build is cached (a guess, never a promise)."""
+        try:
+            keys = self._manifest(quarter, chart_format).read_text(encoding="utf-8").split()
+        except FileNotFoundError:
+            return False
+        return all(self.path(key, chart_format).is_file() for key in keys)
+
+    def prune(self, keep: int = KEEP_ENTRIES) -> None:
+        """Delete the least recently used entries beyond `keep`."""
+        try:
+            entries = [p for p in self.folder.iterdir() if p.suffix in (".png", ".svg")]
+        except FileNotFoundError:
+            return
+        if len(entries) <= keep:
+            return
+        entries.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+        for stale in entries[keep:]:
+            stale.unlink(missing_ok=True)

@@ -1,0 +1,237 @@
+"""The ways a build is made fast must never change what it writes: the chart cache, the helper
+process, the parallel `build --all`, and imports kept out of commands that do not need them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from click.testing import CliRunner
+
+from mtmreport.build import BuildOptions, build_all, build_report
+from mtmreport.chartcache import ChartCache, chart_key
+from mtmreport.cli import main
+from mtmreport.helper import Helper, HelperLost
+from mtmreport.render import two_columns
+from tests.conftest import ROOT, pdf_text
+
+HEAVY = ("matplotlib", "weasyprint")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["build", "--help"], ["validate", "2023-Q3"], ["audit", "2023-Q3"]],
+    ids=["help", "build-help", "validate", "audit"],
+)
+def test_commands_that_draw_nothing_import_neither_matplotlib_nor_weasyprint(args):
+    script = (
+        "import sys\n"
+        "from mtmreport.cli import main\n"
+        "try:\n"
+        f"    main({args!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert run.stderr.strip().splitlines()[-1] == "[]", run.stderr
+
+
+def _charts(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((folder / "charts").iterdir())}
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_a_text_edit_redraws_no_chart_and_a_data_edit_only_its_own(scratch, tmp_path):
+    first = build_report("2023-Q3", scratch)
+    assert first.charts_drawn >= 10 and first.charts_cached == 0
+    drawn = _charts(first.folder)
+
+    quarter_file = scratch.data_dir / "2023-Q3.yaml"
+    _edit(quarter_file, "key decision-makers.", "key decision-makers in the region.")
+    second = build_report("2023-Q3", scratch)
+    assert (second.charts_drawn, second.charts_cached) == (0, first.charts_drawn)
+    assert _charts(second.folder) == drawn  # cached bytes are the drawn bytes
+    assert "key decision-makers in the region." in pdf_text(second.pdf)
+
+    _edit(quarter_file, "number: 748123, share: 18.5", "number: 748100, share: 18.5")
+    third = build_report("2023-Q3", scratch)
+    assert 1 <= third.charts_drawn < first.charts_drawn
+    changed = {n for n, data in _charts(third.folder).items() if drawn.get(n) != data}
+    assert changed and all("arrivals" in name for name in changed)
+
+    # What the cache gave equals what a build without any cache draws.
+    fresh = build_report(
+        "2023-Q3",
+        scratch.__class__(scratch.data_dir, scratch.templates_dir, tmp_path / "fresh"),
+        BuildOptions(cache=False, parallel=False),
+    )
+    assert fresh.charts_cached == 0
+    assert _charts(fresh.folder) == _charts(third.folder)
+    assert fresh.pdf.read_bytes() == third.pdf.read_bytes()
+    assert not (tmp_path / "fresh" / ".cache").exists()
+
+
+def test_chart_key_follows_what_the_chart_shows(built, repo_paths):
+    from mtmreport.build import link_quarter, load_quarter
+    from mtmreport.charts.plan import plan_charts
+    from mtmreport.wording import Wording, load_wording
+
+    wording = load_wording(repo_paths.templates_dir)
+    loaded = load_quarter("2023-Q3", repo_paths)
+    assert link_quarter(loaded, repo_paths)  # the history loads
+    spec = next(s for block in plan_charts(loaded.figures, wording).values() for s in block)
+    key = chart_key(spec, wording, "png")
+    assert key == chart_key(spec.numbered(99), wording, "png")  # the number only names files
+    assert key != chart_key(spec, wording, "svg")
+    table = spec.table.copy()
+    table.loc[0, "value"] = table.loc[0, "value"] + 1e-9
+    assert key != chart_key(spec.__class__(**{**spec.__dict__, "table": table}), wording, "png")
+    other = Wording({**wording.strings, "locale": "ru"})
+    assert key != chart_key(spec, other, "png")
+
+
+def test_cache_entries_are_whole_and_pruned_oldest_first(tmp_path):
+    cache = ChartCache(tmp_path / "cache")
+    with pytest.raises(RuntimeError), cache.writing("broken", "png") as path:
+        path.write_bytes(b"half")
+        raise RuntimeError("drawing failed")
+    assert not any((tmp_path / "cache").iterdir())  # nothing half-written is left
+    for n in range(5):
+        with cache.writing(f"k{n}", "png") as path:
+            path.write_bytes(bytes([n]))
+        os.utime(cache.path(f"k{n}", "png"), (1000 + n, 1000 + n))
+    assert cache.fetch("k0", "png", tmp_path / "copy.png")  # used now: the newest
+    cache.prune(keep=3)
+    assert sorted(p.stem for p in (tmp_path / "cache").iterdir()) == ["k0", "k3", "k4"]
+    assert not cache.fetch("k1", "png", tmp_path / "missing.png")
+    cache.remember("2023-Q3", "png", ["k0", "k4"])
+    assert cache.probably_complete("2023-Q3", "png")
+    assert not cache.probably_complete("2023-Q2", "png")
+    cache.path("k4", "png").unlink()
+    assert not cache.probably_complete("2023-Q3", "png")
+
+
+def test_with_or_without_the_helper_the_bytes_are_the_same(built, repo_paths, tmp_path):
+    alone = build_report(
+        "2023-Q3",
+        repo_paths.__class__(repo_paths.data_dir, repo_paths.templates_dir, tmp_path),
+        BuildOptions(parallel=False, cache=False),
+    )
+    assert alone.pdf.read_bytes() == built["2023-Q3"].pdf.read_bytes()
+    assert _charts(alone.folder) == _charts(built["2023-Q3"].folder)
+
+
+def _exit_at_once() -> None:
+    os._exit(3)
+
+
+def _double(value: int) -> int:
+    return 2 * value
+
+
+def _fail() -> None:
+    raise ValueError("no such chart kind")
+
+
+def test_helper_returns_results_errors_and_says_when_it_died():
+    with Helper("pdf") as helper:
+        helper.start(_double, 21)
+        assert helper.result() == 42
+        helper.start(_fail)
+        with pytest.raises(ValueError, match="no such chart kind"):
+            helper.result()
+        helper.start(_exit_at_once)
+        with pytest.raises(HelperLost):
+            helper.result()
+
+
+def test_build_all_builds_every_quarter_and_reports_a_broken_one(scratch):
+    _edit(scratch.data_dir / "2023-Q2.yaml", "quarter: 2023-Q2", "quarter: 2023-Q2\nbogus: 1")
+    outcomes = build_all(scratch, BuildOptions(pdf=False), jobs=2)
+    by_quarter = {o.quarter: o for o in outcomes}
+    assert sorted(by_quarter) == ["2023-Q2", "2023-Q3", "2023-Q4"]
+    assert by_quarter["2023-Q2"].result is None and by_quarter["2023-Q2"].exit_code == 2
+    assert any("bogus" in line for line in by_quarter["2023-Q2"].errors)
+    for quarter in ("2023-Q3", "2023-Q4"):
+        assert by_quarter[quarter].result is not None
+        assert (scratch.output_dir / quarter / "report.html").is_file()
+    assert not (scratch.output_dir / "2023-Q2").exists()
+
+
+def test_cli_build_all_in_two_processes_equals_one_process(scratch, tmp_path):
+    runner = CliRunner()
+    outputs = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"jobs-{jobs}"
+        args = ["build", "--all", "--jobs", jobs, "--data", str(scratch.data_dir)]
+        result = runner.invoke(main, [*args, "--output", str(out)], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        outputs[jobs] = {
+            p.relative_to(out): p.read_bytes()
+            for p in sorted(out.rglob("*"))
+            if p.is_file() and ".cache" not in p.parts
+        }
+    assert outputs["1"] == outputs["2"]
+    assert len([p for p in outputs["2"] if p.name == "report.pdf"]) == 3
+
+    _edit(scratch.data_dir / "2023-Q3.yaml", "total: 4482427", "total: many")
+    args = ["build", "--all", "--jobs", "2", "--no-pdf", "--data", str(scratch.data_dir)]
+    result = runner.invoke(main, [*args, "--output", str(tmp_path / "broken")])
+    assert result.exit_code == 2
+    assert "2023-Q3: error:" in result.output and "1 quarter(s) failed: 2023-Q3" in result.output
+    assert (tmp_path / "broken" / "2023-Q4" / "report.html").is_file()
+    assert runner.invoke(main, ["build", "2023-Q3", "--jobs", "2"]).exit_code == 2
+    assert runner.invoke(main, ["build", "2023-Q3", "--all"]).exit_code == 2
+
+
+def test_front_texts_split_into_two_even_columns_in_order():
+    def item(title: str, length: int) -> SimpleNamespace:
+        return SimpleNamespace(title=title, text="x" * length)
+
+    a, b, c = item("A", 400), item("B", 600), item("C", 500)
+    assert two_columns([a, b]) == [[a], [b]]
+    assert two_columns([a, b, c]) == [[a, b], [c]]
+    assert two_columns([c, a, a]) == [[c], [a, a]]
+    assert two_columns([a]) == [[a], []]
+
+
+def test_compiled_templates_are_kept_and_an_edited_template_is_compiled_again(scratch, tmp_path):
+    templates = tmp_path / "templates"
+    shutil.copytree(scratch.templates_dir, templates)
+    paths = scratch.__class__(scratch.data_dir, templates, scratch.output_dir)
+    first = build_report("2023-Q3", paths, BuildOptions(pdf=False))
+    assert 'class="outline"' in first.html.read_text(encoding="utf-8")
+    assert any((scratch.output_dir / ".cache" / "templates").rglob("*.cache"))
+    _edit(templates / "report.html.j2", '<nav class="outline"', '<nav class="outline edited"')
+    second = build_report("2023-Q3", paths, BuildOptions(pdf=False))
+    assert 'class="outline edited"' in second.html.read_text(encoding="utf-8")
+
+
+class _LosingHelper(Helper):
+    """A helper that dies on its first call, as one killed by the system would."""
+
+    def start(self, function, *args):  # type: ignore[no-untyped-def]
+        super().start(_exit_at_once)
+
+
+@pytest.mark.parametrize("rebuild", [False, True], ids=["charts-helper", "pdf-helper"])
+def test_a_build_whose_helper_dies_does_the_work_itself(scratch, monkeypatch, rebuild):
+    if rebuild:  # all charts cached: the helper would write the PDF
+        build_report("2023-Q4", scratch)
+    monkeypatch.setattr("mtmreport.build.Helper", _LosingHelper)
+    result = build_report("2023-Q4", scratch)
+    assert result.pdf.is_file() and "KAZAKHSTAN" in pdf_text(result.pdf)
+    assert all(p.stat().st_size > 0 for p in (result.folder / "charts").iterdir())
