@@ -42,9 +42,8 @@ class Finding:
         where = self.file
         if self.line is not None:
             where += f":{self.line}:{self.column}"
-        values = ""
-        if self.stated or self.computed:
-            values = f" (stated {self.stated}, computed {self.computed})"
+        shown = [f"{k} {v}" for k, v in (("stated", self.stated), ("computed", self.computed)) if v]
+        values = f" ({', '.join(shown)})" if shown else ""
         return f"{where}: {self.field}: {self.message}{values}"
 
     def to_dict(self) -> dict[str, object]:

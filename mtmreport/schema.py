@@ -111,6 +111,7 @@ FIELD_HELP: dict[str, str] = {
     "number": "A count: a whole number without separators (4482427, not 4,482,427).",
     "total": "A total: a whole number without separators.",
     "value": "A count: a whole number without separators.",
+    "month": "The month, as YYYY-MM (e.g. 2023-07).",
     "transactions": "Number of transfers, where published.",
     "kzt_bn": "Billions of tenge (KZT), e.g. 280.6.",
     "usd_mn": "Millions of US dollars as published; the report prints its own conversion.",
