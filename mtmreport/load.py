@@ -177,18 +177,29 @@ def _pos(node: yaml.Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-class _DepthLimitedLoader(yaml.SafeLoader):
-    """The safe loader, refusing nesting deep enough to exhaust Python's recursion limit."""
+class _Refused(yaml.composer.ComposerError):
+    """Valid YAML that a quarter file may not use, refused while composing."""
+
+    def __init__(self, message: str, mark: yaml.Mark, code: str):
+        super().__init__(None, None, message, mark)
+        self.code = code
+
+
+class _GuardedLoader(yaml.SafeLoader):
+    """The safe loader, refusing aliases where they are written (an "alias bomb" never
+    expands) and nesting deep enough to exhaust Python's recursion limit."""
 
     _depth = 0
 
     def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise _Refused("anchors and aliases (& and *) are not allowed here", mark, "alias")
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                raise yaml.composer.ComposerError(
-                    None, None, "lists or keys nest far too deeply", self.peek_event().start_mark
-                )
+                mark = self.peek_event().start_mark
+                raise _Refused("lists or keys nest far too deeply", mark, "too-large")
             return super().compose_node(parent, index)  # type: ignore[no-any-return]
         finally:
             self._depth -= 1
@@ -221,7 +232,7 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
                     ]
                 )
     try:
-        node = yaml.compose(text, Loader=_DepthLimitedLoader)
+        node = yaml.compose(text, Loader=_GuardedLoader)
     except yaml.reader.ReaderError as error:
         # A control character: PyYAML gives only an offset, so find the line ourselves.
         before = text[: error.position]
@@ -239,14 +250,15 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
         ) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
+        refused = isinstance(error, _Refused)
         raise QuarterFileError(
             [
                 Problem(
                     name,
-                    _friendly_yaml_error(error),
+                    error.problem if refused else _friendly_yaml_error(error),
                     line=mark.line + 1 if mark else None,
                     column=mark.column + 1 if mark else None,
-                    code="syntax",
+                    code=error.code if refused else "syntax",
                 )
             ]
         ) from None
@@ -255,6 +267,7 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
     if node is None:
         raise QuarterFileError([Problem(name, "the file is empty", line=1, code="empty")])
     builder = _Builder()
+    builder.positions[()] = _pos(node)  # where the file's content starts: for a missing key
     try:
         data = builder.build(node, ())
     except _Reject as reject:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
 from mtmreport.build import BuildResult, Paths, build_report
+from tests.canary import Canary
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "quarters"
@@ -42,3 +44,13 @@ def scratch(tmp_path: Path) -> Paths:
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
     return Paths(data_dir=data, templates_dir=TEMPLATES, output_dir=tmp_path / "output")
+
+
+@pytest.fixture
+def canary() -> Iterator[Canary]:
+    """A loopback HTTP server that must hear nothing; stopped when the test ends."""
+    server = Canary()
+    try:
+        yield server
+    finally:
+        server.stop()
