@@ -18,6 +18,7 @@ from pathlib import Path
 
 from mtmreport import compute as c
 from mtmreport import model as m
+from mtmreport.errors import printable
 from mtmreport.load import Location, YamlDocument, format_location
 from mtmreport.numbers import decimals_of
 from mtmreport.periods import Period
@@ -44,7 +45,7 @@ class Finding:
             where += f":{self.line}:{self.column}"
         shown = [f"{k} {v}" for k, v in (("stated", self.stated), ("computed", self.computed)) if v]
         values = f" ({', '.join(shown)})" if shown else ""
-        return f"{where}: {self.field}: {self.message}{values}"
+        return printable(f"{where}: {self.field}: {self.message}{values}")
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)

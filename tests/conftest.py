@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import tinyhtml5
 from pypdf import PdfReader
 
 from mtmreport.build import BuildResult, Paths, build_report
@@ -24,6 +25,24 @@ def pdf_text(path: Path) -> str:
     text = "\n".join(page.extract_text() or "" for page in reader.pages)
     text = re.sub(r"[\u2010\u00ad-]\n", "", text)
     return re.sub(r"\s+", " ", text)
+
+
+def hostile_references(html: str) -> list[str]:
+    """Anything in the HTML that runs code or reaches outside the report's folder."""
+    found = []
+    for element in tinyhtml5.parse(html).iter():
+        tag = str(element.tag).rsplit("}", 1)[-1]
+        if tag in {"script", "iframe", "object", "embed", "style", "base"}:
+            found.append(tag)
+        src = element.get("src")
+        if src is not None and not src.startswith(("charts/", "logo.")):
+            found.append(f"{tag} src={src}")
+        href = element.get("href") or ""
+        if tag == "link" and href != "report.css":
+            found.append(f"link href={href}")
+        if href.lower().startswith(("file:", "javascript:", "data:")):
+            found.append(f"{tag} href={href}")
+    return found
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ from click.testing import CliRunner, Result
 
 from mtmreport.cli import main
 from mtmreport.load import MAX_FILE_BYTES, MAX_NODES
-from tests.conftest import DATA
+from tests.conftest import DATA, hostile_references
 
 Q3 = (DATA / "2023-Q3.yaml").read_text(encoding="utf-8")
 CANARY = "http://canary.invalid"  # replaced by the running canary server's address
@@ -490,24 +490,6 @@ def test_bad_file_is_refused_with_a_located_message(case: Case, good, canary, tm
         assert_located(case, checked.output)
     assert canary.requests == []
     assert not (Path.cwd() / "mtmreport-pwned").exists()
-
-
-def hostile_references(html: str) -> list[str]:
-    """Anything in the HTML that runs code or reaches outside the report's folder."""
-    found = []
-    for element in tinyhtml5.parse(html).iter():
-        tag = str(element.tag).rsplit("}", 1)[-1]
-        if tag in {"script", "iframe", "object", "embed", "style", "base"}:
-            found.append(tag)
-        src = element.get("src")
-        if src is not None and not src.startswith(("charts/", "logo.")):
-            found.append(f"{tag} src={src}")
-        href = element.get("href") or ""
-        if tag == "link" and href != "report.css":
-            found.append(f"link href={href}")
-        if href.lower().startswith(("file:", "javascript:", "data:")):
-            found.append(f"{tag} href={href}")
-    return found
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.harmless], ids=str)

@@ -67,7 +67,8 @@ def _flows(f: c.FlowsFigures, w: Wording) -> list[ChartSpec]:
     period = w.period(f.block.period, "range")
     specs = []
     for name, flow in (("arrivals", f.arrivals), ("departures", f.departures)):
-        table = _count_table(list(flow.cis["country"]), [float(n) for n in flow.cis["number"]])
+        known = flow.cis.dropna(subset=["number"])  # a country may be listed by share only
+        table = _count_table(list(known["country"]), [float(n) for n in known["number"]])
         table = _with_other(table, flow.other_cis, w.text("ui.other_cis"))
         specs.append(
             ChartSpec(
@@ -134,8 +135,10 @@ def _breakdown(f: c.BreakdownFigures, w: Wording) -> list[ChartSpec]:
         table = pd.DataFrame({"label": f.items["label"], "value": f.items["share"]})
         return [ChartSpec(slug, "map", caption, block.source, table, "percent")]
     shares_only = f.shares_only
-    values = list(f.items["share"] if shares_only else f.items["number"])
-    labels = list(f.items["label"])
+    column = "share" if shares_only else "number"
+    known = f.items.dropna(subset=[column])  # an item may give only the other figure
+    values = list(known[column])
+    labels = list(known["label"])
     other = f.other_share if shares_only else f.other_number
     if other is not None and other > 0:
         labels.append(w.text("ui.other"))
