@@ -18,6 +18,7 @@ from pathlib import Path
 
 from mtmreport import compute as c
 from mtmreport import model as m
+from mtmreport.errors import printable
 from mtmreport.history import History, describe
 from mtmreport.load import Location, YamlDocument, format_location
 from mtmreport.numbers import decimals_of
@@ -43,10 +44,9 @@ class Finding:
         where = self.file
         if self.line is not None:
             where += f":{self.line}:{self.column}"
-        values = ""
-        if self.stated or self.computed:
-            values = f" (stated {self.stated}, computed {self.computed})"
-        return f"{where}: {self.field}: {self.message}{values}"
+        shown = [f"{k} {v}" for k, v in (("stated", self.stated), ("computed", self.computed)) if v]
+        values = f" ({', '.join(shown)})" if shown else ""
+        return printable(f"{where}: {self.field}: {self.message}{values}")
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)

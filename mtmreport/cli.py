@@ -319,5 +319,29 @@ def list_quarters(data: Path | None, as_json: bool) -> None:
             click.echo(f"    {line}")
 
 
+@main.command()
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    help="File to write, or - for standard output [default: data/quarter.schema.json].",
+)
+@_reports_errors
+def schema(output: Path | None) -> None:
+    """Write the JSON Schema of a quarter file, for editors' completion and checks.
+
+    Quarter files name it in their first line (`# yaml-language-server:
+    $schema=../quarter.schema.json`); run this after changing the model.
+    """
+    from mtmreport.build import Paths
+    from mtmreport.errors import display_path
+    from mtmreport.schema import SCHEMA_FILE_NAME, schema_text, write_schema
+
+    if output is not None and str(output) == "-":
+        click.echo(schema_text(), nl=False)
+        return
+    target = output or Paths().data_dir.parent / SCHEMA_FILE_NAME
+    click.echo(f"wrote {display_path(write_schema(target))}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

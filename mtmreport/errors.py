@@ -29,7 +29,7 @@ class Problem:
             if self.column is not None:
                 where += f":{self.column}"
         field = f" {self.field}:" if self.field else ""
-        return f"{where}:{field} {self.message}"
+        return printable(f"{where}:{field} {self.message}")
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -76,6 +76,14 @@ def display_path(path: Path | str) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def printable(text: str) -> str:
+    r"""`text` with control characters shown as escapes, so that a quarter file's text (a key
+    or a label written as "\e[2J" in YAML) cannot drive the terminal a message is printed to."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch in "\n\t" else repr(ch)[1:-1] for ch in text)
 
 
 def problems_text(problems: Iterable[Problem]) -> str:

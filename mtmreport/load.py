@@ -11,6 +11,7 @@ audit's tolerances follow the published rounding.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -20,10 +21,17 @@ from typing import Any
 import yaml
 
 from mtmreport.errors import Problem, QuarterFileError, QuarterNotFoundError, display_path
+from mtmreport.numbers import FIGURE_RANGE, usable_figure
 from mtmreport.periods import QUARTER_ID
 
 MAX_FILE_BYTES = 1_000_000  # a quarter file is ~30 KB; anything near this is a mistake
 MAX_NODES = 50_000
+MAX_DEPTH = 50  # a quarter file nests ~10 deep; PyYAML's composer recurses once a level
+# Tags the safe loader resolves by itself. Anything else was written on purpose (`!!python/…`,
+# `!!binary`, `!custom`) and has no meaning in a quarter file.
+_CORE = "tag:yaml.org,2002:"
+PLAIN_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")}
+_DECIMAL_INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
 
 Location = tuple[str | int, ...]
 
@@ -69,8 +77,8 @@ def format_location(location: Location) -> str:
 
 
 class _Reject(Exception):
-    def __init__(self, node: yaml.Node, message: str, code: str):
-        self.node, self.message, self.code = node, message, code
+    def __init__(self, node: yaml.Node, message: str, code: str, location: Location | None = None):
+        self.node, self.message, self.code, self.location = node, message, code, location
 
 
 class _Builder:
@@ -82,11 +90,21 @@ class _Builder:
         self._seen: set[int] = set()
 
     def build(self, node: yaml.Node, location: Location) -> Any:
+        try:
+            return self._build(node, location)
+        except _Reject as reject:
+            if reject.location is None:  # the innermost value being built names the field
+                reject.location = location
+            raise
+
+    def _build(self, node: yaml.Node, location: Location) -> Any:
         if id(node) in self._seen:
             raise _Reject(node, "anchors and aliases (& and *) are not allowed here", "alias")
         self._seen.add(id(node))
         if len(self._seen) > MAX_NODES:
             raise _Reject(node, "the file has far too many entries for a quarter", "too-large")
+        if node.tag not in PLAIN_TAGS and node.tag != _CORE + "value":
+            raise _Reject(node, f"YAML tags such as {_tag_name(node.tag)} are not allowed", "tag")
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, location)
         if isinstance(node, yaml.SequenceNode):
@@ -109,14 +127,17 @@ class _Builder:
             if key in result:
                 line, _ = self.positions[(*location, key)]
                 raise _Reject(
-                    key_node, f"the key {key!r} appears twice (first on line {line})", "duplicate"
+                    key_node,
+                    f"the key {key!r} appears twice (first on line {line})",
+                    "duplicate",
+                    (*location, key),
                 )
             self.positions[(*location, key)] = _pos(key_node)
             result[key] = self.build(value_node, (*location, key))
         return result
 
     def _scalar(self, node: yaml.Node) -> Any:
-        if node.tag == "tag:yaml.org,2002:float":
+        if node.tag == _CORE + "float":
             text = node.value.replace("_", "").strip()
             try:
                 number = Decimal(text)
@@ -124,15 +145,64 @@ class _Builder:
                 number = None
             if number is None or not number.is_finite():
                 raise _Reject(node, f"{node.value!r} is not a usable number", "type")
-            return number
-        value = self._scalars.construct_object(node)
+            return _in_range(node, number)
+        if node.tag == _CORE + "int":
+            # YAML 1.1 also reads 0x1F, 017 (octal) and 1:30 (base 60) as whole numbers.
+            if not _DECIMAL_INT.match(node.value.replace("_", "")):
+                raise _Reject(node, f"write {node.value!r} in plain decimal digits", "type")
+            return _in_range(node, int(node.value.replace("_", "")))
+        if node.tag == _CORE + "value":  # YAML 1.1's "=", which the safe loader cannot build
+            return node.value
+        try:
+            value = self._scalars.construct_object(node)
+        except (yaml.YAMLError, ValueError):  # 2023-02-30 matches the date pattern
+            what = "a valid date" if node.tag == _CORE + "timestamp" else "a usable value"
+            raise _Reject(node, f"{node.value!r} is not {what}", "type") from None
         if isinstance(value, dt.datetime):
             return value.date()
         return value
 
 
+def _in_range(node: yaml.Node, number: int | Decimal) -> int | Decimal:
+    if not usable_figure(number):
+        raise _Reject(node, f"{node.value!r} is out of range: {FIGURE_RANGE}", "range")
+    return number
+
+
+def _tag_name(tag: str) -> str:
+    return "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
+
+
 def _pos(node: yaml.Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _Refused(yaml.composer.ComposerError):
+    """Valid YAML that a quarter file may not use, refused while composing."""
+
+    def __init__(self, message: str, mark: yaml.Mark, code: str):
+        super().__init__(None, None, message, mark)
+        self.code = code
+
+
+class _GuardedLoader(yaml.SafeLoader):
+    """The safe loader, refusing aliases where they are written (an "alias bomb" never
+    expands) and nesting deep enough to exhaust Python's recursion limit."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise _Refused("anchors and aliases (& and *) are not allowed here", mark, "alias")
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise _Refused("lists or keys nest far too deeply", mark, "too-large")
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
 
 
 def _friendly_yaml_error(error: yaml.MarkedYAMLError) -> str:
@@ -162,17 +232,33 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
                     ]
                 )
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
+        node = yaml.compose(text, Loader=_GuardedLoader)
+    except yaml.reader.ReaderError as error:
+        # A control character: PyYAML gives only an offset, so find the line ourselves.
+        before = text[: error.position]
         raise QuarterFileError(
             [
                 Problem(
                     name,
-                    _friendly_yaml_error(error),
+                    f"the file contains a control character (U+{error.character:04X}) that "
+                    "YAML does not allow; delete it",
+                    line=before.count("\n") + 1,
+                    column=error.position - (before.rfind("\n") + 1) + 1,
+                    code="syntax",
+                )
+            ]
+        ) from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        refused = isinstance(error, _Refused)
+        raise QuarterFileError(
+            [
+                Problem(
+                    name,
+                    error.problem if refused else _friendly_yaml_error(error),
                     line=mark.line + 1 if mark else None,
                     column=mark.column + 1 if mark else None,
-                    code="syntax",
+                    code=error.code if refused else "syntax",
                 )
             ]
         ) from None
@@ -181,12 +267,14 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
     if node is None:
         raise QuarterFileError([Problem(name, "the file is empty", line=1, code="empty")])
     builder = _Builder()
+    builder.positions[()] = _pos(node)  # where the file's content starts: for a missing key
     try:
         data = builder.build(node, ())
     except _Reject as reject:
         line, column = _pos(reject.node)
+        field = format_location(reject.location or ())
         raise QuarterFileError(
-            [Problem(name, reject.message, line=line, column=column, code=reject.code)]
+            [Problem(name, reject.message, field, line=line, column=column, code=reject.code)]
         ) from None
     return YamlDocument(path=path, data=data, positions=builder.positions)
 

@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from mtmreport.numbers import FIGURE_RANGE, usable_figure
 from mtmreport.periods import PERIOD_HELP, QUARTER_ID, Period
 from mtmreport.reference import find_country, find_region, suggest_country, suggest_region
 
@@ -63,17 +64,35 @@ def _quarter_id(value: object) -> str:
     return value
 
 
+def _usable(value: Decimal) -> Decimal:
+    # Numbers written as text ("1e400") reach here without passing the loader's range check.
+    if not usable_figure(value):
+        raise ValueError(f"{value} is out of range: {FIGURE_RANGE}")
+    return value
+
+
+def _month(value: object) -> Period:
+    period = Period.parse(value)
+    if period.kind != "month":
+        raise ValueError(f"expected a month such as 2023-07, got {value!r}")
+    return period
+
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Markdown = Annotated[str, StringConstraints(min_length=1)]
 Count = Annotated[int, Field(ge=0, strict=True)]
 SignedCount = Annotated[int, Field(strict=True)]
-Percent = Annotated[Decimal, Field(ge=0)]
+# Bounds first, so they stay plain JSON Schema keywords (`minimum`) in `mtmreport schema`.
+Usable = AfterValidator(_usable)
+Figure = Annotated[Decimal, Usable]
+"""Any decimal figure; as text or as a number, within the bounds a report's figures keep."""
+Percent = Annotated[Decimal, Field(ge=0), Usable]
 """A share in per cent as published, e.g. 43.5 for 43.5 per cent."""
-Change = Decimal
+Change = Figure
 """A change in per cent as published; negative for a decrease."""
-Billions = Annotated[Decimal, Field(ge=0)]
-Millions = Annotated[Decimal, Field(ge=0)]
-Rate = Annotated[Decimal, Field(gt=0)]
+Billions = Annotated[Decimal, Field(ge=0), Usable]
+Millions = Annotated[Decimal, Field(ge=0), Usable]
+Rate = Annotated[Decimal, Field(gt=0), Usable]
 Source = Text
 CountryName = Annotated[str, AfterValidator(_country)]
 RegionName = Annotated[str, AfterValidator(_region)]
@@ -81,6 +100,12 @@ QuarterId = Annotated[
     str,
     PlainValidator(_quarter_id),
     WithJsonSchema({"type": "string", "pattern": r"^\d{4}-Q[1-4]$"}),
+]
+MonthValue = Annotated[
+    Period,
+    PlainValidator(_month),
+    PlainSerializer(str),
+    WithJsonSchema({"type": "string", "pattern": r"^\s*\d{4}-(0[1-9]|1[0-2])\s*$"}),
 ]
 PeriodValue = Annotated[
     Period,
@@ -300,7 +325,7 @@ class Money(StrictModel):
 
 
 class MonthAmount(Money):
-    month: PeriodValue
+    month: MonthValue
 
 
 class CountryAmount(Money):
@@ -323,7 +348,7 @@ class EarlierRemittances(StrictModel):
     """`implied` when the source states no rate and it is read off its dollar figures."""
     change: Change | None = None
     """Per cent change to the current period, as published."""
-    change_kzt_bn: Decimal | None = None
+    change_kzt_bn: Figure | None = None
 
     @model_validator(mode="after")
     def _has_amount(self) -> EarlierRemittances:

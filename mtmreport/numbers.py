@@ -6,6 +6,19 @@ from decimal import Decimal
 
 Number = int | float | Decimal
 
+# Every figure in a report lies well inside these bounds; beyond them the float arithmetic of
+# compute and the charts overflows (1e400 tenge) or divides by zero (a rate of 1e-400).
+FIGURE_MAX = Decimal(10) ** 15
+FIGURE_MIN = Decimal(10) ** -9
+FIGURE_RANGE = "figures lie between 0.000000001 and 999,999,999,999,999 (or are 0)"
+
+
+def usable_figure(value: int | Decimal) -> bool:
+    """True for 0 and for finite values within the bounds above (either sign)."""
+    if isinstance(value, Decimal) and not value.is_finite():
+        return False
+    return not value or FIGURE_MIN <= abs(value) < FIGURE_MAX
+
 
 def decimals_of(value: Number) -> int:
     """Decimals as written: Decimal('11') -> 0, Decimal('11.42') -> 2; floats count as 1.

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import tinyhtml5
 from pypdf import PdfReader
 
 from mtmreport.build import BuildResult, Paths, build_report
+from tests.canary import Canary
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "quarters"
@@ -22,6 +25,24 @@ def pdf_text(path: Path) -> str:
     text = "\n".join(page.extract_text() or "" for page in reader.pages)
     text = re.sub(r"[\u2010\u00ad-]\n", "", text)
     return re.sub(r"\s+", " ", text)
+
+
+def hostile_references(html: str) -> list[str]:
+    """Anything in the HTML that runs code or reaches outside the report's folder."""
+    found = []
+    for element in tinyhtml5.parse(html).iter():
+        tag = str(element.tag).rsplit("}", 1)[-1]
+        if tag in {"script", "iframe", "object", "embed", "style", "base"}:
+            found.append(tag)
+        src = element.get("src")
+        if src is not None and not src.startswith(("charts/", "logo.")):
+            found.append(f"{tag} src={src}")
+        href = element.get("href") or ""
+        if tag == "link" and href != "report.css":
+            found.append(f"link href={href}")
+        if href.lower().startswith(("file:", "javascript:", "data:")):
+            found.append(f"{tag} href={href}")
+    return found
 
 
 @pytest.fixture(scope="session")
@@ -42,3 +63,13 @@ def scratch(tmp_path: Path) -> Paths:
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
     return Paths(data_dir=data, templates_dir=TEMPLATES, output_dir=tmp_path / "output")
+
+
+@pytest.fixture
+def canary() -> Iterator[Canary]:
+    """A loopback HTTP server that must hear nothing; stopped when the test ends."""
+    server = Canary()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -219,9 +219,10 @@ def _flows(f: c.FlowsFigures, w: Wording) -> list[ChartSpec]:
     specs = []
     for name, flow in (("arrivals", f.arrivals), ("departures", f.departures)):
         whole = flow.cis_total
-        numbers = [float(n) for n in flow.cis["number"].fillna(0)]
+        known = flow.cis.dropna(subset=["number"])  # a country may be listed by share only
+        numbers = [float(n) for n in known["number"]]
         table = _ranked(
-            [_short_name(country) for country in flow.cis["country"]],
+            [_short_name(country) for country in known["country"]],
             numbers,
             [c.percent(n, whole) for n in numbers],
             (w.text("ui.other_cis"), flow.other_cis, c.percent(flow.other_cis, whole)),
@@ -314,12 +315,15 @@ def _breakdown(f: c.BreakdownFigures, w: Wording) -> list[ChartSpec]:
         "captions.breakdown", subject=_capitalised(block.subject), period=period
     )
     slug = block.subject.replace(" ", "-").lower()
+    # an item may give only the other figure (a share without its number, or the reverse)
+    shown_column = "share" if f.shares_only or block.chart == "map" else "number"
+    items = f.items.dropna(subset=[shown_column])
     labels = [
-        _short_name(label) if block.dimension == "country" else label for label in f.items["label"]
+        _short_name(label) if block.dimension == "country" else label for label in items["label"]
     ]
     if block.chart == "map":
         table = pd.DataFrame(
-            {"label": labels, "value": [float(s) for s in f.items["share"]], "is_other": False}
+            {"label": labels, "value": [float(s) for s in items["share"]], "is_other": False}
         ).sort_values("value", ascending=False, kind="stable")
         columns = (
             _label_column(w, "region"),
@@ -340,7 +344,7 @@ def _breakdown(f: c.BreakdownFigures, w: Wording) -> list[ChartSpec]:
     other_label = w.text("ui.other")
     if f.shares_only:
         # Published shares: shown as published (to one decimal), never adjusted.
-        shares = [float(v) for v in f.items["share"]]
+        shares = [float(v) for v in items["share"]]
         other = f.other_share or 0.0
         table = _ranked(labels, shares, shares, (other_label, other, other))
         columns: tuple[Column, ...] = (
@@ -350,7 +354,7 @@ def _breakdown(f: c.BreakdownFigures, w: Wording) -> list[ChartSpec]:
         unit: Literal["count", "percent"] = "percent"
         whole = abs(sum(table["value"]) - 100) <= 0.5
     else:
-        numbers = [float(n) for n in f.items["number"]]
+        numbers = [float(n) for n in items["number"]]
         total = f.total
         other = float(f.other_number or 0)
         table = _ranked(
