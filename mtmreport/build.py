@@ -9,6 +9,8 @@ anywhere leaves the last good report exactly as it was.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -112,19 +114,47 @@ def check_quarter(quarter: str | None, paths: Paths = Paths()) -> list[Problem]:
     return []
 
 
+def chart_fingerprint(spec: ChartSpec, wording_digest: str, chart_format: str) -> str:
+    """A digest of everything a chart's pixels are drawn from (spec, strings, format)."""
+    fields = sorted((k, v) for k, v in spec.__dict__.items() if k != "table")
+    digest = hashlib.sha256(repr(fields).encode())
+    digest.update(spec.table.to_csv(index=False).encode())
+    digest.update(f"{wording_digest}.{chart_format}".encode())
+    return digest.hexdigest()
+
+
 def draw_charts(
-    specs: dict[tuple, list[ChartSpec]], folder: Path, wording: Wording, chart_format: str
+    specs: dict[tuple, list[ChartSpec]],
+    folder: Path,
+    wording: Wording,
+    chart_format: str,
+    reuse: Path | None = None,
 ) -> dict[str, str]:
-    """Draw every chart into `folder/charts`; returns file stem -> relative path."""
+    """Draw every chart into `folder/charts`; returns file stem -> relative path.
+
+    With `reuse`, a folder of charts kept by fingerprint, a chart drawn before from the same
+    data is copied instead of drawn again: a preview's rebuild then redraws only the charts
+    an edit touched (drawing is most of a warm HTML build).
+    """
     from mtmreport.charts.draw import draw, save
 
     charts_dir = folder / "charts"
     charts_dir.mkdir(parents=True, exist_ok=True)
+    wording_digest = hashlib.sha256(
+        json.dumps(wording.strings, sort_keys=True, default=str).encode()
+    ).hexdigest()
     files: dict[str, str] = {}
     for block_specs in specs.values():
         for spec in block_specs:
             name = f"{spec.file_stem}.{chart_format}"
-            save(draw(spec, wording), charts_dir / name)
+            kept = reuse / chart_fingerprint(spec, wording_digest, chart_format) if reuse else None
+            if kept and kept.is_file():
+                shutil.copyfile(kept, charts_dir / name)
+            else:
+                save(draw(spec, wording), charts_dir / name)
+                if kept:
+                    kept.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(charts_dir / name, kept)
             files[spec.file_stem] = f"charts/{name}"
     return files
 
@@ -145,6 +175,50 @@ def write_pdf(html_path: Path, pdf_path: Path, allowed_roots: list[Path]) -> Non
     from mtmreport.pdf import render_pdf
 
     render_pdf(html_path, pdf_path, allowed_roots)
+
+
+def write_html(
+    loaded: LoadedQuarter,
+    templates_dir: Path,
+    folder: Path,
+    *,
+    chart_format: str = "png",
+    chart_cache: Path | None = None,
+    timer: _Timer | None = None,
+) -> Path:
+    """Charts, stylesheet, fonts and `report.html` of a loaded quarter, written into `folder`.
+
+    The HTML half of a build with no staging and no PDF: `build_report` runs it in its staging
+    folder, the preview (`mtmreport serve`) in temporary folders of its own.
+    """
+    timer = timer or _Timer()
+    wording = load_wording(templates_dir)
+    with timer.phase("charts"):
+        specs = plan_charts(loaded.figures, wording)
+        files = draw_charts(specs, folder, wording, chart_format, chart_cache)
+    with timer.phase("render"):
+        logo = _copy_assets(templates_dir, folder)
+        html = render_report(
+            loaded.figures, chart_views(specs, files, wording), wording, templates_dir, logo=logo
+        )
+        html_path = folder / "report.html"
+        html_path.write_text(html, encoding="utf-8")
+    return html_path
+
+
+def forget_cached_inputs() -> None:
+    """Make the next build read the strings and reference tables again.
+
+    A process reads them once (they never change during a one-off build); a long-running
+    preview calls this when an analyst edits them.
+    """
+    from mtmreport import wording
+    from mtmreport.reference import countries, regions
+
+    for module in (wording, countries, regions):
+        for value in vars(module).values():
+            if callable(getattr(value, "cache_clear", None)):
+                value.cache_clear()
 
 
 @contextmanager
@@ -190,24 +264,13 @@ def build_report(
             f"{len(loaded.findings)} audit finding(s) and --strict is on:\n"
             + "\n".join(str(f) for f in loaded.findings)
         )
-    wording = load_wording(paths.templates_dir)
     final = paths.output_dir / quarter_id
     with _staging(paths.output_dir, quarter_id) as staging:
         try:
-            with timer.phase("charts"):
-                specs = plan_charts(loaded.figures, wording)
-                files = draw_charts(specs, staging, wording, options.chart_format)
+            html_path = write_html(
+                loaded, paths.templates_dir, staging, chart_format=options.chart_format, timer=timer
+            )
             with timer.phase("render"):
-                logo = _copy_assets(paths.templates_dir, staging)
-                html = render_report(
-                    loaded.figures,
-                    chart_views(specs, files, wording),
-                    wording,
-                    paths.templates_dir,
-                    logo=logo,
-                )
-                html_path = staging / "report.html"
-                html_path.write_text(html, encoding="utf-8")
                 audit_mod.write_findings(loaded.findings, staging)
             if options.pdf:
                 with timer.phase("pdf"):
