@@ -24,6 +24,7 @@ from __future__ import annotations
 import html
 import json
 import multiprocessing
+import os
 import re
 import shutil
 import signal
@@ -64,8 +65,9 @@ Log = Callable[[str], None]
 class Draft:
     """What the HTML view shows: the last draft that built, and why the newest one did not."""
 
-    version: int = 0
+    version: int = 0  # of the newest build, good or not
     folder: Path | None = None  # the last good draft; None until one builds
+    shown: int = 0  # the version of that last good draft
     problems: tuple[str, ...] = ()  # why the newest build failed; empty when it built
     findings: tuple[str, ...] = ()  # audit findings of the last good draft
     seconds: float = 0.0
@@ -107,6 +109,7 @@ def describe_failure(error: BaseException) -> tuple[str, ...]:
 def _pdf_worker(jobs: Connection) -> None:
     """The PDF process: render each (html, pdf, allowed roots) job sent; answer "" or an error."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    os.nice(10)  # on a small machine the HTML draft and the browser come first
     while True:
         try:
             job = jobs.recv()
@@ -280,10 +283,11 @@ class Preview:
             )
         except Exception as error:
             shutil.rmtree(folder, ignore_errors=True)
-            draft = Draft(version, previous.folder, describe_failure(error), previous.findings)
+            problems = describe_failure(error)
+            draft = Draft(version, previous.folder, previous.shown, problems, previous.findings)
         else:
             findings = tuple(str(finding) for finding in loaded.findings)
-            draft = Draft(version, folder, (), findings, time.perf_counter() - started)
+            draft = Draft(version, folder, version, (), findings, time.perf_counter() - started)
         with self._changed:
             self._draft = draft
             if not draft.problems:
@@ -292,7 +296,7 @@ class Preview:
         self._remove_stale_drafts()
         stamp = time.strftime("%H:%M:%S")
         if draft.problems:
-            self.log(f"[{stamp}] {self.quarter}: the draft does not build:")
+            self.log(f"[{stamp}] {self.quarter}: draft {version} does not build:")
             for line in draft.problems:
                 self.log(f"    {line}")
         else:
@@ -427,7 +431,8 @@ def _bare_page(title: str, body: str, chrome: str) -> str:
 
 CHROME_STYLE = """
 #mtm-preview, #mtm-preview * { all: revert; box-sizing: border-box; }
-#mtm-preview { font: 13px/1.4 system-ui, sans-serif; color: #222; }
+#mtm-preview { display: block; height: 2.4em; /* room to scroll the end above the bar */
+  font: 13px/1.4 system-ui, sans-serif; color: #222; }
 #mtm-preview-bar { position: fixed; z-index: 2147483647; left: 0; right: 0; bottom: 0;
   display: flex; gap: 1em; align-items: center; padding: .3em 1em; margin: 0;
   background: #0033A0; color: #fff; }
@@ -472,8 +477,9 @@ def _chrome(quarter: str, draft: Draft, pdf: Pdf, view: str) -> str:
         f'<a href="{href}"{" aria-current=page" if name == view else ""}>{label}</a>'
         for name, href, label in views
     )
-    if draft.folder is None:
-        built = f"{quarter} · no draft yet"
+    if draft.problems:
+        built = f"{quarter} · draft {draft.version} does not build"
+        built += f" · showing draft {draft.shown}" if draft.folder else ""
     else:
         built = f"{quarter} · draft {draft.version} · built in {draft.seconds:.2f} s"
     findings = ""

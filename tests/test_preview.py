@@ -123,7 +123,9 @@ def test_broken_file_shows_an_escaped_overlay_and_recovers(preview, browser, sit
     assert preview.status()["ok"] is True
 
 
-def test_template_error_shows_the_overlay_and_recovers(preview, browser, site):
+def test_template_error_shows_the_overlay_and_recovers_and_strings_edits_show(
+    preview, browser, site
+):
     template = site.templates_dir / "blocks" / "flows.html.j2"
     good = template.read_text(encoding="utf-8")
     browser.open(preview.url)
@@ -135,6 +137,13 @@ def test_template_error_shows_the_overlay_and_recovers(preview, browser, site):
 
     save(template, good)
     browser.wait_for(f"!document.querySelector('{OVERLAY}') && {shows('4,482,427')}")
+
+    # Fixed strings are read once per build process: the preview reads them again on change.
+    assert not browser.evaluate("document.body.textContent.includes('Table of contents')")
+    edit(
+        site.templates_dir / "strings" / "en.yaml", "outline: Outline", "outline: Table of contents"
+    )
+    browser.wait_for("document.body.textContent.includes('Table of contents')")
 
 
 def test_two_quick_saves_end_in_one_coherent_page(preview, browser, site, tmp_path):
