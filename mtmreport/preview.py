@@ -521,7 +521,11 @@ class _Handler(SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         route = urlsplit(self.path).path
         preview = self.server.preview
-        if route in ("/", "/report.html"):
+        host = urlsplit(f"//{self.headers.get('Host', '')}").hostname
+        if host not in ("127.0.0.1", "localhost"):
+            # Another name for this address is a web page's DNS-rebinding trick to read drafts.
+            self.send_error(403, "Open the preview at 127.0.0.1")
+        elif route in ("/", "/report.html"):
             self._send(preview.html_page().encode(), "text/html; charset=utf-8")
         elif route == PDF_VIEW:
             self._send(preview.pdf_page().encode(), "text/html; charset=utf-8")

@@ -7,9 +7,12 @@ the page then shows, without ever reloading it by hand.
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -208,6 +211,21 @@ def test_listens_on_127_0_0_1_only_and_cleans_up(preview, site, tmp_path):
     assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1, little-endian hex
     with pytest.raises(ConnectionRefusedError):  # another loopback address: nobody there
         socket.create_connection(("127.0.0.2", port), timeout=5).close()
+    # Only pages that name the preview's own address may read it (no DNS rebinding).
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", "/", headers={"Host": f"drafts.example.com:{port}"})
+    assert connection.getresponse().status == 403
+    connection.close()
+    # A second preview on the same port says so and exits with its own code.
+    folders = ["--data", str(site.data_dir), "--templates", str(site.templates_dir)]
+    taken = subprocess.run(
+        [sys.executable, "-m", "mtmreport", "serve", QUARTER, "--port", str(port), *folders],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert taken.returncode == 5
+    assert f"cannot listen on 127.0.0.1:{port}" in taken.stderr
     # Drafts are built in a temporary folder, never in output/.
     preview.wait_status(lambda s: s["draft"] >= 1)
     drafts = list(preview.tmpdir.glob("mtmreport-serve-*/drafts/*/report.html"))
