@@ -196,12 +196,19 @@ class Preview:
     # --- rebuilding --------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Build the first draft here and now, then watch, rebuild and render in the background."""
+        """Build the first draft here and now, then rebuild and render in the background.
+
+        The watcher starts first, so a save during the first build is not missed.
+        """
+        self._start_thread(self._watch_loop)
         self._build_once(reread=False, fresh_charts=False)
-        for target in (self._watch_loop, self._build_loop, self._pdf_loop):
-            thread = threading.Thread(target=target, name=f"preview{target.__name__}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        self._start_thread(self._build_loop)
+        self._start_thread(self._pdf_loop)
+
+    def _start_thread(self, target: Callable[[], None]) -> None:
+        thread = threading.Thread(target=target, name=f"preview{target.__name__}", daemon=True)
+        thread.start()
+        self._threads.append(thread)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -239,15 +246,18 @@ class Preview:
             self.paths.templates_dir.resolve(),
             REFERENCE_DIR,
         }
-        for changes in watchfiles.watch(
-            *sorted(folders),
-            watch_filter=self._watch_filter(),
-            step=WATCH_STEP_MS,
-            stop_event=self.stopping,
-            raise_interrupt=False,
-            rust_timeout=1000,
-        ):
-            self.request_rebuild({Path(path) for _, path in changes})
+        try:
+            for changes in watchfiles.watch(
+                *sorted(folders),
+                watch_filter=self._watch_filter(),
+                step=WATCH_STEP_MS,
+                stop_event=self.stopping,
+                raise_interrupt=False,
+                rust_timeout=1000,
+            ):
+                self.request_rebuild({Path(path) for _, path in changes})
+        except Exception as error:  # e.g. a watched folder was removed
+            self.log(f"{self.quarter}: stopped watching for changes: {error}; restart the preview")
 
     def _build_loop(self) -> None:
         while True:
