@@ -7,13 +7,16 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian packages WeasyPrint and the tests need; checked first, installed only when missing.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig poppler-utils
+# Only the browser tests (and the preview benchmark) need Chromium: Debian's, never a download.
+BROWSER_PACKAGES := chromium
 LINT_PATHS := mtmreport tests $(wildcard benchmarks/*.py)
 
-.PHONY: report test lint format bench setup system-deps clean
+.PHONY: report test lint format bench bench-preview setup system-deps clean
 
 report: setup
 	$(BIN)/mtmreport build
 
+test: SYSTEM_PACKAGES += $(BROWSER_PACKAGES)
 test: setup
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
@@ -30,13 +33,18 @@ format: setup
 bench: setup
 	$(BIN)/python benchmarks/bench.py
 
+bench-preview: SYSTEM_PACKAGES += $(BROWSER_PACKAGES)
+bench-preview: setup
+	$(BIN)/python benchmarks/preview_latency.py
+
 setup: system-deps $(STAMP)
 
 system-deps:
 	@missing=""; \
 	if command -v dpkg >/dev/null 2>&1; then \
 	  for pkg in $(SYSTEM_PACKAGES); do \
-	    dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	    dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q 'ok installed' || \
+	      missing="$$missing $$pkg"; \
 	  done; \
 	  if [ -n "$$missing" ]; then \
 	    echo "Installing system packages:$$missing"; \

@@ -243,6 +243,81 @@ def write_pdf(html_path: Path, pdf_path: Path, allowed_roots: list[Path]) -> Non
     render_pdf(html_path, pdf_path, allowed_roots)
 
 
+def write_html(
+    linked: LinkedQuarter,
+    templates_dir: Path,
+    folder: Path,
+    *,
+    cache: ChartCache,
+    chart_format: str = "png",
+    helper: Helper | None = None,
+    pdf_next: bool = False,
+    bytecode_dir: Path | None = None,
+    timer: _Timer | None = None,
+) -> _ChartPlan:
+    """Charts, data annex, stylesheet, fonts and `report.html` of a quarter, written into `folder`.
+
+    The HTML half of a build: `build_report` runs it in its staging folder, the preview
+    (`mtmreport serve`) in temporary folders of its own. Charts the cache lacks are drawn by
+    `helper` when it prepared for them, while the HTML is rendered here (and, with `pdf_next`,
+    WeasyPrint imported).
+    """
+    timer = timer or _Timer()
+    with timer.phase("imports"):
+        from mtmreport.annex import write_annex
+        from mtmreport.charts.plan import plan_charts
+        from mtmreport.charts.trends import trend_specs
+        from mtmreport.render import chart_views, render_report
+        from mtmreport.wording import load_wording
+
+    figures = linked.loaded.figures
+    wording = load_wording(templates_dir)
+    with timer.phase("charts"):
+        trends = trend_specs(linked.history, figures, wording)
+        specs = plan_charts(figures, wording, extra=trends)
+        charts = _ChartPlan(specs, wording, chart_format, cache)
+        in_helper = charts.start(helper, wording)
+    with timer.phase("annex"):
+        annex = write_annex(specs, figures, wording, folder)
+    with timer.phase("render"):
+        logo = _copy_assets(templates_dir, folder)
+        html = render_report(
+            figures,
+            chart_views(specs, charts.files, wording),
+            wording,
+            templates_dir,
+            logo=logo,
+            annex=annex,
+            links=linked.history.links(figures),
+            bytecode_dir=bytecode_dir,
+        )
+        (folder / "report.html").write_text(html, encoding="utf-8")
+    if in_helper:
+        if pdf_next:
+            with timer.phase("pdf"):
+                import mtmreport.pdf  # noqa: F401  (WeasyPrint, while the helper draws)
+        with timer.phase("wait"):
+            charts.wait(helper, wording)  # type: ignore[arg-type]
+    with timer.phase("charts"):
+        charts.copy_into(folder, wording)
+    return charts
+
+
+def forget_cached_inputs() -> None:
+    """Make the next build read the strings and reference tables again.
+
+    A process reads them once (they never change during a one-off build); a long-running
+    preview calls this when an analyst edits them.
+    """
+    from mtmreport import wording
+    from mtmreport.reference import countries, regions
+
+    for module in (wording, countries, regions):
+        for value in vars(module).values():
+            if callable(getattr(value, "cache_clear", None)):
+                value.cache_clear()
+
+
 @contextmanager
 def _staging(output_dir: Path, quarter: str) -> Iterator[Path]:
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -303,11 +378,6 @@ def build_report(
         helper = stack.enter_context(_helper_for(quarter_id, cache, options))
         with timer.phase("imports"):  # only now, so that the helper imports at the same time
             from mtmreport import audit as audit_mod
-            from mtmreport.annex import write_annex
-            from mtmreport.charts.plan import plan_charts
-            from mtmreport.charts.trends import trend_specs
-            from mtmreport.render import chart_views, render_report
-            from mtmreport.wording import load_wording
         loaded = load_quarter(quarter_id, paths, timer)
         with timer.phase("history"):
             linked = link_quarter(loaded, paths)
@@ -322,40 +392,22 @@ def build_report(
                 f"{len(findings)} audit finding(s) and --strict is on:\n"
                 + "\n".join(str(f) for f in findings)
             )
-        wording = load_wording(paths.templates_dir)
         final = paths.output_dir / quarter_id
         staging = stack.enter_context(_staging(paths.output_dir, quarter_id))
         try:
-            with timer.phase("charts"):
-                trends = trend_specs(linked.history, loaded.figures, wording)
-                specs = plan_charts(loaded.figures, wording, extra=trends)
-                charts = _ChartPlan(specs, wording, fmt, cache)
-                in_helper = charts.start(helper, wording)
-            with timer.phase("annex"):
-                annex = write_annex(specs, loaded.figures, wording, staging)
-            with timer.phase("render"):
-                logo = _copy_assets(paths.templates_dir, staging)
-                html = render_report(
-                    loaded.figures,
-                    chart_views(specs, charts.files, wording),
-                    wording,
-                    paths.templates_dir,
-                    logo=logo,
-                    annex=annex,
-                    links=linked.history.links(loaded.figures),
-                    bytecode_dir=paths.output_dir / TEMPLATE_CACHE if options.cache else None,
-                )
-                html_path = staging / "report.html"
-                html_path.write_text(html, encoding="utf-8")
-                audit_mod.write_findings(findings, staging)
-            if in_helper:
-                if options.pdf:
-                    with timer.phase("pdf"):
-                        import mtmreport.pdf  # noqa: F401  (WeasyPrint, while the helper draws)
-                with timer.phase("wait"):
-                    charts.wait(helper, wording)  # type: ignore[arg-type]
-            with timer.phase("charts"):
-                charts.copy_into(staging, wording)
+            charts = write_html(
+                linked,
+                paths.templates_dir,
+                staging,
+                cache=cache,
+                chart_format=fmt,
+                helper=helper,
+                pdf_next=options.pdf,
+                bytecode_dir=paths.output_dir / TEMPLATE_CACHE if options.cache else None,
+                timer=timer,
+            )
+            html_path = staging / "report.html"
+            audit_mod.write_findings(findings, staging)
             if options.pdf:
                 with timer.phase("pdf"):
                     job = (html_path, staging / "report.pdf", [staging, paths.templates_dir])

@@ -6,7 +6,8 @@ matplotlib, WeasyPrint) are imported inside the commands that need them, so `--h
 instant.
 
 Exit codes: 0 success; 1 unexpected internal error; 2 the quarter file or id is wrong;
-3 audit findings with --strict; 4 the build failed while writing output.
+3 audit findings with --strict; 4 the build failed while writing output; 5 the preview
+could not start (its port is taken).
 """
 
 from __future__ import annotations
@@ -341,6 +342,43 @@ def schema(output: Path | None) -> None:
         return
     target = output or Paths().data_dir.parent / SCHEMA_FILE_NAME
     click.echo(f"wrote {display_path(write_schema(target))}")
+
+
+@main.command()
+@click.argument("quarter", required=False)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port on 127.0.0.1 to listen on; 0 takes any free port.",
+)
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder of quarter files [default: data/quarters].",
+)
+@click.option(
+    "--templates",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="Folder of templates, CSS and fonts [default: templates].",
+)
+@_reports_errors
+def serve(quarter: str | None, port: int, data: Path | None, templates: Path | None) -> None:
+    """Preview QUARTER's draft in the browser, rebuilt on every save, until Ctrl-C.
+
+    Listens on 127.0.0.1 only and builds into a temporary folder, never into output/. The
+    open page reloads itself when the quarter file, the templates or the reference data
+    change, and shows the file's problems over the last good draft while there are any.
+    The PDF view shows the pages as they will print, re-rendered in the background.
+
+    \b
+    Example:
+      mtmreport serve 2023-Q3      then open http://127.0.0.1:8000/
+    """
+    from mtmreport.preview import serve as serve_preview
+
+    serve_preview(quarter, _paths(data, templates, None), port, log=click.echo)
 
 
 if __name__ == "__main__":  # pragma: no cover

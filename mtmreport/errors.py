@@ -69,6 +69,12 @@ class BuildError(MtmReportError):
     exit_code = 4
 
 
+class ServeError(MtmReportError):
+    """The preview could not start, e.g. its port is taken."""
+
+    exit_code = 5
+
+
 def display_path(path: Path | str) -> str:
     """The path as an analyst would type it: relative to the working folder when inside it."""
     path = Path(path)

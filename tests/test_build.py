@@ -95,3 +95,39 @@ def test_a_template_error_also_leaves_the_output_untouched(scratch, tmp_path):
     with pytest.raises(Exception, match="no_such_thing"):
         build_report("2023-Q3", broken, BuildOptions(pdf=False))
     assert good.html.read_bytes() == html_before
+
+
+def test_chart_cache_redraws_only_what_an_edit_changes_and_draws_the_same(scratch, tmp_path):
+    from mtmreport.build import link_quarter, load_quarter, write_html
+    from mtmreport.chartcache import ChartCache
+
+    cache = tmp_path / "chart-cache"
+
+    def html_into(folder: Path) -> None:
+        linked = link_quarter(load_quarter("2023-Q3", scratch), scratch)
+        write_html(linked, scratch.templates_dir, folder, cache=ChartCache(cache))
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    html_into(first)
+    drawn_first = set(cache.iterdir())
+    assert len(drawn_first) == len(list((first / "charts").iterdir())) > 3
+
+    quarter_file = scratch.data_dir / "2023-Q3.yaml"
+    text = quarter_file.read_text()
+    assert "{country: Russian Federation, number: 1154493" in text
+    quarter_file.write_text(text.replace("number: 1154493", "number: 1254493", 1))
+    html_into(second)
+    redrawn = set(cache.iterdir()) - drawn_first
+    changed = [
+        chart.name
+        for chart in (second / "charts").iterdir()
+        if chart.read_bytes() != (first / "charts" / chart.name).read_bytes()
+    ]
+    assert 1 <= len(redrawn) == len(changed) < len(drawn_first)
+    # Copies from the cache are the very bytes a build without one draws.
+    fresh = build_report("2023-Q3", scratch, BuildOptions(pdf=False))
+    for chart in (fresh.folder / "charts").iterdir():
+        assert (second / "charts" / chart.name).read_bytes() == chart.read_bytes()
+    assert (second / "report.html").read_text() == fresh.html.read_text()

@@ -1,0 +1,102 @@
+"""`mtmreport serve` in a child process on a free port, for the browser tests and benchmark."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+class PreviewProcess:
+    """The real command, as an analyst runs it, on folders the caller owns.
+
+    `TMPDIR` points into `workdir`, so the drafts the preview writes can be found (and their
+    removal on exit checked) without looking at the machine's shared temporary folder.
+    """
+
+    def __init__(
+        self, quarter: str, data_dir: Path, templates_dir: Path, workdir: Path, timeout: float = 60
+    ) -> None:
+        self.tmpdir = workdir / "tmp"
+        self.tmpdir.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "TMPDIR": str(self.tmpdir), "PYTHONUNBUFFERED": "1"}
+        command = [sys.executable, "-m", "mtmreport", "serve", quarter, "--port", "0"]
+        command += ["--data", str(data_dir), "--templates", str(templates_dir)]
+        self.process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+            cwd=workdir,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        try:
+            self.url = self._wait_for_url(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def _wait_for_url(self, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(self.lines):
+                found = re.search(r" at (http://\S+/)$", line)
+                if found:
+                    return found.group(1)
+            if self.process.poll() is not None:
+                raise RuntimeError(f"mtmreport serve exited early:\n{self.output()}")
+            time.sleep(0.05)
+        raise TimeoutError(f"mtmreport serve printed no URL in {timeout} s:\n{self.output()}")
+
+    def get(self, path: str, timeout: float = 10) -> bytes:
+        with urllib.request.urlopen(self.url + path.lstrip("/"), timeout=timeout) as response:
+            return response.read()
+
+    def status(self) -> dict[str, Any]:
+        return json.loads(self.get("__preview/status"))
+
+    def wait_status(
+        self, holds: Callable[[dict[str, Any]], bool], timeout: float = 60
+    ) -> dict[str, Any]:
+        """Poll the preview's status until `holds(status)`; returns that status."""
+        deadline = time.monotonic() + timeout
+        status: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            status = self.status()
+            if holds(status):
+                return status
+            time.sleep(0.05)
+        raise TimeoutError(f"status never held in {timeout} s; last {status}\n{self.output()}")
+
+    def stop(self, timeout: float = 20) -> int:
+        """End it as `kill` does (SIGTERM), killing it only if it will not go; its exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=timeout)
+        self._reader.join(timeout=timeout)
+        return self.process.returncode

@@ -1,0 +1,237 @@
+"""`mtmreport serve` in a real browser: headless Chromium over the DevTools protocol.
+
+Each test runs the real command on a scratch copy of the quarter files and templates, opens
+it in Chromium, edits files as an editor does (write elsewhere, rename over) and reads what
+the page then shows, without ever reloading it by hand.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from mtmreport.build import BuildOptions, Paths, build_report
+from mtmreport.preview import strip_chrome
+from tests.browser import Browser, find_chromium
+from tests.conftest import DATA, TEMPLATES, pdf_text
+from tests.preview_process import PreviewProcess
+
+QUARTER = "2023-Q3"
+TOTAL_LINE = "total: 4482427"
+OVERLAY = "#mtm-preview-overlay"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = find_chromium()
+    if executable is None:
+        message = "Debian's chromium is not installed; `make test` installs it"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    chromium = Browser(executable)
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Paths:
+    """Scratch copies of the quarter files and templates that a test may edit."""
+    shutil.copytree(DATA, tmp_path / "data")
+    shutil.copytree(TEMPLATES, tmp_path / "templates")
+    return Paths(tmp_path / "data", tmp_path / "templates", tmp_path / "output")
+
+
+@pytest.fixture
+def preview(site: Paths, tmp_path: Path, browser: Browser) -> Iterator[PreviewProcess]:
+    server = PreviewProcess(QUARTER, site.data_dir, site.templates_dir, tmp_path)
+    yield server
+    browser.call("Page.navigate", url="about:blank")  # closes the page's event stream
+    server.stop()
+
+
+def save(path: Path, text: str) -> None:
+    """Save as editors do: write a new file beside the old one, then rename it over."""
+    temporary = path.with_name(f".{path.name}.saving")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    save(path, text.replace(old, new, 1))
+
+
+def line_of(path: Path, needle: str) -> int:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(n for n, line in enumerate(lines, 1) if needle in line)
+
+
+def shows(text: str) -> str:
+    return f"document.body && document.body.innerText.includes({text!r})"
+
+
+def overlay_text(browser: Browser) -> str:
+    return browser.wait_for(f"document.querySelector('{OVERLAY}')?.innerText")
+
+
+def test_page_shows_the_figures_and_follows_an_edit(preview, browser, site):
+    browser.open(preview.url)
+    browser.wait_for(shows("4,482,427"))
+    assert browser.evaluate(f"document.querySelector('{OVERLAY}')") is None
+    assert browser.evaluate(
+        "!!document.querySelector('#mtm-preview-bar a[href=\"/__preview/pdf\"]')"
+    )
+
+    edit(site.data_dir / f"{QUARTER}.yaml", TOTAL_LINE, "total: 4512345")
+
+    browser.wait_for(shows("4,512,345"))
+    assert "4,482,427" not in browser.text()
+    # The page reloaded itself: nobody navigated since the first load.
+    assert browser.evaluate("performance.getEntriesByType('navigation')[0].type") == "reload"
+
+
+def test_broken_file_shows_an_escaped_overlay_and_recovers(preview, browser, site):
+    quarter_path = site.data_dir / f"{QUARTER}.yaml"
+    good = quarter_path.read_text(encoding="utf-8")
+    browser.open(preview.url)
+    browser.wait_for(shows("4,482,427"))
+
+    edit(quarter_path, TOTAL_LINE, "total: [4482427")  # not YAML any more
+    text = overlay_text(browser)
+    assert f"{QUARTER}.yaml:{line_of(quarter_path, 'total: [4482427') + 1}:" in text
+    assert "not valid YAML" in text
+    assert preview.status()["ok"] is False
+
+    save(quarter_path, good.replace("country: Russian Federation", "country: <b>Atlantis</b>", 1))
+    browser.wait_for(f"document.querySelector('{OVERLAY}')?.innerText.includes('Atlantis')")
+    text = overlay_text(browser)
+    line = line_of(quarter_path, "<b>Atlantis</b>")
+    assert f"{QUARTER}.yaml:{line}:" in text
+    assert "unknown country '<b>Atlantis</b>'" in text  # shown as text...
+    assert browser.evaluate(f"document.querySelectorAll('{OVERLAY} b').length") == 0  # ...not HTML
+
+    save(quarter_path, good)
+    browser.wait_for(f"!document.querySelector('{OVERLAY}') && {shows('4,482,427')}")
+    assert preview.status()["ok"] is True
+
+
+def test_template_error_shows_the_overlay_and_recovers_and_strings_edits_show(
+    preview, browser, site
+):
+    template = site.templates_dir / "blocks" / "flows.html.j2"
+    good = template.read_text(encoding="utf-8")
+    browser.open(preview.url)
+    browser.wait_for(shows("4,482,427"))
+
+    save(template, good + "\n{{ figures.total( }}\n")
+    text = overlay_text(browser)
+    assert f"flows.html.j2:{len(good.splitlines()) + 2}: template error" in text
+
+    save(template, good)
+    browser.wait_for(f"!document.querySelector('{OVERLAY}') && {shows('4,482,427')}")
+
+    # Fixed strings are read once per build process: the preview reads them again on change.
+    assert not browser.evaluate("document.body.textContent.includes('Table of contents')")
+    edit(
+        site.templates_dir / "strings" / "en.yaml", "outline: Outline", "outline: Table of contents"
+    )
+    browser.wait_for("document.body.textContent.includes('Table of contents')")
+
+
+def test_two_quick_saves_end_in_one_coherent_page(preview, browser, site, tmp_path):
+    quarter_path = site.data_dir / f"{QUARTER}.yaml"
+    browser.open(preview.url)
+    browser.wait_for(shows("4,482,427"))
+
+    edit(quarter_path, TOTAL_LINE, "total: 4500001")
+    edit(quarter_path, "total: 4500001", "total: 4500002")
+
+    browser.wait_for(shows("4,500,002"))
+    status = preview.wait_status(lambda s: s["idle"])
+    page_draft = "JSON.parse(document.getElementById('mtm-preview-state').textContent).draft"
+    browser.wait_for(f"{page_draft} === {status['draft']}")
+    assert "4,500,002" in browser.text() and "4,500,001" not in browser.text()
+    # Coherent: the served draft is exactly what a fresh build of the final file makes.
+    fresh = build_report(
+        QUARTER,
+        Paths(site.data_dir, site.templates_dir, tmp_path / "fresh"),
+        BuildOptions(pdf=False),
+    )
+    served = strip_chrome(preview.get("/").decode("utf-8"))
+    assert served == fresh.html.read_text(encoding="utf-8")
+
+
+def test_pdf_view_follows_the_draft(preview, browser, site):
+    first = preview.wait_status(lambda s: s["pdf"] == s["draft"] and s["idle"])
+    browser.open(preview.url + "__preview/pdf")
+    assert browser.wait_for(
+        f"!!document.querySelector('iframe[src=\"/report.pdf?v={first['pdf']}\"]')"
+    )
+    assert browser.evaluate("!!document.querySelector('#mtm-preview-bar a[href=\"/\"]')")
+    pdf_path = site.output_dir.parent / "served.pdf"
+    pdf_path.write_bytes(preview.get("/report.pdf"))
+    assert "4,482,427" in pdf_text(pdf_path)
+
+    edit(site.data_dir / f"{QUARTER}.yaml", TOTAL_LINE, "total: 4512345")
+    later = preview.wait_status(lambda s: s["pdf"] > first["pdf"] and s["pdf"] == s["draft"])
+    # The PDF view reloaded itself with the new PDF.
+    browser.wait_for(f"!!document.querySelector('iframe[src=\"/report.pdf?v={later['pdf']}\"]')")
+    pdf_path.write_bytes(preview.get("/report.pdf"))
+    text = pdf_text(pdf_path)
+    assert "4,512,345" in text and "4,482,427" not in text
+    assert len(PdfReader(pdf_path).pages) >= 6
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses of listening TCP sockets on `port`, from /proc/net/tcp{,6}."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for row in Path(table).read_text().splitlines()[1:]:
+            fields = row.split()
+            address, port_hex = fields[1].rsplit(":", 1)
+            if fields[3] == "0A" and int(port_hex, 16) == port:  # 0A: LISTEN
+                found.add(address)
+    return found
+
+
+def test_listens_on_127_0_0_1_only_and_cleans_up(preview, site, tmp_path):
+    assert preview.url.startswith("http://127.0.0.1:")
+    port = int(preview.url.rstrip("/").rsplit(":", 1)[1])
+    assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1, little-endian hex
+    with pytest.raises(ConnectionRefusedError):  # another loopback address: nobody there
+        socket.create_connection(("127.0.0.2", port), timeout=5).close()
+    # Only pages that name the preview's own address may read it (no DNS rebinding).
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", "/", headers={"Host": f"drafts.example.com:{port}"})
+    assert connection.getresponse().status == 403
+    connection.close()
+    # A second preview on the same port says so and exits with its own code.
+    folders = ["--data", str(site.data_dir), "--templates", str(site.templates_dir)]
+    taken = subprocess.run(
+        [sys.executable, "-m", "mtmreport", "serve", QUARTER, "--port", str(port), *folders],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert taken.returncode == 5
+    assert f"cannot listen on 127.0.0.1:{port}" in taken.stderr
+    # Drafts are built in a temporary folder, never in output/.
+    preview.wait_status(lambda s: s["draft"] >= 1)
+    drafts = list(preview.tmpdir.glob("mtmreport-serve-*/drafts/*/report.html"))
+    assert drafts
+    assert not site.output_dir.exists()
+
+    assert preview.stop() == 0
+    assert "Stopped." in preview.output()
+    assert not list(preview.tmpdir.glob("mtmreport-serve-*"))
