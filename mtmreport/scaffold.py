@@ -8,6 +8,7 @@ every figure and every quarter-specific text with `pending`. It never overwrites
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,32 @@ MONTHS = (
     "November",
     "December",
 )
+
+
+QUARTER_ORDINALS = ("first", "second", "third", "fourth")
+
+
+def _quarter_words(period: Period) -> tuple[str, str, str, str]:
+    """How the carried English texts name a quarter: "third quarter of 2023"."""
+    return (
+        QUARTER_ORDINALS[(period.quarter_number or 1) - 1],
+        "quarter",
+        "of",
+        str(period.start[0]),
+    )
+
+
+def renamed_quarter(text: str, old: Period, new: Period) -> str:
+    """`text` with the old quarter's name ("third quarter of 2023", even across a line break
+    of a block scalar) replaced by the new one's, keeping the whitespace between the words."""
+    pattern = r"\b" + r"(\s+)".join(map(re.escape, _quarter_words(old))) + r"\b"
+    words = _quarter_words(new)
+
+    def replace(match: re.Match[str]) -> str:
+        gaps = match.groups()
+        return words[0] + "".join(gap + word for gap, word in zip(gaps, words[1:], strict=True))
+
+    return re.sub(pattern, replace, text, flags=re.IGNORECASE)
 
 
 class ScaffoldError(MtmReportError):
@@ -101,6 +128,11 @@ def _emptied(node: Any, old: Period, new: Period, key: str | None = None) -> Any
         return PENDING
     if key in QUARTER_TEXT_KEYS and isinstance(node, str):
         return PENDING
+    if isinstance(node, str) and old.kind == "quarter" == new.kind:
+        # a carried text ("the report on the third quarter of 2023") names the new quarter;
+        # the string's own class keeps its YAML style (folded, literal, quoted)
+        renamed = renamed_quarter(node, old, new)
+        return type(node)(renamed) if renamed != node else node
     return node
 
 

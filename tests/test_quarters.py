@@ -14,7 +14,7 @@ from mtmreport.errors import AuditFailedError, QuarterFileError
 from mtmreport.history import History
 from mtmreport.load import read_yaml
 from mtmreport.periods import Period
-from mtmreport.scaffold import move_period
+from mtmreport.scaffold import move_period, renamed_quarter
 from mtmreport.validate import validate_document
 from mtmreport.wording import load_wording
 from tests.conftest import TEMPLATES, pdf_text
@@ -40,6 +40,19 @@ def test_periods_move_on(period, moved):
     assert move_period(Period.parse(period), old, new) == Period.parse(moved)
 
 
+@pytest.mark.parametrize(
+    ("text", "renamed"),
+    [
+        ("on the fourth quarter of 2023.", "on the first quarter of 2024."),
+        ("the Fourth\n  quarter  of 2023", "the first\n  quarter  of 2024"),
+        ("the fourth quarter of 2022", "the fourth quarter of 2022"),  # a year before: kept
+        ("a fourth quarterly of 2023", "a fourth quarterly of 2023"),  # not the phrase
+    ],
+)
+def test_carried_texts_name_the_new_quarter(text, renamed):
+    assert renamed_quarter(text, Period.parse("2023-Q4"), Period.parse("2024-Q1")) == renamed
+
+
 def test_new_quarter_is_a_valid_draft_with_comments_kept(scratch):
     result = run("new", "2024-Q1", "--data", str(scratch.data_dir))
     assert result.exit_code == 0, result.output
@@ -50,6 +63,9 @@ def test_new_quarter_is_a_valid_draft_with_comments_kept(scratch):
     assert "# as published" in text  # comments carry over
     assert "{month: 2024-02, kzt_bn: pending, usd_mn: pending}" in text
     assert "total: 4482427" not in text and "25399" not in text  # no figure carries over
+    # the carried Objectives text names the new quarter, even where a line break splits it
+    assert "the report on the first\n      quarter of 2024 was derived" in text
+    assert "fourth quarter of 2023" not in text
     model = validate_document(read_yaml(path), expected_quarter="2024-Q1")
     flows = next(b for s in model.sections for b in s.blocks if b.kind == "flows").flows
     assert str(flows.period) == "2024-Q1"
@@ -173,3 +189,6 @@ def test_q4_draft_carries_the_bns_annual_figures(built):
     ):
         assert figure in text, figure
     assert "Quarterly Compilation Report (October – December 2023)" in text
+    # the conclusion's key figures come from the one block with figures so far
+    assert "In 2023, net migration for permanent residence was +9,344 people" in text
+    assert "the report on the fourth quarter of 2023" in text
