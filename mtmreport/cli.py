@@ -13,15 +13,18 @@ could not start (its port is taken).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from mtmreport import __version__
-from mtmreport.errors import MtmReportError, QuarterFileError
+from mtmreport.errors import MtmReportError, Problem, QuarterFileError
+
+if TYPE_CHECKING:
+    from mtmreport.audit import Finding
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -205,26 +208,12 @@ def validate(quarter: str | None, every: bool, as_json: bool, data: Path | None)
       mtmreport validate 2023-Q3
       mtmreport validate --all --json
     """
-    import json
-
     from mtmreport.build import check_quarter
 
     paths = _paths(data, None, None)
-    results = {}
-    for q in _quarters(quarter, every, data):
-        problems = check_quarter(q, paths)
-        results[q or "latest"] = problems
-    failed = any(results.values())
-    if as_json:
-        payload = {q: [p.to_dict() for p in problems] for q, problems in results.items()}
-        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
-    else:
-        for q, problems in results.items():
-            for problem in problems:
-                click.echo(str(problem), err=True)
-            if not problems:
-                click.echo(f"{q}: valid")
-    if failed:
+    results = {q or "latest": check_quarter(q, paths) for q in _quarters(quarter, every, data)}
+    _print_results(results, as_json, lines_to_stderr=True, tally=lambda n: "valid" if not n else "")
+    if any(results.values()):
         sys.exit(2)
 
 
@@ -247,8 +236,6 @@ def audit(quarter: str | None, every: bool, as_json: bool, strict: bool, data: P
       mtmreport audit 2023-Q3
       mtmreport audit --all --strict
     """
-    import json
-
     from mtmreport.build import link_quarter, load_quarter
 
     paths = _paths(data, None, None)
@@ -256,16 +243,34 @@ def audit(quarter: str | None, every: bool, as_json: bool, strict: bool, data: P
     for q in _quarters(quarter, every, data):
         loaded = load_quarter(q, paths)
         results[loaded.quarter.quarter] = link_quarter(loaded, paths).findings
-    if as_json:
-        payload = {q: [f.to_dict() for f in findings] for q, findings in results.items()}
-        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
-    else:
-        for q, findings in results.items():
-            for finding in findings:
-                click.echo(str(finding))
-            click.echo(f"{q}: {len(findings)} finding(s)", err=True)
+    _print_results(results, as_json, lines_to_stderr=False, tally=lambda n: f"{n} finding(s)")
     if strict and any(results.values()):
         sys.exit(3)
+
+
+def _print_results(
+    results: Mapping[str, Sequence[Problem | Finding]],
+    as_json: bool,
+    *,
+    lines_to_stderr: bool,
+    tally: Callable[[int], str],
+) -> None:
+    """Each quarter's problems or findings, as JSON or one line each, then its tally line.
+
+    Problems go to stderr (they stop a build); findings are the audit's output, on stdout.
+    """
+    import json
+
+    if as_json:
+        payload = {q: [item.to_dict() for item in items] for q, items in results.items()}
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    for q, items in results.items():
+        for item in items:
+            click.echo(str(item), err=lines_to_stderr)
+        summary = tally(len(items))
+        if summary:
+            click.echo(f"{q}: {summary}", err=not lines_to_stderr)
 
 
 @main.command("new")

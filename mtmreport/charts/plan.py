@@ -16,7 +16,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -227,21 +227,27 @@ def _flows(f: c.FlowsFigures, w: Wording) -> list[ChartSpec]:
             [c.percent(n, whole) for n in numbers],
             (w.text("ui.other_cis"), flow.other_cis, c.percent(flow.other_cis, whole)),
         )
-        specs.append(
-            ChartSpec(
-                slug=f"{name}-cis",
-                kind="hbar",
-                caption=w.text(f"captions.flows_cis_{name}", period=period),
-                source=f.block.source,
-                period=period,
-                table=table,
-                columns=_count_columns(w, "country", with_share=True),
-                unit="count",
-                notes=_rounding_notes(table, w),
-                width="half",
-            )
-        )
+        caption = w.text(f"captions.flows_cis_{name}", period=period)
+        specs.append(_country_counts(f"{name}-cis", caption, f.block.source, period, table, w))
     return specs
+
+
+def _country_counts(
+    slug: str, caption: str, source: str, period: str, table: pd.DataFrame, w: Wording
+) -> ChartSpec:
+    """Countries ranked by count with their shares: a half-width bar chart."""
+    return ChartSpec(
+        slug=slug,
+        kind="hbar",
+        caption=caption,
+        source=source,
+        period=period,
+        table=table,
+        columns=_count_columns(w, "country", with_share=True),
+        unit="count",
+        notes=_rounding_notes(table, w),
+        width="half",
+    )
 
 
 def _residence(f: c.PermanentResidenceFigures, w: Wording) -> list[ChartSpec]:
@@ -259,20 +265,9 @@ def _residence(f: c.PermanentResidenceFigures, w: Wording) -> list[ChartSpec]:
             (other_label, group.other_holders, c.percent(group.other_holders, group.holders)),
         )
         slug_group = name.replace("_", "-")
-        specs.append(
-            ChartSpec(
-                slug=f"residence-holders-{slug_group}",
-                kind="hbar",
-                caption=w.text(f"captions.residence_holders_{name}", period=period),
-                source=f.block.source,
-                period=period,
-                table=table,
-                columns=_count_columns(w, "country", with_share=True),
-                unit="count",
-                notes=_rounding_notes(table, w),
-                width="half",
-            )
-        )
+        caption = w.text(f"captions.residence_holders_{name}", period=period)
+        slug = f"residence-holders-{slug_group}"
+        specs.append(_country_counts(slug, caption, f.block.source, period, table, w))
         balance = pd.DataFrame(
             {
                 "label": [w.text("ui.holders"), w.text("ui.terminated"), w.text("ui.balance")],
@@ -474,7 +469,14 @@ def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
                     )
                 )
         notes = _rate_note(f, before, w)
-        slug = f"remittances-{direction}-comparison"
+        shared: dict[str, Any] = {
+            "slug": f"remittances-{direction}-comparison",
+            "caption": caption,
+            "source": block.source,
+            "period": f"{earlier_short} and {period_short}",
+            "unit": "usd",
+            "notes": notes,
+        }
         if len(rows) == 1:
             # The total alone: two columns and the change between them.
             table, columns = _two_periods(
@@ -484,20 +486,7 @@ def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
             table["change_kzt"] = table["change_kzt"].astype("float64")
             if notes:
                 columns = (*columns, Column("change_kzt", w.text("ui.change_kzt"), "change"))
-            return [
-                ChartSpec(
-                    slug=slug,
-                    kind="columns",
-                    caption=caption,
-                    source=block.source,
-                    period=f"{earlier_short} and {period_short}",
-                    table=table,
-                    columns=columns,
-                    unit="usd",
-                    notes=notes,
-                    width="half",
-                )
-            ]
+            return [ChartSpec(kind="columns", table=table, columns=columns, width="half", **shared)]
         table = pd.DataFrame(rows, columns=["label", "earlier", "current", "change_kzt"]).assign(
             is_other=False
         )
@@ -514,17 +503,12 @@ def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
         )
         return [
             ChartSpec(
-                slug=slug,
                 kind="paired",
-                caption=caption,
-                source=block.source,
-                period=f"{earlier_short} and {period_short}",
                 table=table,
                 columns=columns,
-                unit="usd",
                 series=("earlier", "current"),
                 series_labels=(earlier_short, period_short),
-                notes=notes,
+                **shared,
             )
         ]
     if len(f.countries):
