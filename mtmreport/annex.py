@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from mtmreport import compute as c
-from mtmreport.charts.plan import ChartSpec, Column, Unit
+from mtmreport.charts.spec import ChartSpec, Column, Unit
 from mtmreport.wording import Wording
 
 FOLDER = "data"

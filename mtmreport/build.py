@@ -38,7 +38,7 @@ from mtmreport.load import latest_quarter, quarter_file, quarter_ids, read_yaml
 
 if TYPE_CHECKING:
     from mtmreport.audit import Finding
-    from mtmreport.charts.plan import ChartSpec
+    from mtmreport.charts.spec import ChartSpec
     from mtmreport.compute import QuarterFigures
     from mtmreport.history import History
     from mtmreport.load import YamlDocument

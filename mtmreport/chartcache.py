@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mtmreport.charts.plan import ChartSpec
+    from mtmreport.charts.spec import ChartSpec
     from mtmreport.wording import Wording
 
 PACKAGE = Path(__file__).resolve().parent

@@ -30,7 +30,8 @@ from markupsafe import Markup, escape
 
 from mtmreport import compute as c
 from mtmreport.annex import Annex
-from mtmreport.charts.plan import ChartSpec, alt_text, data_rows
+from mtmreport.charts.plan import alt_text
+from mtmreport.charts.spec import ChartSpec, data_rows
 from mtmreport.periods import Period
 from mtmreport.wording import Wording
 

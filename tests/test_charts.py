@@ -13,14 +13,8 @@ from mtmreport import model as m
 from mtmreport.build import Paths, link_quarter, load_quarter
 from mtmreport.charts import style
 from mtmreport.charts.draw import DPI, draw
-from mtmreport.charts.plan import (
-    MAX_DONUT_SLICES,
-    ChartSpec,
-    alt_text,
-    data_rows,
-    plan_block,
-    plan_charts,
-)
+from mtmreport.charts.plan import alt_text, plan_block, plan_charts
+from mtmreport.charts.spec import MAX_DONUT_SLICES, ChartSpec, data_rows
 from mtmreport.charts.trends import trend_specs
 from mtmreport.load import read_yaml
 from mtmreport.reference.regions import all_regions

@@ -29,7 +29,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.textpath import text_to_path
 
 from mtmreport.charts import style
-from mtmreport.charts.plan import ChartSpec, cell_text
+from mtmreport.charts.spec import ChartSpec, cell_text
 from mtmreport.wording import Wording
 
 DPI = 200

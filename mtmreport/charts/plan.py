@@ -12,135 +12,21 @@ ranked by value, which read better than thin slices.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 import pandas as pd
 
 from mtmreport import compute as c
+from mtmreport.charts.spec import (
+    MAX_DONUT_SLICES,
+    ChartSpec,
+    Column,
+    cell_text,
+    half_up,
+)
 from mtmreport.reference import find_country
 from mtmreport.wording import Wording
-
-ChartKind = Literal["hbar", "donut", "map", "paired", "balance", "columns", "trend"]
-Unit = Literal["text", "count", "signed", "percent", "change", "usd", "kzt"]
-Width = Literal["full", "half"]
-
-MAX_DONUT_SLICES = 6
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a chart's data as the HTML table, the CSV and the XLSX sheet show it."""
-
-    key: str  # column of `ChartSpec.table`: the full-precision value the annex writes
-    header: str
-    unit: Unit
-    shown: str = ""  # column with the value as printed, when rounding is not plain
-
-
-@dataclass(frozen=True)
-class ChartSpec:
-    """One figure of the report.
-
-    `table` has a `label` column, the plotted value columns (`value` for a single series,
-    or those named by `series`), any further figures the reader may want (shares, changes),
-    and an `is_other` flag for remainder rows ("Other CIS"), which are drawn in grey and
-    never count as the largest category. `columns` says which of them the data table and
-    the annex show, under which headers. `unit` is the unit of the plotted values.
-    """
-
-    slug: str
-    kind: ChartKind
-    caption: str
-    source: str
-    table: pd.DataFrame
-    unit: Literal["count", "percent", "usd", "kzt"]
-    period: str = ""
-    columns: tuple[Column, ...] = ()
-    series: tuple[str, ...] = ("value",)
-    series_labels: tuple[str, ...] = ()
-    center_label: str = ""
-    notes: tuple[str, ...] = ()
-    width: Width = "full"
-    number: int = 0
-
-    def __post_init__(self) -> None:
-        # Charts planned elsewhere (trends) may leave out the remainder flag and the columns:
-        # no remainders, and the data table shows label and value.
-        if "is_other" not in self.table:
-            object.__setattr__(self, "table", self.table.assign(is_other=False))
-        if not self.columns:
-            value_unit: Unit = "signed" if self.kind == "balance" else self.unit
-            headers = {"count": "Number", "percent": "Share (%)"}
-            headers |= {"usd": "Million USD", "kzt": "Billion KZT", "signed": "Number"}
-            columns = (
-                Column("label", "Period" if self.kind == "trend" else "Category", "text"),
-                Column("value", headers[value_unit], value_unit),
-            )
-            object.__setattr__(self, "columns", columns)
-        if not self.period and self.kind == "trend" and len(self.table):
-            labels = self.table["label"]
-            object.__setattr__(self, "period", f"{labels.iloc[0]} – {labels.iloc[-1]}")
-
-    @property
-    def file_stem(self) -> str:
-        return f"figure-{self.number:02d}-{self.slug}"
-
-    def numbered(self, number: int) -> ChartSpec:
-        return replace(self, number=number)
-
-    @property
-    def named_rows(self) -> pd.DataFrame:
-        """Rows that are real categories, not remainders."""
-        return self.table[~self.table["is_other"]]
-
-
-# --- formatting shared by the data table, the alt text and the charts ----------------------
-
-
-def _half_up(value: float, decimals: int = 1) -> float:
-    """Round as a reader expects (2.05 -> 2.1), not half-to-even on a binary float (2.0)."""
-    step = Decimal(1).scaleb(-decimals)
-    return float(Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP))
-
-
-def cell_text(value: object, unit: Unit, wording: Wording) -> str:
-    """A value as the report prints it in tables and charts (IOM style, "%" not "per cent")."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if unit == "text":
-        return str(value)
-    number = float(value)  # type: ignore[arg-type]
-    match unit:
-        case "count":
-            return wording.number(round(number))
-        case "signed":
-            return wording.signed(round(number))
-        case "percent":
-            return wording.percent_sign(_half_up(number), 1)
-        case "change":
-            rounded = _half_up(number)
-            sign = "+" if rounded > 0 else "−" if rounded < 0 else ""
-            return sign + wording.percent_sign(abs(rounded), 1)
-        case "usd":
-            return wording.number(number, 1)
-        case "kzt":
-            return wording.number(number, 1)
-    raise ValueError(f"unknown unit {unit!r}")
-
-
-def data_rows(spec: ChartSpec, wording: Wording) -> list[list[str]]:
-    """The chart's data table as text, one list of cells per row, in `columns` order."""
-    return [
-        [cell_text(row[col.shown or col.key], col.unit, wording) for col in spec.columns]
-        for row in spec.table.to_dict("records")
-    ]
-
-
-# --- building tables ------------------------------------------------------------------------
 
 
 def _short_name(name: str) -> str:
@@ -178,7 +64,7 @@ def _ranked(
         frame["share_shown"] = pd.Series(list(shown)[:count], dtype="float64")
     else:
         frame["share_shown"] = pd.Series(
-            [None if pd.isna(v) else _half_up(v) for v in frame["share"]], dtype="float64"
+            [None if pd.isna(v) else half_up(v) for v in frame["share"]], dtype="float64"
         )
     named = frame[~frame["is_other"]].sort_values("value", ascending=False, kind="stable")
     return pd.concat([named, frame[frame["is_other"]]]).reset_index(drop=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mtmreport.charts.plan import ChartSpec
+from mtmreport.charts.spec import ChartSpec
 from mtmreport.compute import QuarterFigures
 from mtmreport.history import History, describe, points_of
 from mtmreport.wording import Wording
