@@ -80,5 +80,6 @@ def render_pdf(html_path: Path, pdf_path: Path, allowed_roots: list[Path]) -> li
         url_fetcher=fetcher,
     )
     with _reproducible_timestamps():
-        document.write_pdf(pdf_path, pdf_tags=True)
+        # PDF/UA-1: tagged structure, XMP metadata naming the standard, title shown by viewers
+        document.write_pdf(pdf_path, pdf_variant="pdf/ua-1")
     return fetcher.refused

@@ -259,6 +259,10 @@ def test_pdf_is_tagged_with_language_and_chart_alt_texts(built, specs, wording):
     root = reader.trailer["/Root"]
     assert root["/MarkInfo"]["/Marked"].value is True
     assert root["/Lang"] == "en"
+    # declared PDF/UA-1 in the XMP metadata, with the document title shown by viewers
+    xmp = root["/Metadata"].get_object().get_data().decode()
+    assert 'pdfuaid:part="1"' in xmp and "Quarterly Compilation Report (July" in xmp
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"].value is True
     alts: list[str] = []
 
     def walk(node) -> None:
