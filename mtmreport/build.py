@@ -177,7 +177,7 @@ def draw_into_cache(
             save(draw(spec, wording), path)
 
 
-class _ChartPlan:
+class ChartPlan:
     """Which chart files a report needs, which the cache holds, and copying them in place."""
 
     def __init__(
@@ -254,7 +254,7 @@ def write_html(
     pdf_next: bool = False,
     bytecode_dir: Path | None = None,
     timer: _Timer | None = None,
-) -> _ChartPlan:
+) -> ChartPlan:
     """Charts, data annex, stylesheet, fonts and `report.html` of a quarter, written into `folder`.
 
     The HTML half of a build: `build_report` runs it in its staging folder, the preview
@@ -275,7 +275,7 @@ def write_html(
     with timer.phase("charts"):
         trends = trend_specs(linked.history, figures, wording)
         specs = plan_charts(figures, wording, extra=trends)
-        charts = _ChartPlan(specs, wording, chart_format, cache)
+        charts = ChartPlan(specs, wording, chart_format, cache)
         in_helper = charts.start(helper, wording)
     with timer.phase("annex"):
         annex = write_annex(specs, figures, wording, folder)
