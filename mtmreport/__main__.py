@@ -1,3 +1,3 @@
-from mtmreport.cli import main
+from mtmreport.cli import run
 
-main()
+run()

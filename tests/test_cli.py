@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 from click.testing import CliRunner
 
@@ -72,3 +74,38 @@ def test_validate_and_audit_json(scratch):
     assert {f["code"] for f in payload["2023-Q3"]} >= {"share", "balance", "group"}
     strict = run("audit", "2023-Q3", "--strict", "--data", str(scratch.data_dir))
     assert strict.exit_code == 3
+
+
+# --- the installed program, in a real process ------------------------------------------------
+
+PROGRAM = [sys.executable, "-m", "mtmreport"]
+
+
+def test_program_exit_codes_and_output(scratch):
+    """`run` leaves with os._exit: the exit code and every line written must survive it."""
+    data = ["--data", str(scratch.data_dir)]
+    version = subprocess.run([*PROGRAM, "--version"], capture_output=True, text=True)
+    assert (version.returncode, version.stdout.strip()) == (0, f"mtmreport, version {__version__}")
+    missing = subprocess.run([*PROGRAM, "build", "2099-Q1", *data], capture_output=True, text=True)
+    assert missing.returncode == 2 and "no file for 2099-Q1" in missing.stderr
+    strict = subprocess.run(
+        [*PROGRAM, "audit", "2023-Q3", "--strict", *data], capture_output=True, text=True
+    )
+    assert strict.returncode == 3
+    assert len(strict.stdout.splitlines()) == 22  # every finding, flushed before the exit
+    usage = subprocess.run([*PROGRAM, "bogus"], capture_output=True, text=True)
+    assert usage.returncode == 2 and "No such command 'bogus'" in usage.stderr
+
+
+def test_a_reader_that_stops_early_is_not_an_error(scratch):
+    """`mtmreport audit | head -1`: the closed pipe ends the command quietly."""
+    process = subprocess.Popen(
+        [*PROGRAM, "audit", "2023-Q3", "--data", str(scratch.data_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # like `head -1`, before the first line: every write meets EPIPE
+    errors = process.stderr.read().decode()
+    assert process.wait() == 0, errors
+    assert "internal error" not in errors and "Traceback" not in errors
