@@ -262,23 +262,37 @@ def write_workbook(tables: list[DataTable], path: Path, title: str) -> None:
     workbook.close()
 
 
-def write_annex(
-    specs: dict[tuple, list[ChartSpec]],
-    figures: c.QuarterFigures,
-    wording: Wording,
-    folder: Path,
-) -> Annex:
-    """Write `folder/data/`: a CSV per chart and per report table, and the workbook."""
-    tables = chart_tables(specs) + report_tables(figures, wording)
-    data_dir = folder / FOLDER
-    data_dir.mkdir(parents=True, exist_ok=True)
-    written: dict[str, str] = {}
-    for table in tables:
-        (data_dir / f"{table.name}.csv").write_text(csv_text(table), encoding="utf-8")
-        written[table.name] = f"{FOLDER}/{table.name}.csv"
+@dataclass(frozen=True)
+class AnnexPlan:
+    """The annex's tables and where they go: the links are known before anything is written,
+    so a build can render the HTML, start the PDF, and write the files while it is laid out."""
+
+    tables: list[DataTable]
+    workbook_name: str
+    title: str
+
+    @property
+    def links(self) -> Annex:
+        csv_files = {t.name: f"{FOLDER}/{t.name}.csv" for t in self.tables}
+        return Annex(csv_files, f"{FOLDER}/{self.workbook_name}")
+
+    def write(self, folder: Path) -> None:
+        """Write `folder/data/`: a CSV per chart and per report table, and the workbook."""
+        data_dir = folder / FOLDER
+        data_dir.mkdir(parents=True, exist_ok=True)
+        for table in self.tables:
+            (data_dir / f"{table.name}.csv").write_text(csv_text(table), encoding="utf-8")
+        write_workbook(self.tables, data_dir / self.workbook_name, self.title)
+
+
+def plan_annex(
+    specs: dict[tuple, list[ChartSpec]], figures: c.QuarterFigures, wording: Wording
+) -> AnnexPlan:
+    """The annex of a report: every chart's table and the report's own tables."""
     quarter = figures.quarter
-    workbook_name = f"{quarter.quarter}-data.xlsx"
     period = wording.period(figures.period, "range")
-    title = f"{quarter.report.country}: {quarter.report.title} ({period}), data annex"
-    write_workbook(tables, data_dir / workbook_name, title)
-    return Annex(written, f"{FOLDER}/{workbook_name}")
+    return AnnexPlan(
+        tables=chart_tables(specs) + report_tables(figures, wording),
+        workbook_name=f"{quarter.quarter}-data.xlsx",
+        title=f"{quarter.report.country}: {quarter.report.title} ({period}), data annex",
+    )

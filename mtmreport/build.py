@@ -37,6 +37,7 @@ from mtmreport.helper import Helper, HelperLost
 from mtmreport.load import latest_quarter, quarter_file, quarter_ids, read_yaml
 
 if TYPE_CHECKING:
+    from mtmreport.annex import AnnexPlan
     from mtmreport.audit import Finding
     from mtmreport.charts.spec import ChartSpec
     from mtmreport.compute import QuarterFigures
@@ -243,6 +244,14 @@ def write_pdf(html_path: Path, pdf_path: Path, allowed_roots: list[Path]) -> Non
     render_pdf(html_path, pdf_path, allowed_roots)
 
 
+@dataclass(frozen=True)
+class HtmlDraft:
+    """What `write_html` made: the charts it placed and the data annex the HTML links to."""
+
+    charts: ChartPlan
+    annex: AnnexPlan
+
+
 def write_html(
     linked: LinkedQuarter,
     templates_dir: Path,
@@ -252,10 +261,13 @@ def write_html(
     chart_format: str = "png",
     helper: Helper | None = None,
     pdf_next: bool = False,
+    annex_later: bool = False,
     bytecode_dir: Path | None = None,
     timer: _Timer | None = None,
-) -> ChartPlan:
-    """Charts, data annex, stylesheet, fonts and `report.html` of a quarter, written into `folder`.
+) -> HtmlDraft:
+    """Charts, stylesheet, fonts and `report.html` of a quarter, written into `folder`; the
+    data annex too, unless `annex_later` says the caller writes it (`HtmlDraft.annex.write`)
+    while the PDF is laid out.
 
     The HTML half of a build: `build_report` runs it in its staging folder, the preview
     (`mtmreport serve`) in temporary folders of its own. Charts the cache lacks are drawn by
@@ -264,7 +276,7 @@ def write_html(
     """
     timer = timer or _Timer()
     with timer.phase("imports"):
-        from mtmreport.annex import write_annex
+        from mtmreport.annex import plan_annex
         from mtmreport.charts.plan import plan_charts
         from mtmreport.charts.trends import trend_specs
         from mtmreport.render import chart_views, render_report
@@ -277,8 +289,7 @@ def write_html(
         specs = plan_charts(figures, wording, extra=trends)
         charts = ChartPlan(specs, wording, chart_format, cache)
         in_helper = charts.start(helper, wording)
-    with timer.phase("annex"):
-        annex = write_annex(specs, figures, wording, folder)
+    annex = plan_annex(specs, figures, wording)
     with timer.phase("render"):
         logo = _copy_assets(templates_dir, folder)
         html = render_report(
@@ -287,7 +298,7 @@ def write_html(
             wording,
             templates_dir,
             logo=logo,
-            annex=annex,
+            annex=annex.links,
             links=linked.history.links(figures),
             bytecode_dir=bytecode_dir,
         )
@@ -300,7 +311,10 @@ def write_html(
             charts.wait(helper, wording)  # type: ignore[arg-type]
     with timer.phase("charts"):
         charts.copy_into(folder, wording)
-    return charts
+    if not annex_later:
+        with timer.phase("annex"):
+            annex.write(folder)
+    return HtmlDraft(charts, annex)
 
 
 def forget_cached_inputs() -> None:
@@ -395,7 +409,7 @@ def build_report(
         final = paths.output_dir / quarter_id
         staging = stack.enter_context(_staging(paths.output_dir, quarter_id))
         try:
-            charts = write_html(
+            draft = write_html(
                 linked,
                 paths.templates_dir,
                 staging,
@@ -403,17 +417,22 @@ def build_report(
                 chart_format=fmt,
                 helper=helper,
                 pdf_next=options.pdf,
+                annex_later=True,
                 bytecode_dir=paths.output_dir / TEMPLATE_CACHE if options.cache else None,
                 timer=timer,
             )
-            html_path = staging / "report.html"
-            audit_mod.write_findings(findings, staging)
+            charts = draft.charts
+            job = (staging / "report.html", staging / "report.pdf", [staging, paths.templates_dir])
+            in_helper = options.pdf and helper is not None and helper.role == "pdf"
+            if in_helper:
+                helper.start(write_pdf, *job)  # type: ignore[union-attr]
+            with timer.phase("annex"):  # while the helper lays the PDF out
+                draft.annex.write(staging)
+                audit_mod.write_findings(findings, staging)
             if options.pdf:
                 with timer.phase("pdf"):
-                    job = (html_path, staging / "report.pdf", [staging, paths.templates_dir])
-                    if helper is not None and helper.role == "pdf":
-                        helper.start(write_pdf, *job)
-                        _finish(helper, write_pdf, *job)
+                    if in_helper:
+                        _finish(helper, write_pdf, *job)  # type: ignore[arg-type]
                     else:
                         write_pdf(*job)
         except (OSError, ValueError, KeyError, TypeError) as error:
