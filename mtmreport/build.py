@@ -237,19 +237,36 @@ def _copy_assets(templates_dir: Path, folder: Path) -> str | None:
     return None
 
 
-def write_pdf(html_path: Path, pdf_path: Path, allowed_roots: list[Path]) -> None:
-    """Lay out the HTML with WeasyPrint, reading only files under `allowed_roots`."""
+def write_pdf(
+    html_path: Path,
+    pdf_path: Path,
+    allowed_roots: list[Path],
+    on_missing: Callable[[], None] | None = None,
+) -> None:
+    """Lay out the HTML with WeasyPrint, reading only files under `allowed_roots`; see
+    `pdf.render_pdf` for `on_missing`."""
     from mtmreport.pdf import render_pdf
 
-    render_pdf(html_path, pdf_path, allowed_roots)
+    render_pdf(html_path, pdf_path, allowed_roots, on_missing)
 
 
-@dataclass(frozen=True)
+@dataclass
 class HtmlDraft:
-    """What `write_html` made: the charts it placed and the data annex the HTML links to."""
+    """What `write_html` made: the charts it placed (or is still having drawn) and the data
+    annex the HTML links to."""
 
     charts: ChartPlan
     annex: AnnexPlan
+    folder: Path
+    wording: Wording
+    helper: Helper | None = None  # still drawing charts, until `place_charts`
+
+    def place_charts(self) -> None:
+        """Wait for the charts still being drawn and copy every chart into the folder."""
+        if self.helper is not None:
+            helper, self.helper = self.helper, None
+            self.charts.wait(helper, self.wording)
+            self.charts.copy_into(self.folder, self.wording)
 
 
 def write_html(
@@ -271,8 +288,9 @@ def write_html(
 
     The HTML half of a build: `build_report` runs it in its staging folder, the preview
     (`mtmreport serve`) in temporary folders of its own. Charts the cache lacks are drawn by
-    `helper` when it prepared for them, while the HTML is rendered here (and, with `pdf_next`,
-    WeasyPrint imported).
+    `helper` when it prepared for them, while the HTML is rendered here. With `pdf_next`, they
+    are left to `HtmlDraft.place_charts`, which the PDF's URL fetcher calls when WeasyPrint,
+    having computed the styles meanwhile, first needs an image.
     """
     timer = timer or _Timer()
     with timer.phase("imports"):
@@ -303,18 +321,19 @@ def write_html(
             bytecode_dir=bytecode_dir,
         )
         (folder / "report.html").write_text(html, encoding="utf-8")
-    if in_helper:
-        if pdf_next:
-            with timer.phase("pdf"):
-                import mtmreport.pdf  # noqa: F401  (WeasyPrint, while the helper draws)
-        with timer.phase("wait"):
-            charts.wait(helper, wording)  # type: ignore[arg-type]
-    with timer.phase("charts"):
-        charts.copy_into(folder, wording)
     if not annex_later:
         with timer.phase("annex"):
             annex.write(folder)
-    return HtmlDraft(charts, annex)
+    draft = HtmlDraft(charts, annex, folder, wording, helper if in_helper else None)
+    if in_helper and pdf_next:
+        return draft  # WeasyPrint starts on the styles; `place_charts` when it needs images
+    if in_helper:
+        with timer.phase("wait"):
+            draft.place_charts()
+    else:
+        with timer.phase("charts"):
+            charts.copy_into(folder, wording)
+    return draft
 
 
 def forget_cached_inputs() -> None:
@@ -426,15 +445,16 @@ def build_report(
             in_helper = options.pdf and helper is not None and helper.role == "pdf"
             if in_helper:
                 helper.start(write_pdf, *job)  # type: ignore[union-attr]
-            with timer.phase("annex"):  # while the helper lays the PDF out
+            elif options.pdf:
+                with timer.phase("pdf"):
+                    write_pdf(*job, on_missing=draft.place_charts)
+            draft.place_charts()  # in case the PDF never asked for them
+            with timer.phase("annex"):  # while the helper, if any, lays the PDF out
                 draft.annex.write(staging)
                 audit_mod.write_findings(findings, staging)
-            if options.pdf:
+            if in_helper:
                 with timer.phase("pdf"):
-                    if in_helper:
-                        _finish(helper, write_pdf, *job)  # type: ignore[arg-type]
-                    else:
-                        write_pdf(*job)
+                    _finish(helper, write_pdf, *job)  # type: ignore[arg-type]
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise BuildError(f"building {quarter_id} failed: {error}") from error
         _publish(staging, final)

@@ -9,7 +9,7 @@ recorded. WeasyPrint is imported here only, so commands that make no PDF never p
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -28,11 +28,20 @@ VIRTUAL_ROOT = "file:///mtmreport-report/"
 class ConfinedFetcher(URLFetcher):
     """A URL fetcher for `data:` URLs and files below the allowed folders, nothing else."""
 
-    def __init__(self, allowed_roots: list[Path], virtual_root: Path | None = None):
+    def __init__(
+        self,
+        allowed_roots: list[Path],
+        virtual_root: Path | None = None,
+        on_missing: Callable[[], None] | None = None,
+    ):
         super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False)
         self.roots = [root.resolve() for root in allowed_roots]
         self.virtual_root = virtual_root.resolve() if virtual_root else None
         self.refused: list[str] = []
+        self.failure: Exception | None = None
+        # Called once, the first time an allowed file is not there yet: the build's charts
+        # may still be being drawn while WeasyPrint computes styles (see build.build_report).
+        self._on_missing = on_missing
 
     def translate(self, url: str) -> str:
         """Map a URL under the virtual root onto the real folder."""
@@ -55,6 +64,18 @@ class ConfinedFetcher(URLFetcher):
         if not self.allows(real):
             self.refused.append(url)
             raise ValueError(f"mtmreport does not fetch {url!r}")
+        parts = urlsplit(real)
+        if (
+            self._on_missing is not None
+            and parts.scheme == "file"
+            and not Path(unquote(parts.path)).exists()
+        ):
+            waiting, self._on_missing = self._on_missing, None
+            try:
+                waiting()
+            except Exception as error:  # WeasyPrint would log it and leave the image out
+                self.failure = error
+                raise
         return super().fetch(real, headers)
 
 
@@ -70,10 +91,19 @@ def _reproducible_timestamps() -> Iterator[None]:
             os.environ.pop("SOURCE_DATE_EPOCH", None)
 
 
-def render_pdf(html_path: Path, pdf_path: Path, allowed_roots: list[Path]) -> list[str]:
-    """Write `pdf_path` from `html_path`; returns the URLs that were refused."""
+def render_pdf(
+    html_path: Path,
+    pdf_path: Path,
+    allowed_roots: list[Path],
+    on_missing: Callable[[], None] | None = None,
+) -> list[str]:
+    """Write `pdf_path` from `html_path`; returns the URLs that were refused.
+
+    `on_missing` is called once, when the layout first needs a file that is not there yet,
+    and is expected to put it (and the others still to come) in place.
+    """
     folder = html_path.parent
-    fetcher = ConfinedFetcher([folder, *allowed_roots], virtual_root=folder)
+    fetcher = ConfinedFetcher([folder, *allowed_roots], virtual_root=folder, on_missing=on_missing)
     document = HTML(
         string=html_path.read_text(encoding="utf-8"),
         base_url=VIRTUAL_ROOT + html_path.name,
@@ -82,4 +112,6 @@ def render_pdf(html_path: Path, pdf_path: Path, allowed_roots: list[Path]) -> li
     with _reproducible_timestamps():
         # PDF/UA-1: tagged structure, XMP metadata naming the standard, title shown by viewers
         document.write_pdf(pdf_path, pdf_variant="pdf/ua-1")
+    if fetcher.failure is not None:
+        raise fetcher.failure
     return fetcher.refused

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from mtmreport.build import BuildOptions, build_all, build_report
 from mtmreport.chartcache import ChartCache, chart_key
 from mtmreport.cli import main
+from mtmreport.errors import BuildError
 from mtmreport.helper import Helper, HelperLost
 from mtmreport.render import two_columns
 from tests.conftest import ROOT, pdf_text
@@ -235,3 +236,38 @@ def test_a_build_whose_helper_dies_does_the_work_itself(scratch, monkeypatch, re
     result = build_report("2023-Q4", scratch)
     assert result.pdf.is_file() and "KAZAKHSTAN" in pdf_text(result.pdf)
     assert all(p.stat().st_size > 0 for p in (result.folder / "charts").iterdir())
+
+
+class _FailingHelper(Helper):
+    """A helper whose drawing fails (a bug in a chart), while the PDF is already being laid out."""
+
+    def start(self, function, *args):  # type: ignore[no-untyped-def]
+        super().start(_fail)
+
+
+def test_a_chart_that_fails_while_the_pdf_waits_fails_the_build(scratch, monkeypatch):
+    """WeasyPrint logs a failed image and lays out without it; the build must not."""
+    good = build_report("2023-Q4", scratch)
+    before = good.pdf.read_bytes()
+    shutil.rmtree(scratch.output_dir / ".cache")  # a clean build: the charts helper draws
+    monkeypatch.setattr("mtmreport.build.Helper", _FailingHelper)
+    with pytest.raises(BuildError, match="no such chart kind"):
+        build_report("2023-Q4", scratch)
+    assert good.pdf.read_bytes() == before
+
+
+def test_fetcher_waits_once_for_files_still_to_come(tmp_path):
+    from mtmreport.pdf import ConfinedFetcher
+
+    chart = tmp_path / "charts" / "figure.png"
+    calls: list[str] = []
+
+    def place() -> None:
+        calls.append("placed")
+        chart.parent.mkdir()
+        chart.write_bytes(b"\x89PNG")
+
+    fetcher = ConfinedFetcher([tmp_path], on_missing=place)
+    fetcher.fetch(chart.as_uri()).close()
+    fetcher.fetch(chart.as_uri()).close()
+    assert calls == ["placed"]
