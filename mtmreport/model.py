@@ -33,9 +33,15 @@ from mtmreport.reference import find_country, find_region, suggest_country, sugg
 
 
 class StrictModel(BaseModel):
-    """Unknown keys are errors; models are read-only once validated."""
+    """Unknown keys are errors; models are read-only once validated.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    `defer_build`: a validator is built only for the model validated (the quarter file), with
+    the nested models' schemas inside it, rather than one per class at import (0.07 s less).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, use_attribute_docstrings=True, defer_build=True
+    )
 
 
 def _country(name: str) -> str:
