@@ -294,10 +294,8 @@ def write_html(
     """
     timer = timer or _Timer()
     with timer.phase("imports"):
-        from mtmreport.annex import plan_annex
         from mtmreport.charts.plan import plan_charts
         from mtmreport.charts.trends import trend_specs
-        from mtmreport.render import chart_views, render_report
         from mtmreport.wording import load_wording
 
     figures = linked.loaded.figures
@@ -307,6 +305,9 @@ def write_html(
         specs = plan_charts(figures, wording, extra=trends)
         charts = ChartPlan(specs, wording, chart_format, cache)
         in_helper = charts.start(helper, wording)
+    with timer.phase("imports"):  # only now: the helper should start drawing without delay
+        from mtmreport.annex import plan_annex
+        from mtmreport.render import chart_views, render_report
     annex = plan_annex(specs, figures, wording)
     with timer.phase("render"):
         logo = _copy_assets(templates_dir, folder)
