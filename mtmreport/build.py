@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mtmreport.chartcache import ChartCache, chart_key
+from mtmreport.chartcache import ChartCache, ChartPlan
 from mtmreport.errors import (
     AuditFailedError,
     BuildError,
@@ -33,13 +33,12 @@ from mtmreport.errors import (
     Problem,
     QuarterFileError,
 )
-from mtmreport.helper import Helper, HelperLost
+from mtmreport.helper import Helper
 from mtmreport.load import latest_quarter, quarter_file, quarter_ids, read_yaml
 
 if TYPE_CHECKING:
     from mtmreport.annex import AnnexPlan
     from mtmreport.audit import Finding
-    from mtmreport.charts.spec import ChartSpec
     from mtmreport.compute import QuarterFigures
     from mtmreport.history import History
     from mtmreport.load import YamlDocument
@@ -164,66 +163,6 @@ def check_quarter(quarter: str | None, paths: Paths = Paths()) -> list[Problem]:
     except QuarterFileError as error:
         return error.problems
     return []
-
-
-def draw_into_cache(
-    cache_dir: Path, jobs: list[tuple[ChartSpec, str]], wording: Wording, chart_format: str
-) -> None:
-    """Draw each (spec, key) into the cache folder. Runs in the helper or in this process."""
-    from mtmreport.charts.draw import draw, save
-
-    cache = ChartCache(cache_dir)
-    for spec, key in jobs:
-        with cache.writing(key, chart_format) as path:
-            save(draw(spec, wording), path)
-
-
-class ChartPlan:
-    """Which chart files a report needs, which the cache holds, and copying them in place."""
-
-    def __init__(
-        self,
-        specs: dict[tuple, list[ChartSpec]],
-        wording: Wording,
-        chart_format: str,
-        cache: ChartCache,
-    ):
-        self.format = chart_format
-        self.cache = cache
-        self.specs = [spec for block in specs.values() for spec in block]
-        self.keys = [chart_key(spec, wording, chart_format) for spec in self.specs]
-        self.missing = [
-            (spec, key)
-            for spec, key in zip(self.specs, self.keys, strict=True)
-            if not cache.path(key, chart_format).is_file()
-        ]
-        self.files = {s.file_stem: f"charts/{s.file_stem}.{chart_format}" for s in self.specs}
-
-    def start(self, helper: Helper | None, wording: Wording) -> bool:
-        """Draw the charts the cache lacks: in the helper if it prepared for them (True is
-        returned: collect them with `wait`), otherwise here and now."""
-        if not self.missing:
-            return False
-        job = (self.cache.folder, self.missing, wording, self.format)
-        if helper is not None and helper.role == "charts":
-            helper.start(draw_into_cache, *job)
-            return True
-        draw_into_cache(*job)
-        return False
-
-    def wait(self, helper: Helper, wording: Wording) -> None:
-        """The helper's drawing done (or, should it have died, done here)."""
-        _finish(helper, draw_into_cache, self.cache.folder, self.missing, wording, self.format)
-
-    def copy_into(self, folder: Path, wording: Wording) -> None:
-        """Copy every chart into `folder/charts`, drawing here any that went missing since."""
-        charts_dir = folder / "charts"
-        charts_dir.mkdir(parents=True, exist_ok=True)
-        for spec, key in zip(self.specs, self.keys, strict=True):
-            dest = folder / self.files[spec.file_stem]
-            if not self.cache.fetch(key, self.format, dest):  # pruned by a parallel build
-                draw_into_cache(self.cache.folder, [(spec, key)], wording, self.format)
-                self.cache.fetch(key, self.format, dest)
 
 
 def _copy_assets(templates_dir: Path, folder: Path) -> str | None:
@@ -455,7 +394,7 @@ def build_report(
                 audit_mod.write_findings(findings, staging)
             if in_helper:
                 with timer.phase("pdf"):
-                    _finish(helper, write_pdf, *job)  # type: ignore[arg-type]
+                    helper.finish(write_pdf, *job)  # type: ignore[union-attr]
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise BuildError(f"building {quarter_id} failed: {error}") from error
         _publish(staging, final)
@@ -472,14 +411,6 @@ def build_report(
         charts_drawn=len(charts.missing),
         charts_cached=len(charts.specs) - len(charts.missing),
     )
-
-
-def _finish(helper: Helper, fallback: Callable[..., object], *args: object) -> None:
-    """Wait for the helper's call; should the helper have died, do its work here instead."""
-    try:
-        helper.result()
-    except HelperLost:
-        fallback(*args)
 
 
 # --- several quarters ------------------------------------------------------------------------

@@ -9,7 +9,9 @@ deterministic (no dates, fixed SVG salt), so a cached file is byte for byte what
 would write.
 
 Entries are written under a temporary name and renamed, so parallel builds of several
-quarters may share one cache and a half-written entry is never read.
+quarters may share one cache and a half-written entry is never read. `ChartPlan` is one
+report's use of the cache: which charts it needs, which must be drawn (by the build's helper
+process or here), and copying them into the report's folder.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mtmreport.charts.spec import ChartSpec
+    from mtmreport.helper import Helper
     from mtmreport.wording import Wording
 
 PACKAGE = Path(__file__).resolve().parent
@@ -153,3 +156,66 @@ class ChartCache:
         entries.sort(key=lambda p: p.stat().st_mtime, reverse=True)
         for stale in entries[keep:]:
             stale.unlink(missing_ok=True)
+
+
+# --- a report's charts: drawn into the cache (in the helper or here), then copied out --------
+
+
+def draw_into_cache(
+    cache_dir: Path, jobs: list[tuple[ChartSpec, str]], wording: Wording, chart_format: str
+) -> None:
+    """Draw each (spec, key) into the cache folder. Runs in the helper or in this process."""
+    from mtmreport.charts.draw import draw, save
+
+    cache = ChartCache(cache_dir)
+    for spec, key in jobs:
+        with cache.writing(key, chart_format) as path:
+            save(draw(spec, wording), path)
+
+
+class ChartPlan:
+    """Which chart files a report needs, which the cache holds, and copying them in place."""
+
+    def __init__(
+        self,
+        specs: dict[tuple, list[ChartSpec]],
+        wording: Wording,
+        chart_format: str,
+        cache: ChartCache,
+    ):
+        self.format = chart_format
+        self.cache = cache
+        self.specs = [spec for block in specs.values() for spec in block]
+        self.keys = [chart_key(spec, wording, chart_format) for spec in self.specs]
+        self.missing = [
+            (spec, key)
+            for spec, key in zip(self.specs, self.keys, strict=True)
+            if not cache.path(key, chart_format).is_file()
+        ]
+        self.files = {s.file_stem: f"charts/{s.file_stem}.{chart_format}" for s in self.specs}
+
+    def start(self, helper: Helper | None, wording: Wording) -> bool:
+        """Draw the charts the cache lacks: in the helper if it prepared for them (True is
+        returned: collect them with `wait`), otherwise here and now."""
+        if not self.missing:
+            return False
+        job = (self.cache.folder, self.missing, wording, self.format)
+        if helper is not None and helper.role == "charts":
+            helper.start(draw_into_cache, *job)
+            return True
+        draw_into_cache(*job)
+        return False
+
+    def wait(self, helper: Helper, wording: Wording) -> None:
+        """The helper's drawing done (or, should it have died, done here)."""
+        helper.finish(draw_into_cache, self.cache.folder, self.missing, wording, self.format)
+
+    def copy_into(self, folder: Path, wording: Wording) -> None:
+        """Copy every chart into `folder/charts`, drawing here any that went missing since."""
+        charts_dir = folder / "charts"
+        charts_dir.mkdir(parents=True, exist_ok=True)
+        for spec, key in zip(self.specs, self.keys, strict=True):
+            dest = folder / self.files[spec.file_stem]
+            if not self.cache.fetch(key, self.format, dest):  # pruned by a parallel build
+                draw_into_cache(self.cache.folder, [(spec, key)], wording, self.format)
+                self.cache.fetch(key, self.format, dest)

@@ -115,6 +115,13 @@ class Helper:
             raise value
         return value
 
+    def finish(self, fallback: Callable[..., Any], *args: Any) -> Any:
+        """The call's return value; should the helper have died, `fallback(*args)` run here."""
+        try:
+            return self.result()
+        except HelperLost:
+            return fallback(*args)
+
     def close(self) -> None:
         """Stop the helper at once: its results are files already collected, or not wanted.
 
