@@ -78,7 +78,7 @@ class LoadedQuarter:
     quarter: QuarterFile
     figures: QuarterFigures
     findings: list[Finding]
-    doc: YamlDocument | None = None
+    doc: YamlDocument
 
 
 @dataclass(frozen=True)
@@ -115,18 +115,15 @@ class _Timer:
             self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
 
 
-def load_quarter(
-    quarter: str | None, paths: Paths = Paths(), timer: _Timer | None = None
-) -> LoadedQuarter:
-    """Read, validate, compute and audit one quarter: everything short of output."""
-    timer = timer or _Timer()
+def _read_quarter(
+    quarter_id: str, paths: Paths, timer: _Timer
+) -> tuple[Path, YamlDocument, QuarterFile, QuarterFigures]:
+    """Read, validate and compute one quarter's file."""
     with timer.phase("imports"):
-        from mtmreport import audit as audit_mod
         from mtmreport.compute import compute
         from mtmreport.drafts import pending_locations
         from mtmreport.validate import validate_document
 
-    quarter_id = quarter or latest_quarter(paths.data_dir)
     path = quarter_file(paths.data_dir, quarter_id)
     with timer.phase("load"):
         doc = read_yaml(path)
@@ -134,20 +131,50 @@ def load_quarter(
         model = validate_document(doc, expected_quarter=quarter_id)
     with timer.phase("compute"):
         figures = compute(model, list(pending_locations(doc.data)))
+    return path, doc, model, figures
+
+
+def quarter_figures(quarter_id: str, paths: Paths = Paths()) -> QuarterFigures:
+    """One quarter's computed figures, unaudited: what another quarter's report links to."""
+    return _read_quarter(quarter_id, paths, _Timer())[3]
+
+
+def load_quarter(
+    quarter: str | None, paths: Paths = Paths(), timer: _Timer | None = None
+) -> LoadedQuarter:
+    """Read, validate, compute and audit one quarter: everything short of output."""
+    timer = timer or _Timer()
+    with timer.phase("imports"):
+        from mtmreport import audit as audit_mod
+
+    quarter_id = quarter or latest_quarter(paths.data_dir)
+    path, doc, model, figures = _read_quarter(quarter_id, paths, timer)
     with timer.phase("audit"):
         findings = audit_mod.audit(figures, doc)
     return LoadedQuarter(path, model, figures, findings, doc)
 
 
-def link_quarter(loaded: LoadedQuarter, paths: Paths = Paths()) -> LinkedQuarter:
-    """Read the other quarters on file and check this one's baselines against them."""
+def link_quarter(
+    loaded: LoadedQuarter, paths: Paths = Paths(), known: dict[str, QuarterFigures] | None = None
+) -> LinkedQuarter:
+    """Read the other quarters on file and check this one's baselines against them.
+
+    `known` holds figures already computed, by quarter, and gains those read here: a command
+    that links several quarters (`list`, `audit --all`) reads each file once.
+    """
     from mtmreport import audit as audit_mod
     from mtmreport.history import History
 
-    history = History.load(paths.data_dir, loaded.figures)
-    findings = list(loaded.findings)
-    if loaded.doc is not None:
-        findings += audit_mod.cross_quarter(loaded.figures, loaded.doc, history)
+    known = {} if known is None else known
+    known[loaded.figures.quarter.quarter] = loaded.figures
+
+    def figures_of(quarter_id: str) -> QuarterFigures:
+        if quarter_id not in known:
+            known[quarter_id] = quarter_figures(quarter_id, paths)
+        return known[quarter_id]
+
+    history = History.load(paths.data_dir, loaded.figures, figures_of)
+    findings = list(loaded.findings) + audit_mod.cross_quarter(loaded.figures, loaded.doc, history)
     return LinkedQuarter(loaded, history, findings)
 
 
@@ -335,9 +362,14 @@ def _helper_for(
 
 
 def build_report(
-    quarter: str | None = None, paths: Paths = Paths(), options: BuildOptions = BuildOptions()
+    quarter: str | None = None,
+    paths: Paths = Paths(),
+    options: BuildOptions = BuildOptions(),
+    known: dict[str, QuarterFigures] | None = None,
 ) -> BuildResult:
-    """Build one quarter's report (HTML and PDF) into `paths.output_dir/<quarter>/`."""
+    """Build one quarter's report (HTML and PDF) into `paths.output_dir/<quarter>/`.
+
+    `known`: figures of other quarters already computed (see `link_quarter`)."""
     timer = _Timer()
     quarter_id = quarter or latest_quarter(paths.data_dir)
     quarter_file(paths.data_dir, quarter_id)  # a wrong id fails before any process starts
@@ -353,7 +385,7 @@ def build_report(
             from mtmreport import audit as audit_mod
         loaded = load_quarter(quarter_id, paths, timer)
         with timer.phase("history"):
-            linked = link_quarter(loaded, paths)
+            linked = link_quarter(loaded, paths, known)
         findings = linked.findings
         if options.strict and loaded.figures.pending:
             raise AuditFailedError(
@@ -426,10 +458,15 @@ class QuarterOutcome:
     exit_code: int = 0
 
 
-def _build_one(quarter: str, paths: Paths, options: BuildOptions) -> QuarterOutcome:
+def _build_one(
+    quarter: str,
+    paths: Paths,
+    options: BuildOptions,
+    known: dict[str, QuarterFigures] | None = None,
+) -> QuarterOutcome:
     """Build one quarter and turn any failure into an outcome, so the others go on."""
     try:
-        return QuarterOutcome(quarter, result=build_report(quarter, paths, options))
+        return QuarterOutcome(quarter, result=build_report(quarter, paths, options, known))
     except QuarterFileError as error:
         return QuarterOutcome(quarter, errors=tuple(map(str, error.problems)), exit_code=2)
     except MtmReportError as error:
@@ -455,7 +492,8 @@ def build_all(
     serial = replace(options, parallel=False)
     workers = min(jobs, len(quarters))
     if workers <= 1:
-        return [_build_one(q, paths, serial) for q in quarters]
+        known: dict[str, QuarterFigures] = {}  # oldest first: each file computed once
+        return [_build_one(q, paths, serial, known) for q in quarters]
     from concurrent.futures import ProcessPoolExecutor
 
     from mtmreport.helper import process_context

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mtmreport.errors import MtmReportError, QuarterFileError
 from mtmreport.load import quarter_ids
+
+if TYPE_CHECKING:
+    from mtmreport.compute import QuarterFigures
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ def catalogue(data_dir: Path) -> list[QuarterEntry]:
 
     paths = Paths(data_dir=data_dir)
     entries = []
+    known: dict[str, QuarterFigures] = {}  # each file computed once, for all the links
     for quarter in quarter_ids(data_dir):
         try:
             loaded = load_quarter(quarter, paths)
@@ -73,7 +78,7 @@ def catalogue(data_dir: Path) -> list[QuarterEntry]:
                 sections=[s.title for s in model.sections],
                 pending=pending,
                 pending_by_section=by_section,
-                findings=len(link_quarter(loaded, paths).findings),
+                findings=len(link_quarter(loaded, paths, known).findings),
             )
         )
     return entries

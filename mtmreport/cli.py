@@ -27,6 +27,7 @@ from mtmreport.errors import MtmReportError, Problem, QuarterFileError
 
 if TYPE_CHECKING:
     from mtmreport.audit import Finding
+    from mtmreport.compute import QuarterFigures
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -244,9 +245,10 @@ def audit(quarter: str | None, every: bool, as_json: bool, strict: bool, data: P
 
     paths = _paths(data, None, None)
     results = {}
+    known: dict[str, QuarterFigures] = {}  # each file computed once, for all the links
     for q in _quarters(quarter, every, data):
         loaded = load_quarter(q, paths)
-        results[loaded.quarter.quarter] = link_quarter(loaded, paths).findings
+        results[loaded.quarter.quarter] = link_quarter(loaded, paths, known).findings
     _print_results(results, as_json, lines_to_stderr=False, tally=lambda n: f"{n} finding(s)")
     if strict and any(results.values()):
         sys.exit(3)

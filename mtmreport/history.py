@@ -10,7 +10,7 @@ can draw every point on file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -157,21 +157,32 @@ class History:
         self.points = [p for figures in quarters.values() for p in points_of(figures)]
 
     @classmethod
-    def load(cls, data_dir: Path, current: c.QuarterFigures) -> History:
+    def load(
+        cls,
+        data_dir: Path,
+        current: c.QuarterFigures,
+        figures_of: Callable[[str], c.QuarterFigures] | None = None,
+    ) -> History:
         """The readable quarters up to `current` in `data_dir`, `current` as given.
 
         Later quarters are left out, so adding next quarter's file never changes a report
-        that was already published.
+        that was already published. `figures_of` gives a quarter's figures (by default read
+        and computed here; `build.link_quarter` passes one that remembers them).
         """
-        from mtmreport.build import Paths, load_quarter
         from mtmreport.load import quarter_ids
+
+        if figures_of is None:
+            from mtmreport.build import Paths, quarter_figures
+
+            def figures_of(quarter_id: str) -> c.QuarterFigures:
+                return quarter_figures(quarter_id, Paths(data_dir=data_dir))
 
         quarters = {current.quarter.quarter: current}
         for quarter in quarter_ids(data_dir):
             if quarter in quarters or quarter > current.quarter.quarter:
                 continue
             try:
-                quarters[quarter] = load_quarter(quarter, Paths(data_dir=data_dir)).figures
+                quarters[quarter] = figures_of(quarter)
             except MtmReportError:
                 continue  # a broken neighbour must not stop this quarter's report
         return cls(quarters)
