@@ -21,7 +21,7 @@ from mtmreport import model as m
 from mtmreport.errors import printable
 from mtmreport.history import History, describe
 from mtmreport.load import Location, YamlDocument, format_location
-from mtmreport.numbers import decimals_of
+from mtmreport.numbers import decimals_of, half_unit
 from mtmreport.periods import Period
 
 Interval = tuple[float, float]
@@ -66,9 +66,9 @@ class _Raw:
 # --- intervals -----------------------------------------------------------------------------
 
 
-def published(value: Decimal | int | float) -> Interval:
+def published(value: Decimal | int) -> Interval:
     """The values a printed number stands for, given its printed decimals."""
-    half = 0.5 * 10 ** -decimals_of(value if not isinstance(value, float) else Decimal(value))
+    half = half_unit(value)
     return (float(value) - half, float(value) + half)
 
 
@@ -177,6 +177,18 @@ def _shares_sum(where: Location, what: str, shares: list[Decimal]) -> Iterator[_
         )
 
 
+def _shares_over_100(where: Location, what: str, shares: list[Decimal]) -> Iterator[_Raw]:
+    """Shares of parts of a whole (not all of them listed) cannot exceed 100, within rounding."""
+    if shares and add(*(published(s) for s in shares))[0] > 100:
+        yield _Raw(
+            where,
+            f"the shares of {what} add up to more than 100 per cent",
+            "≤ 100%",
+            f"{_show(sum(float(s) for s in shares), 2)}%",
+            "shares-sum",
+        )
+
+
 # --- flows ---------------------------------------------------------------------------------
 
 
@@ -275,12 +287,7 @@ def _residence_count(where: Location, what: str, count: m.ResidenceCount) -> Ite
                 f"the total of {count.total:,}",
             )
     shares = [x.share for x in count.countries if x.share is not None]
-    if shares and sum(float(s) for s in shares) > 100 + 0.05 * len(shares):
-        yield _Raw(
-            (*where, "countries"),
-            f"the shares of {what} add up to more than 100 per cent",
-            code="shares-sum",
-        )
+    yield from _shares_over_100((*where, "countries"), what, shares)
     if count.children is not None and count.children > count.total:
         yield _Raw(
             (*where, "children"),
@@ -359,16 +366,8 @@ def _breakdown(where: Location, f: c.BreakdownFigures) -> Iterator[_Raw]:
     if block.other is not None and block.other.share is not None:
         shares.append(block.other.share)
         yield from _shares_sum((*where, "items"), block.subject, shares)
-    elif shares and len(shares) == len(items) and block.dimension != "region":
-        total = sum(float(s) for s in shares)
-        if total > 100 + 0.05 * len(shares):
-            yield _Raw(
-                (*where, "items"),
-                f"the shares of {block.subject} add up to more than 100 per cent",
-                "≤ 100%",
-                f"{_show(total, 2)}%",
-                "shares-sum",
-            )
+    elif len(shares) == len(items) and block.dimension != "region":
+        yield from _shares_over_100((*where, "items"), block.subject, shares)
 
 
 def _comparison(where: Location, f: c.ComparisonFigures) -> Iterator[_Raw]:

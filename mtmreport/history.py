@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
 from mtmreport import compute as c
 from mtmreport.errors import MtmReportError
 from mtmreport.load import Location
-from mtmreport.numbers import decimals_of
+from mtmreport.numbers import half_unit
 from mtmreport.periods import Period
 
 SeriesKey = tuple[str, ...]
@@ -37,10 +36,6 @@ class Point:
     location: Location  # the block (own data) or the stated value (earlier period)
     stated: bool = False  # True: a figure of an earlier period, as a later file states it
     tolerance: float = 0.0  # half a unit of the printed figure's last decimal
-
-
-def _half_unit(value: Decimal | int, times: int = 1) -> float:
-    return 0.5 * 10 ** -decimals_of(value) * times
 
 
 @dataclass(frozen=True)
@@ -91,11 +86,11 @@ def points_of(figures: c.QuarterFigures) -> Iterator[Point]:
                         quarter,
                         (*where, "earlier_shares", index, "share"),
                         stated=True,
-                        tolerance=_half_unit(earlier.share),
+                        tolerance=half_unit(earlier.share),
                     )
             case c.RemittanceFigures():
                 key = ("remittances", f.block.direction)
-                tolerance = _half_unit(f.block.total.kzt_bn)
+                tolerance = half_unit(f.block.total.kzt_bn)
                 yield Point(key, f.block.period, f.total_kzt, quarter, where, tolerance=tolerance)
                 for index, earlier in enumerate(f.earlier):
                     source = earlier.source
@@ -112,7 +107,7 @@ def points_of(figures: c.QuarterFigures) -> Iterator[Point]:
                         quarter,
                         (*where, "compare_with", index, field, "kzt_bn"),
                         stated=True,
-                        tolerance=_half_unit(amount, times),
+                        tolerance=half_unit(amount) * times,
                     )
             case c.BreakdownFigures() if f.total is not None:
                 yield Point(("total", f.block.subject), f.block.period, f.total, quarter, where)

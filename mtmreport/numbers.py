@@ -31,3 +31,9 @@ def decimals_of(value: Number) -> int:
         exponent = value.as_tuple().exponent
         return max(0, -exponent) if isinstance(exponent, int) else 0
     return 0 if isinstance(value, int) else 1
+
+
+def half_unit(value: Number) -> float:
+    """Half a unit of the last printed decimal: how far from its printed value a figure may
+    lie (a share printed 43.5 stands for 43.45-43.55)."""
+    return 0.5 * 10 ** -decimals_of(value)

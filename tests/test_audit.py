@@ -78,6 +78,10 @@ def test_rounding_alone_raises_nothing():
     # a share printed with no decimals is right within half a point
     assert a.meets(a.published(Decimal("34")), a.exact(4986 / 14571 * 100))
     assert not a.meets(a.published(Decimal("12.7")), a.exact(1867 / 14571 * 100))
+    # whole-number shares 34 + 34 + 33 may stand for 99.5-102.5: not "more than 100"
+    listed = [Decimal("34"), Decimal("34"), Decimal("33")]
+    assert not list(a._shares_over_100(("items",), "workers", listed))
+    assert list(a._shares_over_100(("items",), "workers", [Decimal("60.0"), Decimal("41.0")]))
 
 
 def _audit(text: str) -> list[a.Finding]:
