@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from numbers import Integral
 
 Number = int | float | Decimal
 
@@ -37,3 +38,19 @@ def half_unit(value: Number) -> float:
     """Half a unit of the last printed decimal: how far from its printed value a figure may
     lie (a share printed 43.5 stands for 43.45-43.55)."""
     return 0.5 * 10 ** -decimals_of(value)
+
+
+def half_up(value: Number, decimals: int = 1) -> Decimal:
+    """Round as a reader expects (2.05 -> 2.1), not half-to-even on a binary float (2.0).
+
+    Floats are read by their shortest repr, so 2.05 is 2.05 and not 2.04999...
+    """
+    if isinstance(value, Decimal):
+        exact = value
+    elif isinstance(value, Integral):  # numpy's integers too
+        exact = Decimal(int(value))
+    else:
+        exact = Decimal(repr(float(value)))  # numpy's floats repr otherwise as np.float64(…)
+    if not exact.is_finite():
+        return exact
+    return exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)

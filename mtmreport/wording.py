@@ -18,7 +18,7 @@ import yaml
 from babel.dates import get_month_names
 from babel.numbers import format_decimal
 
-from mtmreport.numbers import Number, decimals_of
+from mtmreport.numbers import Number, decimals_of, half_up
 from mtmreport.periods import Period
 
 
@@ -46,7 +46,8 @@ class Wording:
         if decimals is None:
             decimals = decimals_of(value)
         pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-        return format_decimal(value, format=pattern, locale=self.locale)
+        # Rounded here, half up, so the text and the charts' tables print the same digits.
+        return format_decimal(half_up(value, decimals), format=pattern, locale=self.locale)
 
     def share(self, value: Number | None, decimals: int | None = None) -> str:
         """A share's digits: published values as written, computed ones to one decimal."""
@@ -76,7 +77,7 @@ class Wording:
         """ "up 38.8 per cent" / "down 1.1 per cent"."""
         if value is None:
             return "–"
-        rounded = round(value, decimals)
+        rounded = half_up(value, decimals)
         if rounded == 0:
             return self.text("numbers.unchanged")
         amount = self.per_cent(abs(rounded), decimals)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import tinyhtml5
 
+from mtmreport.charts.spec import cell_text
 from mtmreport.render import Footnotes, markdown_block, markdown_inline
+from mtmreport.wording import load_wording
+from tests.conftest import TEMPLATES
 
 NS = "{http://www.w3.org/1999/xhtml}"
 
@@ -108,3 +112,14 @@ def test_markdown_is_sanitised():
     assert "&lt;script&gt;" in html  # shown as text, harmless
     assert 'href="https://iom.int"' in html
     assert str(markdown_inline("**bold** and *it*")) == "<strong>bold</strong> and <em>it</em>"
+
+
+def test_text_and_chart_tables_round_halves_alike():
+    """A paragraph and the chart's data table print one value with the same digits: half
+    up, as a reader rounds (Babel alone would round half to even: 43.25 -> 43.2)."""
+    wording = load_wording(TEMPLATES)
+    for value, digits in ((43.25, "43.3"), (2.05, "2.1"), (np.float64(0.45), "0.5")):
+        assert wording.per_cent(value, 1) == f"{digits} per cent"
+        assert cell_text(value, "percent", wording) == f"{digits}%"
+        assert wording.change(value) == f"up {digits} per cent"
+        assert cell_text(value, "change", wording) == f"+{digits}%"

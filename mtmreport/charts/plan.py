@@ -23,8 +23,8 @@ from mtmreport.charts.spec import (
     ChartSpec,
     Column,
     cell_text,
-    half_up,
 )
+from mtmreport.numbers import half_up
 from mtmreport.reference import find_country
 from mtmreport.wording import Wording
 
@@ -64,7 +64,7 @@ def _ranked(
         frame["share_shown"] = pd.Series(list(shown)[:count], dtype="float64")
     else:
         frame["share_shown"] = pd.Series(
-            [None if pd.isna(v) else half_up(v) for v in frame["share"]], dtype="float64"
+            [None if pd.isna(v) else float(half_up(v)) for v in frame["share"]], dtype="float64"
         )
     named = frame[~frame["is_other"]].sort_values("value", ascending=False, kind="stable")
     return pd.concat([named, frame[frame["is_other"]]]).reset_index(drop=True)

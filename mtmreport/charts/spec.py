@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 import pandas as pd
 
+from mtmreport.numbers import half_up
 from mtmreport.wording import Wording
 
 ChartKind = Literal["hbar", "donut", "map", "paired", "balance", "columns", "trend"]
@@ -93,12 +93,6 @@ class ChartSpec:
 # --- formatting shared by the data table, the alt text and the charts ----------------------
 
 
-def half_up(value: float, decimals: int = 1) -> float:
-    """Round as a reader expects (2.05 -> 2.1), not half-to-even on a binary float (2.0)."""
-    step = Decimal(1).scaleb(-decimals)
-    return float(Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP))
-
-
 def cell_text(value: object, unit: Unit, wording: Wording) -> str:
     """A value as the report prints it in tables and charts (IOM style, "%" not "per cent")."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
@@ -112,7 +106,7 @@ def cell_text(value: object, unit: Unit, wording: Wording) -> str:
         case "signed":
             return wording.signed(round(number))
         case "percent":
-            return wording.percent_sign(half_up(number), 1)
+            return wording.percent_sign(number, 1)
         case "change":
             rounded = half_up(number)
             sign = "+" if rounded > 0 else "−" if rounded < 0 else ""
