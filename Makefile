@@ -17,9 +17,7 @@ report: setup bytecode
 	$(BIN)/mtmreport build
 
 test: SYSTEM_PACKAGES += $(BROWSER_PACKAGES)
-test: setup
-	$(BIN)/ruff check $(LINT_PATHS)
-	$(BIN)/ruff format --check $(LINT_PATHS)
+test: setup lint
 	$(BIN)/python -m pytest -q
 
 lint: setup

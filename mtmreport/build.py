@@ -467,10 +467,8 @@ def _build_one(
     """Build one quarter and turn any failure into an outcome, so the others go on."""
     try:
         return QuarterOutcome(quarter, result=build_report(quarter, paths, options, known))
-    except QuarterFileError as error:
-        return QuarterOutcome(quarter, errors=tuple(map(str, error.problems)), exit_code=2)
     except MtmReportError as error:
-        return QuarterOutcome(quarter, errors=(str(error),), exit_code=error.exit_code)
+        return QuarterOutcome(quarter, errors=error.lines, exit_code=error.exit_code)
     except Exception as error:  # a bug in one quarter must not stop the others
         message = f"internal error: {type(error).__name__}: {error}"
         return QuarterOutcome(quarter, errors=(message,), exit_code=1)

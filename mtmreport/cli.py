@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-ROOT = Path(__file__).resolve().parent.parent
 EPILOG_BUILD = """\b
 Examples:
   mtmreport build                 the latest quarter on file
@@ -49,8 +48,8 @@ def _reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except QuarterFileError as error:
-            for problem in error.problems:
-                click.echo(str(problem), err=True)
+            for line in error.lines:
+                click.echo(line, err=True)
             count = len(error.problems)
             click.echo(f"{count} problem{'s' if count != 1 else ''} found.", err=True)
             sys.exit(error.exit_code)
@@ -83,27 +82,25 @@ def _paths(data: Path | None, templates: Path | None, output: Path | None) -> An
     )
 
 
+DATA_OPTION = click.option(
+    "--data",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder of quarter files [default: data/quarters].",
+)
+TEMPLATES_OPTION = click.option(
+    "--templates",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="Folder of templates, CSS and fonts [default: templates].",
+)
+OUTPUT_OPTION = click.option(
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder the reports are written to [default: output].",
+)
+
+
 def _folder_options(command: F) -> F:
-    options = [
-        click.option(
-            "--data",
-            type=click.Path(path_type=Path, file_okay=False),
-            help="Folder of quarter files [default: data/quarters].",
-        ),
-        click.option(
-            "--templates",
-            type=click.Path(path_type=Path, file_okay=False, exists=True),
-            help="Folder of templates, CSS and fonts [default: templates].",
-        ),
-        click.option(
-            "--output",
-            type=click.Path(path_type=Path, file_okay=False),
-            help="Folder the reports are written to [default: output].",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    return DATA_OPTION(TEMPLATES_OPTION(OUTPUT_OPTION(command)))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -199,11 +196,7 @@ def _quarters(quarter: str | None, every: bool, data: Path | None) -> list[str |
 @click.argument("quarter", required=False)
 @click.option("--all", "every", is_flag=True, help="Check every quarter on file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
-@click.option(
-    "--data",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder of quarter files [default: data/quarters].",
-)
+@DATA_OPTION
 @_reports_errors
 def validate(quarter: str | None, every: bool, as_json: bool, data: Path | None) -> None:
     """Check QUARTER's file against the schema and list every problem.
@@ -227,11 +220,7 @@ def validate(quarter: str | None, every: bool, as_json: bool, data: Path | None)
 @click.option("--all", "every", is_flag=True, help="Audit every quarter on file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @click.option("--strict", is_flag=True, help="Exit with status 3 when there are findings.")
-@click.option(
-    "--data",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder of quarter files [default: data/quarters].",
-)
+@DATA_OPTION
 @_reports_errors
 def audit(quarter: str | None, every: bool, as_json: bool, strict: bool, data: Path | None) -> None:
     """List where QUARTER's stated figures disagree with its own numbers.
@@ -281,11 +270,7 @@ def _print_results(
 
 @main.command("new")
 @click.argument("quarter")
-@click.option(
-    "--data",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder of quarter files [default: data/quarters].",
-)
+@DATA_OPTION
 @_reports_errors
 def new(quarter: str, data: Path | None) -> None:
     """Start QUARTER's file as a draft made from the latest earlier quarter.
@@ -308,11 +293,7 @@ def new(quarter: str, data: Path | None) -> None:
 
 
 @main.command("list")
-@click.option(
-    "--data",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder of quarter files [default: data/quarters].",
-)
+@DATA_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 @_reports_errors
 def list_quarters(data: Path | None, as_json: bool) -> None:
@@ -364,16 +345,8 @@ def schema(output: Path | None) -> None:
     show_default=True,
     help="Port on 127.0.0.1 to listen on; 0 takes any free port.",
 )
-@click.option(
-    "--data",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder of quarter files [default: data/quarters].",
-)
-@click.option(
-    "--templates",
-    type=click.Path(path_type=Path, file_okay=False, exists=True),
-    help="Folder of templates, CSS and fonts [default: templates].",
-)
+@DATA_OPTION
+@TEMPLATES_OPTION
 @_reports_errors
 def serve(quarter: str | None, port: int, data: Path | None, templates: Path | None) -> None:
     """Preview QUARTER's draft in the browser, rebuilt on every save, until Ctrl-C.

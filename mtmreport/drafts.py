@@ -9,9 +9,10 @@ Blocks with pending figures are then left out of the computation and shown as "d
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mtmreport.load import Location
+if TYPE_CHECKING:
+    from mtmreport.load import Location
 
 PENDING = "pending"
 

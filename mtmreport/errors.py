@@ -6,7 +6,7 @@ them the same way (`file:line:col: field: message`) or as JSON, and tests can as
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -40,6 +40,11 @@ class MtmReportError(Exception):
 
     exit_code = 1
 
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """The error as lines an analyst can act on."""
+        return (str(self),)
+
 
 class QuarterFileError(MtmReportError):
     """A quarter file could not be read or does not follow the schema."""
@@ -49,6 +54,11 @@ class QuarterFileError(MtmReportError):
     def __init__(self, problems: Sequence[Problem]):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """One line a problem, each located in its file."""
+        return tuple(str(p) for p in self.problems)
 
 
 class QuarterNotFoundError(MtmReportError):
@@ -90,7 +100,3 @@ def printable(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(ch if ch.isprintable() or ch in "\n\t" else repr(ch)[1:-1] for ch in text)
-
-
-def problems_text(problems: Iterable[Problem]) -> str:
-    return "\n".join(str(p) for p in problems)

@@ -46,7 +46,7 @@ import watchfiles
 
 from mtmreport import build
 from mtmreport.chartcache import ChartCache
-from mtmreport.errors import MtmReportError, QuarterFileError, ServeError, display_path
+from mtmreport.errors import MtmReportError, ServeError, display_path
 from mtmreport.load import latest_quarter, quarter_file
 
 HOST = "127.0.0.1"
@@ -89,8 +89,6 @@ def describe_failure(error: BaseException) -> tuple[str, ...]:
     """A failed build as lines an analyst can act on, located in their files where possible."""
     import jinja2
 
-    if isinstance(error, QuarterFileError):
-        return tuple(str(problem) for problem in error.problems)
     if isinstance(error, jinja2.TemplateSyntaxError):
         where = display_path(error.filename) if error.filename else error.name or "template"
         return (f"{where}:{error.lineno}: template error: {error.message}",)
@@ -104,7 +102,7 @@ def describe_failure(error: BaseException) -> tuple[str, ...]:
         where = f"{display_path(frames[-1].filename)}:{frames[-1].lineno}: " if frames else ""
         return (f"{where}template error: {error}",)
     if isinstance(error, MtmReportError):
-        return (str(error),)
+        return error.lines
     return (f"internal error: {type(error).__name__}: {error}",)
 
 

@@ -176,7 +176,6 @@ def make_environment(
     )
     env.filters.update(
         num=wording.number,
-        share=wording.share,
         per_cent=wording.per_cent,
         pct=wording.percent_sign,
         billion_kzt=wording.billion_kzt,

@@ -49,19 +49,13 @@ class Wording:
         # Rounded here, half up, so the text and the charts' tables print the same digits.
         return format_decimal(half_up(value, decimals), format=pattern, locale=self.locale)
 
-    def share(self, value: Number | None, decimals: int | None = None) -> str:
-        """A share's digits: published values as written, computed ones to one decimal."""
-        if value is None:
-            return "–"
-        return self.number(value, decimals if decimals is not None else decimals_of(value))
-
     def per_cent(self, value: Number | None, decimals: int | None = None) -> str:
         """Running text: "43.5 per cent"."""
-        return self.text("numbers.per_cent", value=self.share(value, decimals))
+        return self.text("numbers.per_cent", value=self.number(value, decimals))
 
     def percent_sign(self, value: Number | None, decimals: int | None = None) -> str:
         """Tables and charts: "43.5%"."""
-        return self.text("numbers.percent_sign", value=self.share(value, decimals))
+        return self.text("numbers.percent_sign", value=self.number(value, decimals))
 
     def billion_kzt(self, value: Number, decimals: int = 1) -> str:
         return self.text("numbers.billion_kzt", value=self.number(value, decimals))

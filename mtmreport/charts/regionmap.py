@@ -257,31 +257,16 @@ def _label(
     colour = _text_colour(background)
     # A halo in the fill colour keeps white text legible where it runs over a border.
     halo = [patheffects.withStroke(linewidth=2.0, foreground=background)]
-    ax.annotate(
-        name,
-        (x, y),
-        xytext=(0, 1),
-        textcoords="offset points",
-        ha="center",
-        va="bottom",
-        fontsize=small,
-        color=colour,
-        zorder=5,
-        path_effects=halo,
-    )
-    ax.annotate(
-        value_text,
-        (x, y),
-        xytext=(0, 0),
-        textcoords="offset points",
-        ha="center",
-        va="top",
-        fontsize=big,
-        fontweight="bold",
-        color=colour,
-        zorder=5,
-        path_effects=halo,
-    )
+    inside = {
+        "xy": (x, y),
+        "textcoords": "offset points",
+        "ha": "center",
+        "color": colour,
+        "zorder": 5,
+        "path_effects": halo,
+    }
+    ax.annotate(name, xytext=(0, 1), va="bottom", fontsize=small, **inside)
+    ax.annotate(value_text, xytext=(0, 0), va="top", fontsize=big, fontweight="bold", **inside)
 
 
 def _legend(fig: Figure, norm: Normalize | None, value_label: str, *, has_missing: bool) -> None:

@@ -84,11 +84,6 @@ class ChartSpec:
     def numbered(self, number: int) -> ChartSpec:
         return replace(self, number=number)
 
-    @property
-    def named_rows(self) -> pd.DataFrame:
-        """Rows that are real categories, not remainders."""
-        return self.table[~self.table["is_other"]]
-
 
 # --- formatting shared by the data table, the alt text and the charts ----------------------
 

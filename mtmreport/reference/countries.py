@@ -26,18 +26,15 @@ countries" and "other countries":
 from __future__ import annotations
 
 import csv
-import difflib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Literal
 
-from mtmreport.reference._text import normalize, split_aliases
+from mtmreport.reference._text import closest, normalize, split_aliases, unique_index
 
 CisStatus = Literal["member", "associate", "former", ""]
 _CIS_STATUSES: frozenset[str] = frozenset({"member", "associate", "former", ""})
-# Below this difflib ratio a misspelling is too far from every name to guess it.
-_SUGGEST_CUTOFF = 0.75
 
 
 @dataclass(frozen=True)
@@ -85,17 +82,12 @@ def all_countries() -> tuple[Country, ...]:
 @cache
 def _index() -> dict[str, Country]:
     """Normalised name, short name, ISO code or alias -> country."""
-    index: dict[str, Country] = {}
-    for country in all_countries():
-        spellings = (country.name, country.short_name, country.iso2, country.iso3)
-        for spelling in (*spellings, *country.aliases):
-            key = normalize(spelling)
-            other = index.setdefault(key, country)
-            if other is not country:
-                raise ValueError(
-                    f"countries.csv: {spelling!r} names {other.name} and {country.name}"
-                )
-    return index
+
+    def spellings(country: Country) -> tuple[str, ...]:
+        names = (country.name, country.short_name, country.iso2, country.iso3)
+        return (*names, *country.aliases)
+
+    return unique_index(all_countries(), spellings, "countries.csv")
 
 
 @cache
@@ -121,6 +113,5 @@ def suggest_country(text: str) -> str | None:
     found = find_country(text)
     if found is not None:
         return found.short_name
-    keys = _suggestion_keys()
-    matches = difflib.get_close_matches(normalize(text), keys, n=1, cutoff=_SUGGEST_CUTOFF)
-    return keys[matches[0]].short_name if matches else None
+    match = closest([normalize(text)], _suggestion_keys())
+    return match.short_name if match else None

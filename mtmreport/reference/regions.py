@@ -18,7 +18,6 @@ stem, restricted to that kind of unit, so spellings nobody listed still resolve.
 from __future__ import annotations
 
 import csv
-import difflib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -26,14 +25,13 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-from mtmreport.reference._text import normalize, split_aliases
+from mtmreport.reference._text import closest, normalize, split_aliases, unique_index
 
 RegionKind = Literal["city", "region"]
 Ring = list[tuple[float, float]]
 
 _REGION_WORDS = ("regions", "region", "oblasts", "oblast", "oblysy", "oblys", "obl", "province")
 _CITY_WORDS = ("city", "qalasy", "kalasy")
-_SUGGEST_CUTOFF = 0.75
 
 
 @dataclass(frozen=True)
@@ -95,13 +93,7 @@ def _stem(key: str) -> tuple[str, RegionKind | None]:
 
 @cache
 def _exact_index() -> dict[str, Region]:
-    index: dict[str, Region] = {}
-    for region in all_regions():
-        for spelling in _spellings(region):
-            other = index.setdefault(normalize(spelling), region)
-            if other is not region:
-                raise ValueError(f"regions.csv: {spelling!r} names {other.name} and {region.name}")
-    return index
+    return unique_index(all_regions(), _spellings, "regions.csv")
 
 
 @cache
@@ -146,12 +138,8 @@ def suggest_region(text: str) -> str | None:
     found = find_region(text)
     if found is not None:
         return found.name
-    keys = _suggestion_keys()
-    for query in dict.fromkeys((normalize(text), _stem(normalize(text))[0])):
-        matches = difflib.get_close_matches(query, keys, n=1, cutoff=_SUGGEST_CUTOFF)
-        if matches:
-            return keys[matches[0]].name
-    return None
+    match = closest([normalize(text), _stem(normalize(text))[0]], _suggestion_keys())
+    return match.name if match else None
 
 
 @cache
