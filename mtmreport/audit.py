@@ -465,11 +465,8 @@ def _remittances(where: Location, f: c.RemittanceFigures) -> Iterator[_Raw]:
                     yield from _money_check((*place, key), f"{earlier.period}", money, earlier.rate)
         if earlier.change is not None and figures.change is not None:
             current = scale(total, 1 / block.period.months)
-            before = (
-                scale(published(earlier.total.kzt_bn), 1 / earlier.period.months)
-                if earlier.total is not None
-                else published(earlier.monthly_average.kzt_bn)  # type: ignore[union-attr]
-            )
+            _, amount, factor = earlier.stated_amount
+            before = scale(published(amount), factor / earlier.period.months)  # a month's
             ratio = divide(current, before)
             computed = ((ratio[0] - 1) * 100, (ratio[1] - 1) * 100)
             if not meets(published(earlier.change), computed):

@@ -1,9 +1,9 @@
 """From a validated quarter file to the figures the report prints: pure functions, no I/O.
 
 Shares, "other" remainders, CIS/non-CIS totals, balances, monthly averages, dollar amounts
-and changes are all computed here from the raw counts and amounts. Values a report states
-(shares "as published", stated totals) ride along in the tables' `stated_*` columns so the
-audit can compare them, but the report prints only the computed columns.
+and changes are all computed here from the raw counts and amounts. The audit compares what
+a file states with these (reading the statements from the model); the report prints the
+computed values, and a stated share only where no count exists to compute it from.
 """
 
 from __future__ import annotations
@@ -74,9 +74,8 @@ class FlowFigures:
     total: int
     cis_total: int
     non_cis_total: int
-    cis: pd.DataFrame  # country, number, share, stated_share, listed_under
+    cis: pd.DataFrame  # country, number, share
     non_cis: pd.DataFrame
-    moved: pd.DataFrame  # countries the published lists put under the wrong heading
 
     @property
     def cis_share(self) -> float | None:
@@ -90,24 +89,19 @@ class FlowFigures:
     def other_cis(self) -> int:
         return self.cis_total - int(self.cis["number"].sum())
 
-    @property
-    def other_non_cis(self) -> int:
-        return self.non_cis_total - int(self.non_cis["number"].sum())
-
 
 def _listed(flow: m.Flow) -> pd.DataFrame:
     rows = [
         {
             "country": c.country,
             "number": c.number,
-            "stated_share": _f(c.share),
             "listed_under": heading,
             "is_cis": is_cis(c.country),
         }
         for heading, group in (("cis", flow.cis), ("non_cis", flow.non_cis))
         for c in group.countries
     ]
-    columns = ["country", "number", "stated_share", "listed_under", "is_cis"]
+    columns = ["country", "number", "listed_under", "is_cis"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -115,7 +109,6 @@ def flow_figures(flow: m.Flow) -> FlowFigures:
     listed = _listed(flow)
     numbers = listed["number"].fillna(0).astype(int)
     moved_mask = (listed["listed_under"] == "cis") != listed["is_cis"]
-    moved = listed[moved_mask]
     # The stated CIS total follows the published headings; membership follows the table, so a
     # CIS country listed under non-CIS moves its count into the CIS total (and back).
     stated_cis = flow.cis.total
@@ -133,7 +126,7 @@ def flow_figures(flow: m.Flow) -> FlowFigures:
         table["number"] = table["number"].astype("Int64")
         table["share"] = [percent(n, whole) if pd.notna(n) else None for n in table["number"]]
         table = table.sort_values("number", ascending=False, kind="stable")
-        columns = ["country", "number", "share", "stated_share", "listed_under"]
+        columns = ["country", "number", "share"]
         return table[columns].reset_index(drop=True)
 
     return FlowFigures(
@@ -142,7 +135,6 @@ def flow_figures(flow: m.Flow) -> FlowFigures:
         non_cis_total=non_cis_total,
         cis=group(listed["is_cis"], cis_total),
         non_cis=group(~listed["is_cis"], non_cis_total),
-        moved=moved.reset_index(drop=True),
     )
 
 
@@ -196,7 +188,6 @@ class GroupResidenceFigures:
     terminated_by_country: pd.DataFrame
     holders_children: int | None
     terminated_children: int | None
-    stated_balance: int | None
 
     @property
     def balance(self) -> int:
@@ -231,7 +222,6 @@ def _group_residence(group: m.GroupResidence) -> GroupResidenceFigures:
         terminated_by_country=_country_table(terminated.countries, terminated.total),
         holders_children=holders.children,
         terminated_children=terminated.children,
-        stated_balance=group.balance,
     )
 
 
@@ -249,7 +239,7 @@ class BreakdownFigures:
     """A total split into items; shares computed from numbers where there are numbers."""
 
     block: m.BreakdownBlock
-    items: pd.DataFrame  # label, number, share, stated_share
+    items: pd.DataFrame  # label, number, share
     other_number: int | None
     other_share: float | None
     complete: bool  # items plus "other" make up the whole
@@ -282,10 +272,9 @@ def breakdown_figures(block: m.BreakdownBlock) -> BreakdownFigures:
                 "label": item.label,
                 "number": item.number,
                 "share": share,
-                "stated_share": _f(item.share),
             }
         )
-    items = pd.DataFrame(rows, columns=["label", "number", "share", "stated_share"])
+    items = pd.DataFrame(rows, columns=["label", "number", "share"])
     items["number"] = items["number"].astype("Int64")
     numbers_known = bool(items["number"].notna().all())
     other_number: int | None = None
@@ -367,8 +356,8 @@ class EarlierFigures:
 @dataclass(frozen=True)
 class RemittanceFigures:
     block: m.RemittancesBlock
-    months: pd.DataFrame  # month, kzt_bn, usd_mn, stated_usd
-    countries: pd.DataFrame  # country, kzt_bn, usd_mn, share, stated_share, stated_usd, change
+    months: pd.DataFrame  # month, kzt_bn, usd_mn
+    countries: pd.DataFrame  # country, kzt_bn, usd_mn, share, change (as published)
     earlier: list[EarlierFigures] = field(default_factory=list)
 
     @property
@@ -401,11 +390,8 @@ class RemittanceFigures:
 
 def _earlier(block: m.RemittancesBlock, earlier: m.EarlierRemittances) -> EarlierFigures:
     months = earlier.period.months
-    if earlier.total is not None:
-        total = float(earlier.total.kzt_bn)
-    else:
-        assert earlier.monthly_average is not None  # the model requires one of the two
-        total = float(earlier.monthly_average.kzt_bn) * months
+    _, amount, factor = earlier.stated_amount
+    total = float(amount) * factor
     total_usd: float | None = None
     if earlier.rate is not None:
         total_usd = usd_mn(total, float(earlier.rate))
@@ -433,11 +419,10 @@ def remittance_figures(block: m.RemittancesBlock) -> RemittanceFigures:
                 "kzt_bn": float(a.kzt_bn),
                 "kzt_decimals": max(1, decimals_of(a.kzt_bn)),
                 "usd_mn": usd_mn(float(a.kzt_bn), rate),
-                "stated_usd": _f(a.usd_mn),
             }
             for a in block.months
         ],
-        columns=["month", "kzt_bn", "kzt_decimals", "usd_mn", "stated_usd"],
+        columns=["month", "kzt_bn", "kzt_decimals", "usd_mn"],
     )
     total = float(block.total.kzt_bn)
     countries = pd.DataFrame(
@@ -448,8 +433,6 @@ def remittance_figures(block: m.RemittancesBlock) -> RemittanceFigures:
                 "kzt_decimals": max(1, decimals_of(c.kzt_bn)),
                 "usd_mn": usd_mn(float(c.kzt_bn), rate),
                 "share": percent(float(c.kzt_bn), total),
-                "stated_share": _f(c.share),
-                "stated_usd": _f(c.usd_mn),
                 "change": _f(c.change),
             }
             for c in block.countries
@@ -460,8 +443,6 @@ def remittance_figures(block: m.RemittancesBlock) -> RemittanceFigures:
             "kzt_decimals",
             "usd_mn",
             "share",
-            "stated_share",
-            "stated_usd",
             "change",
         ],
     )

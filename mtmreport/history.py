@@ -94,12 +94,7 @@ def points_of(figures: c.QuarterFigures) -> Iterator[Point]:
                 yield Point(key, f.block.period, f.total_kzt, quarter, where, tolerance=tolerance)
                 for index, earlier in enumerate(f.earlier):
                     source = earlier.source
-                    if source.total is not None:
-                        field, amount, times = "total", source.total.kzt_bn, 1
-                    else:
-                        assert source.monthly_average is not None
-                        field, amount = "monthly_average", source.monthly_average.kzt_bn
-                        times = source.period.months
+                    field, amount, times = source.stated_amount
                     yield Point(
                         key,
                         source.period,

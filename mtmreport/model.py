@@ -362,6 +362,15 @@ class EarlierRemittances(StrictModel):
             raise ValueError("give the earlier period's total or monthly_average")
         return self
 
+    @property
+    def stated_amount(self) -> tuple[Literal["total", "monthly_average"], Decimal, int]:
+        """What the source states for the period: the field, its billions of tenge, and the
+        factor that makes it the period's total (1, or the months of an average)."""
+        if self.total is not None:
+            return "total", self.total.kzt_bn, 1
+        assert self.monthly_average is not None  # `_has_amount`
+        return "monthly_average", self.monthly_average.kzt_bn, self.period.months
+
 
 class RemittancesBlock(StrictModel):
     """Money transfers sent from (outflow) or to (inflow) Kazakhstan."""

@@ -25,14 +25,7 @@ from mtmreport.charts.spec import (
     cell_text,
 )
 from mtmreport.numbers import half_up
-from mtmreport.reference import find_country
 from mtmreport.wording import Wording
-
-
-def _short_name(name: str) -> str:
-    """ "United Kingdom" rather than the full UN name: chart labels must stay short."""
-    found = find_country(name)
-    return found.short_name if found else name
 
 
 def _ranked(
@@ -108,7 +101,7 @@ def _flows(f: c.FlowsFigures, w: Wording) -> list[ChartSpec]:
         known = flow.cis.dropna(subset=["number"])  # a country may be listed by share only
         numbers = [float(n) for n in known["number"]]
         table = _ranked(
-            [_short_name(country) for country in known["country"]],
+            list(known["country"]),
             numbers,
             [c.percent(n, whole) for n in numbers],
             (w.text("ui.other_cis"), flow.other_cis, c.percent(flow.other_cis, whole)),
@@ -145,7 +138,7 @@ def _residence(f: c.PermanentResidenceFigures, w: Wording) -> list[ChartSpec]:
         numbers = [float(n) for n in known["number"]]
         other_label = w.text("ui.other_cis" if name == "cis" else "ui.other_non_cis")
         table = _ranked(
-            [_short_name(country) for country in known["country"]],
+            list(known["country"]),
             numbers,
             [c.percent(n, group.holders) for n in numbers],
             (other_label, group.other_holders, c.percent(group.other_holders, group.holders)),
@@ -199,9 +192,7 @@ def _breakdown(f: c.BreakdownFigures, w: Wording) -> list[ChartSpec]:
     # an item may give only the other figure (a share without its number, or the reverse)
     shown_column = "share" if f.shares_only or block.chart == "map" else "number"
     items = f.items.dropna(subset=[shown_column])
-    labels = [
-        _short_name(label) if block.dimension == "country" else label for label in items["label"]
-    ]
+    labels = list(items["label"])  # countries by their short names already (the model's)
     if block.chart == "map":
         table = pd.DataFrame(
             {"label": labels, "value": [float(s) for s in items["share"]], "is_other": False}
@@ -348,7 +339,7 @@ def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
                 earlier_kzt = row.kzt_bn / (1 + row.change / 100)
                 rows.append(
                     (
-                        _short_name(row.country),
+                        row.country,
                         c.usd_mn(earlier_kzt, rate_before),
                         row.usd_mn,
                         float(row.change),
@@ -398,7 +389,7 @@ def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
             )
         ]
     if len(f.countries):
-        labels = [_short_name(country) for country in f.countries["country"]]
+        labels = list(f.countries["country"])
         table = _ranked(labels, list(f.countries["usd_mn"]), list(f.countries["share"]))
         # Top countries only: their shares do not make up the whole, so no adjustment.
         columns = (
