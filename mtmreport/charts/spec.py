@@ -59,24 +59,6 @@ class ChartSpec:
     width: Width = "full"
     number: int = 0
 
-    def __post_init__(self) -> None:
-        # Charts planned elsewhere (trends) may leave out the remainder flag and the columns:
-        # no remainders, and the data table shows label and value.
-        if "is_other" not in self.table:
-            object.__setattr__(self, "table", self.table.assign(is_other=False))
-        if not self.columns:
-            value_unit: Unit = "signed" if self.kind == "balance" else self.unit
-            headers = {"count": "Number", "percent": "Share (%)"}
-            headers |= {"usd": "Million USD", "kzt": "Billion KZT", "signed": "Number"}
-            columns = (
-                Column("label", "Period" if self.kind == "trend" else "Category", "text"),
-                Column("value", headers[value_unit], value_unit),
-            )
-            object.__setattr__(self, "columns", columns)
-        if not self.period and self.kind == "trend" and len(self.table):
-            labels = self.table["label"]
-            object.__setattr__(self, "period", f"{labels.iloc[0]} – {labels.iloc[-1]}")
-
     @property
     def file_stem(self) -> str:
         return f"figure-{self.number:02d}-{self.slug}"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mtmreport.charts.spec import ChartSpec
+from mtmreport.charts.spec import ChartSpec, Column
 from mtmreport.compute import QuarterFigures
 from mtmreport.history import History, describe, points_of
 from mtmreport.wording import Wording
 
 MIN_POINTS = 3
+_VALUE_HEADERS = {"count": "ui.number", "percent": "ui.share_percent", "kzt": "ui.amount_kzt"}
 
 
 def trend_specs(
@@ -37,6 +38,7 @@ def trend_specs(
                 "value": [p.value for p in series],
                 "stated": [p.stated for p in series],
                 "position": [p.period.first // 3 for p in series],  # quarters apart, gaps shown
+                "is_other": False,
             }
         )
         unit = {"kzt_bn": "kzt", "percent": "percent", "count": "count"}[info.unit]
@@ -56,6 +58,11 @@ def trend_specs(
             source=wording.text("ui.trend_source", quarters=", ".join(sources)),
             table=table,
             unit=unit,
+            period=f"{table['label'].iloc[0]} – {table['label'].iloc[-1]}",
+            columns=(
+                Column("label", wording.text("ui.period"), "text"),
+                Column("value", wording.text(_VALUE_HEADERS[unit]), unit),
+            ),
             notes=(wording.text("ui.trend_note"),) if table["stated"].any() else (),
         )
         found.setdefault(point.location, []).append(spec)
