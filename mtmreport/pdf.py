@@ -28,20 +28,11 @@ VIRTUAL_ROOT = "file:///mtmreport-report/"
 class ConfinedFetcher(URLFetcher):
     """A URL fetcher for `data:` URLs and files below the allowed folders, nothing else."""
 
-    def __init__(
-        self,
-        allowed_roots: list[Path],
-        virtual_root: Path | None = None,
-        on_missing: Callable[[], None] | None = None,
-    ):
+    def __init__(self, allowed_roots: list[Path], virtual_root: Path | None = None):
         super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False)
         self.roots = [root.resolve() for root in allowed_roots]
         self.virtual_root = virtual_root.resolve() if virtual_root else None
         self.refused: list[str] = []
-        self.failure: Exception | None = None
-        # Called once, the first time an allowed file is not there yet: the build's charts
-        # may still be being drawn while WeasyPrint computes styles (see build.build_report).
-        self._on_missing = on_missing
 
     def translate(self, url: str) -> str:
         """Map a URL under the virtual root onto the real folder."""
@@ -64,9 +55,29 @@ class ConfinedFetcher(URLFetcher):
         if not self.allows(real):
             self.refused.append(url)
             raise ValueError(f"mtmreport does not fetch {url!r}")
-        parts = urlsplit(real)
+        return super().fetch(real, headers)
+
+
+class WaitingFetcher(ConfinedFetcher):
+    """The confined fetcher of a build whose charts may still be being drawn while WeasyPrint
+    computes styles (see `build.build_report`): the first time an allowed file is not there
+    yet, `on_missing` is called, once, to put it and the others still to come in place."""
+
+    def __init__(
+        self,
+        allowed_roots: list[Path],
+        virtual_root: Path | None = None,
+        on_missing: Callable[[], None] | None = None,
+    ):
+        super().__init__(allowed_roots, virtual_root)
+        self._on_missing = on_missing
+        self.failure: Exception | None = None
+
+    def fetch(self, url: str, headers: dict[str, str] | None = None):  # type: ignore[override]
+        parts = urlsplit(self.translate(url))
         if (
             self._on_missing is not None
+            and self.allows(parts.geturl())
             and parts.scheme == "file"
             and not Path(unquote(parts.path)).exists()
         ):
@@ -76,7 +87,7 @@ class ConfinedFetcher(URLFetcher):
             except Exception as error:  # WeasyPrint would log it and leave the image out
                 self.failure = error
                 raise
-        return super().fetch(real, headers)
+        return super().fetch(url, headers)
 
 
 @contextmanager
@@ -103,7 +114,7 @@ def render_pdf(
     and is expected to put it (and the others still to come) in place.
     """
     folder = html_path.parent
-    fetcher = ConfinedFetcher([folder, *allowed_roots], virtual_root=folder, on_missing=on_missing)
+    fetcher = WaitingFetcher([folder, *allowed_roots], virtual_root=folder, on_missing=on_missing)
     document = HTML(
         string=html_path.read_text(encoding="utf-8"),
         base_url=VIRTUAL_ROOT + html_path.name,

@@ -257,7 +257,7 @@ def test_a_chart_that_fails_while_the_pdf_waits_fails_the_build(scratch, monkeyp
 
 
 def test_fetcher_waits_once_for_files_still_to_come(tmp_path):
-    from mtmreport.pdf import ConfinedFetcher
+    from mtmreport.pdf import WaitingFetcher
 
     chart = tmp_path / "charts" / "figure.png"
     calls: list[str] = []
@@ -267,7 +267,7 @@ def test_fetcher_waits_once_for_files_still_to_come(tmp_path):
         chart.parent.mkdir()
         chart.write_bytes(b"\x89PNG")
 
-    fetcher = ConfinedFetcher([tmp_path], on_missing=place)
+    fetcher = WaitingFetcher([tmp_path], on_missing=place)
     fetcher.fetch(chart.as_uri()).close()
     fetcher.fetch(chart.as_uri()).close()
     assert calls == ["placed"]
