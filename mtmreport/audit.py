@@ -21,10 +21,17 @@ from mtmreport import model as m
 from mtmreport.errors import printable
 from mtmreport.history import History, describe
 from mtmreport.load import Location, YamlDocument, format_location
-from mtmreport.numbers import decimals_of, half_unit
+from mtmreport.numbers import (
+    Interval,
+    add,
+    decimals_of,
+    divide,
+    exact,
+    meets,
+    published,
+    scale,
+)
 from mtmreport.periods import Period
-
-Interval = tuple[float, float]
 
 
 @dataclass(frozen=True)
@@ -61,40 +68,6 @@ class _Raw:
     stated: str = ""
     computed: str = ""
     code: str = "inconsistent"
-
-
-# --- intervals -----------------------------------------------------------------------------
-
-
-def published(value: Decimal | int) -> Interval:
-    """The values a printed number stands for, given its printed decimals."""
-    half = half_unit(value)
-    return (float(value) - half, float(value) + half)
-
-
-def exact(value: float) -> Interval:
-    return (value, value)
-
-
-def meets(a: Interval, b: Interval, slack: float = 1e-9) -> bool:
-    return a[0] <= b[1] + slack and b[0] <= a[1] + slack
-
-
-def divide(a: Interval, b: Interval) -> Interval:
-    """a / b for positive intervals."""
-    if b[0] <= 0:
-        return (float("-inf"), float("inf"))
-    ends = [a[0] / b[0], a[0] / b[1], a[1] / b[0], a[1] / b[1]]
-    return (min(ends), max(ends))
-
-
-def add(*parts: Interval) -> Interval:
-    return (sum(p[0] for p in parts), sum(p[1] for p in parts))
-
-
-def scale(a: Interval, factor: float) -> Interval:
-    ends = (a[0] * factor, a[1] * factor)
-    return (min(ends), max(ends))
 
 
 def _show(value: float, decimals: int = 1) -> str:

@@ -18,8 +18,18 @@ import pandas as pd
 from mtmreport import model as m
 from mtmreport.drafts import within
 from mtmreport.load import Location, format_location
-from mtmreport.numbers import decimals_of
+from mtmreport.numbers import divide, exact, published, scale
 from mtmreport.periods import Period
+from mtmreport.provenance import (
+    Figure,
+    as_input,
+    decimals_printed,
+    derived,
+    derived_count,
+    shown,
+    stated_or_computed,
+    typed,
+)
 from mtmreport.reference import find_country
 
 Relation = Literal["previous", "year_before", "other"]
@@ -71,70 +81,181 @@ def is_cis(country: str) -> bool:
 class FlowFigures:
     """Arrivals or departures, regrouped by the reference table's CIS membership."""
 
-    total: int
-    cis_total: int
-    non_cis_total: int
+    total: Figure
+    cis_total: Figure
+    non_cis_total: Figure
+    cis_share: Figure | None
+    non_cis_share: Figure | None
     cis: pd.DataFrame  # country, number, share
     non_cis: pd.DataFrame
 
     @property
-    def cis_share(self) -> float | None:
-        return percent(self.cis_total, self.total)
+    def other_cis(self) -> Figure:
+        """CIS arrivals or departures not listed by country."""
+        listed = [n for n in self.cis["number"] if n is not None and not pd.isna(n)]
+        return derived_count(
+            self.cis_total - sum(int(n) for n in listed),
+            "CIS total − the CIS countries listed",
+            [as_input(self.cis_total, "CIS total"), *(as_input(n, "listed") for n in listed)],
+        )
 
     @property
-    def non_cis_share(self) -> float | None:
-        return percent(self.non_cis_total, self.total)
-
-    @property
-    def other_cis(self) -> int:
-        return self.cis_total - int(self.cis["number"].sum())
+    def other_cis_share(self) -> Figure | None:
+        return _part_share(self.other_cis, self.cis_total, "other CIS", "CIS total")
 
 
-def _listed(flow: m.Flow) -> pd.DataFrame:
+def _part_share(part: Figure, whole: Figure, part_name: str, whole_name: str) -> Figure | None:
+    """The share of a computed part (no stated share to compare with)."""
+    if not whole:
+        return None
+    return derived(
+        percent(part, whole) or 0.0,
+        1,
+        f"{part_name} ÷ {whole_name} × 100",
+        [as_input(part, part_name), as_input(whole, whole_name)],
+    )
+
+
+def _listed(flow: m.Flow, at: Location) -> pd.DataFrame:
     rows = [
         {
             "country": c.country,
-            "number": c.number,
+            "number": None
+            if c.number is None
+            else typed(c.number, c.country, (*at, heading, "countries", i, "number")),
+            "stated_share": c.share,
+            "share_at": (*at, heading, "countries", i, "share"),
             "listed_under": heading,
             "is_cis": is_cis(c.country),
         }
         for heading, group in (("cis", flow.cis), ("non_cis", flow.non_cis))
-        for c in group.countries
+        for i, c in enumerate(group.countries)
     ]
-    columns = ["country", "number", "listed_under", "is_cis"]
-    return pd.DataFrame(rows, columns=columns)
+    columns = ["country", "number", "stated_share", "share_at", "listed_under", "is_cis"]
+    return pd.DataFrame(rows, columns=columns, dtype=object)
 
 
-def flow_figures(flow: m.Flow) -> FlowFigures:
-    listed = _listed(flow)
-    numbers = listed["number"].fillna(0).astype(int)
-    moved_mask = (listed["listed_under"] == "cis") != listed["is_cis"]
-    # The stated CIS total follows the published headings; membership follows the table, so a
-    # CIS country listed under non-CIS moves its count into the CIS total (and back).
-    stated_cis = flow.cis.total
-    if stated_cis is None:
-        stated_cis = flow.total - flow.non_cis.total if flow.non_cis.total is not None else None
-    if stated_cis is None:
-        stated_cis = int(numbers[listed["listed_under"] == "cis"].sum())
-    into_cis = int(numbers[moved_mask & listed["is_cis"]].sum())
-    out_of_cis = int(numbers[moved_mask & ~listed["is_cis"]].sum())
-    cis_total = stated_cis + into_cis - out_of_cis
-    non_cis_total = flow.total - cis_total
+def _cis_total(flow: m.Flow, at: Location, listed: pd.DataFrame, name: str) -> Figure:
+    """The CIS total the report builds on.
 
-    def group(mask: pd.Series, whole: int) -> pd.DataFrame:
-        table = listed[mask].copy()
-        table["number"] = table["number"].astype("Int64")
-        table["share"] = [percent(n, whole) if pd.notna(n) else None for n in table["number"]]
-        table = table.sort_values("number", ascending=False, kind="stable")
-        columns = ["country", "number", "share"]
-        return table[columns].reset_index(drop=True)
+    The stated CIS total follows the published headings; membership follows the table, so a
+    CIS country listed under non-CIS moves its count into the CIS total (and back). A group
+    total is never smaller than the CIS countries listed under it: where the parts contradict
+    the total, their sum is used (the audit reports the contradiction)."""
+    known = listed[listed["number"].notna()]
+    moved = known[(known["listed_under"] == "cis") != known["is_cis"]]
+    members = known[known["is_cis"].astype(bool)]
+    members_sum = int(sum(members["number"]))
+    member_inputs = [
+        as_input(n, str(c)) for c, n in zip(members["country"], members["number"], strict=True)
+    ]
+    if flow.cis.total is not None:
+        base = typed(flow.cis.total, f"CIS {name} as stated", (*at, "cis", "total"))
+    elif flow.non_cis.total is not None:
+        non_cis = typed(flow.non_cis.total, f"non-CIS {name} as stated", (*at, "non_cis", "total"))
+        base = derived_count(
+            flow.total - non_cis,
+            "total − non-CIS",
+            [
+                as_input(typed(flow.total, f"all {name}", (*at, "total")), f"all {name}"),
+                as_input(non_cis, f"non-CIS {name} as stated"),
+            ],
+        )
+    else:
+        listed_cis = known[known["listed_under"] == "cis"]
+        base = derived_count(
+            int(sum(listed_cis["number"])),
+            "sum of the countries listed under CIS",
+            [
+                as_input(n, str(c))
+                for c, n in zip(listed_cis["country"], listed_cis["number"], strict=True)
+            ],
+        )
+    total = int(base)
+    inputs = [as_input(base, f"CIS {name} as stated")]
+    formula = "stated CIS total"
+    for country, number, under in zip(
+        moved["country"], moved["number"], moved["listed_under"], strict=True
+    ):
+        total += int(number) if under == "non_cis" else -int(number)
+        sign, heading = ("+", "non-CIS") if under == "non_cis" else ("−", "CIS")
+        formula += f" {sign} {country} (listed under {heading})"
+        inputs.append(as_input(number, f"{country}, listed under {heading}"))
+    if total < members_sum:
+        return derived_count(
+            members_sum,
+            "sum of the CIS countries listed",
+            member_inputs,
+            remark=f"the stated CIS total ({shown(base)}) is smaller than the CIS countries "
+            "listed under it add up to; the report uses their sum (see the audit)",
+        )
+    if len(inputs) == 1:
+        return base
+    return derived_count(total, formula, inputs)
+
+
+def flow_figures(flow: m.Flow, at: Location = (), name: str = "arrivals") -> FlowFigures:
+    listed = _listed(flow, at)
+    total = typed(flow.total, f"all {name}", (*at, "total"))
+    cis_total = _cis_total(flow, at, listed, name)
+    non_cis_total = derived_count(
+        total - cis_total,
+        "all − CIS",
+        [as_input(total, f"all {name}"), as_input(cis_total, f"CIS {name}")],
+    )
+
+    def share_of_whole(part: Figure, group: m.CountryGroup, heading: str) -> Figure | None:
+        if not total:
+            return None
+        share = percent(part, total)
+        return stated_or_computed(
+            group.share,
+            share,
+            exact(share),
+            1,
+            f"{heading} ÷ all {name} × 100",
+            [as_input(part, heading), as_input(total, f"all {name}")],
+            stated_at=(*at, "cis" if group is flow.cis else "non_cis", "share"),
+        )
+
+    def group(is_member: bool, whole: Figure, heading: str) -> pd.DataFrame:
+        table = listed[listed["is_cis"] == is_member].copy()
+        table["share"] = pd.Series(
+            [
+                None
+                if pd.isna(n) or not whole
+                else stated_or_computed(
+                    stated,
+                    percent(n, whole),
+                    exact(percent(n, whole)),
+                    1,
+                    f"{country} ÷ {heading} × 100",
+                    [as_input(n, str(country)), as_input(whole, heading)],
+                    stated_at=where,
+                )
+                for country, n, stated, where in zip(
+                    table["country"],
+                    table["number"],
+                    table["stated_share"],
+                    table["share_at"],
+                    strict=True,
+                )
+            ],
+            dtype=object,
+            index=table.index,
+        )
+        table["_sort"] = [-1 if pd.isna(n) else int(n) for n in table["number"]]
+        table = table.sort_values("_sort", ascending=False, kind="stable")
+        return table[["country", "number", "share"]].reset_index(drop=True)
 
     return FlowFigures(
-        total=flow.total,
+        total=total,
         cis_total=cis_total,
         non_cis_total=non_cis_total,
-        cis=group(listed["is_cis"], cis_total),
-        non_cis=group(~listed["is_cis"], non_cis_total),
+        cis_share=share_of_whole(cis_total, flow.cis, f"CIS {name}"),
+        non_cis_share=share_of_whole(non_cis_total, flow.non_cis, f"non-CIS {name}"),
+        cis=group(True, cis_total, f"CIS {name}"),
+        non_cis=group(False, non_cis_total, f"non-CIS {name}"),
     )
 
 
@@ -145,57 +266,105 @@ class FlowsFigures:
     departures: FlowFigures
 
     @property
-    def net(self) -> int:
-        return self.arrivals.total - self.departures.total
+    def net(self) -> Figure:
+        a, d = self.arrivals.total, self.departures.total
+        return derived_count(
+            a - d, "arrivals − departures", [as_input(a, "arrivals"), as_input(d, "departures")]
+        )
 
 
-def flows_figures(block: m.FlowsBlock) -> FlowsFigures:
-    return FlowsFigures(block, flow_figures(block.arrivals), flow_figures(block.departures))
+def flows_figures(block: m.FlowsBlock, at: Location = ()) -> FlowsFigures:
+    return FlowsFigures(
+        block,
+        flow_figures(block.arrivals, (*at, "arrivals"), "arrivals"),
+        flow_figures(block.departures, (*at, "departures"), "departures"),
+    )
 
 
 # --- permanent residence -------------------------------------------------------------------
 
 
-def _country_table(countries: list[m.CountryFigure], total: int | None) -> pd.DataFrame:
-    """Countries with numbers and computed shares; a share-only entry gets an estimated number."""
+def _share(
+    stated: Decimal | None,
+    part: Figure,
+    whole: Figure,
+    part_name: str,
+    whole_name: str,
+    stated_at: Location,
+) -> Figure:
+    """A part's share of a whole counted exactly: stated where it agrees, computed else."""
+    share = percent(part, whole)
+    assert share is not None  # callers pass a non-zero whole
+    return stated_or_computed(
+        stated,
+        share,
+        exact(share),
+        1,
+        f"{part_name} ÷ {whole_name} × 100",
+        [as_input(part, part_name), as_input(whole, whole_name)],
+        stated_at=stated_at,
+    )
+
+
+def _country_table(
+    countries: list[m.CountryFigure], total: Figure | None, at: Location, whole_name: str
+) -> pd.DataFrame:
+    """Countries with numbers and shares; a share-only entry gets an estimated number."""
     rows = []
-    for c in countries:
-        number = c.number
+    for i, c in enumerate(countries):
+        here = (*at, "countries", i)
+        number = None if c.number is None else typed(c.number, c.country, (*here, "number"))
         estimated = False
         if number is None and c.share is not None and total:
-            number = round(float(c.share) * total / 100)
+            number = derived_count(
+                round(float(c.share) * total / 100),
+                f"{c.country}'s share × {whole_name} ÷ 100 (an estimate)",
+                [
+                    as_input(typed(c.share, "share", (*here, "share")), "share"),
+                    as_input(total, whole_name),
+                ],
+            )
             estimated = True
+        if estimated or not total or number is None:
+            share = None if c.share is None else typed(c.share, "share", (*here, "share"))
+        else:
+            share = _share(c.share, number, total, c.country, whole_name, (*here, "share"))
         rows.append(
             {
                 "country": c.country,
                 "number": number,
                 "estimated": estimated,
-                "share": percent(number, total) if number is not None and total else None,
-                "stated_share": _f(c.share),
+                "share": share,
+                "stated_share": c.share,
             }
         )
     columns = ["country", "number", "estimated", "share", "stated_share"]
-    table = pd.DataFrame(rows, columns=columns)
-    table["number"] = table["number"].astype("Int64")
-    return table
+    return pd.DataFrame(rows, columns=columns, dtype=object)
 
 
 @dataclass(frozen=True)
 class GroupResidenceFigures:
-    holders: int
-    terminated: int
+    holders: Figure
+    terminated: Figure
+    balance: Figure
     holders_by_country: pd.DataFrame
     terminated_by_country: pd.DataFrame
-    holders_children: int | None
-    terminated_children: int | None
+    holders_children: Figure | None
+    terminated_children: Figure | None
 
     @property
-    def balance(self) -> int:
-        return self.holders - self.terminated
+    def other_holders(self) -> Figure:
+        """Holders of the group's countries not listed by name."""
+        listed = [n for n in self.holders_by_country["number"] if n is not None]
+        return derived_count(
+            self.holders - sum(int(n) for n in listed),
+            "holders − the countries listed",
+            [as_input(self.holders, "holders"), *(as_input(n, "listed") for n in listed)],
+        )
 
     @property
-    def other_holders(self) -> int:
-        return self.holders - int(self.holders_by_country["number"].fillna(0).sum())
+    def other_holders_share(self) -> Figure | None:
+        return _part_share(self.other_holders, self.holders, "other countries", "holders")
 
 
 @dataclass(frozen=True)
@@ -203,31 +372,76 @@ class PermanentResidenceFigures:
     block: m.PermanentResidenceBlock
     cis: GroupResidenceFigures
     non_cis: GroupResidenceFigures
-
-    @property
-    def holders(self) -> int:
-        return self.cis.holders + self.non_cis.holders
+    holders: Figure
+    cis_share: Figure | None  # of all holders
+    non_cis_share: Figure | None
 
     @property
     def balance(self) -> int:
         return self.cis.balance + self.non_cis.balance
 
 
-def _group_residence(group: m.GroupResidence) -> GroupResidenceFigures:
-    holders, terminated = group.holders, group.terminated
+def _group_residence(group: m.GroupResidence, at: Location, name: str) -> GroupResidenceFigures:
+    holders = typed(group.holders.total, f"{name} holders", (*at, "holders", "total"))
+    terminated = typed(group.terminated.total, f"{name} terminations", (*at, "terminated", "total"))
+    balance = holders - terminated
+    children = group.holders.children
+    children_left = group.terminated.children
     return GroupResidenceFigures(
-        holders=holders.total,
-        terminated=terminated.total,
-        holders_by_country=_country_table(holders.countries, holders.total),
-        terminated_by_country=_country_table(terminated.countries, terminated.total),
-        holders_children=holders.children,
-        terminated_children=terminated.children,
+        holders=holders,
+        terminated=terminated,
+        balance=stated_or_computed(
+            group.balance,
+            balance,
+            exact(balance),
+            0,
+            "holders − terminations",
+            [as_input(holders, f"{name} holders"), as_input(terminated, f"{name} terminations")],
+            stated_at=(*at, "balance"),
+        ),
+        holders_by_country=_country_table(
+            group.holders.countries, holders, (*at, "holders"), f"{name} holders"
+        ),
+        terminated_by_country=_country_table(
+            group.terminated.countries, terminated, (*at, "terminated"), f"{name} terminations"
+        ),
+        holders_children=None
+        if children is None
+        else typed(children, "children", (*at, "holders", "children")),
+        terminated_children=None
+        if children_left is None
+        else typed(children_left, "children", (*at, "terminated", "children")),
     )
 
 
-def permanent_residence_figures(block: m.PermanentResidenceBlock) -> PermanentResidenceFigures:
+def permanent_residence_figures(
+    block: m.PermanentResidenceBlock, at: Location = ()
+) -> PermanentResidenceFigures:
+    cis = _group_residence(block.cis, (*at, "cis"), "CIS")
+    non_cis = _group_residence(block.non_cis, (*at, "non_cis"), "non-CIS")
+    both = cis.holders + non_cis.holders
+    holders = stated_or_computed(
+        block.total,
+        both,
+        exact(both),
+        0,
+        "CIS holders + non-CIS holders",
+        [as_input(cis.holders, "CIS holders"), as_input(non_cis.holders, "non-CIS holders")],
+        stated_at=(*at, "total"),
+    )
+
+    def share(group: GroupResidenceFigures, name: str) -> Figure | None:
+        if not holders:
+            return None
+        return derived(
+            percent(group.holders, holders) or 0.0,
+            1,
+            f"{name} holders ÷ all holders × 100",
+            [as_input(group.holders, f"{name} holders"), as_input(holders, "all holders")],
+        )
+
     return PermanentResidenceFigures(
-        block, _group_residence(block.cis), _group_residence(block.non_cis)
+        block, cis, non_cis, holders, share(cis, "CIS"), share(non_cis, "non-CIS")
     )
 
 
@@ -239,60 +453,88 @@ class BreakdownFigures:
     """A total split into items; shares computed from numbers where there are numbers."""
 
     block: m.BreakdownBlock
+    total: Figure | None
     items: pd.DataFrame  # label, number, share
-    other_number: int | None
-    other_share: float | None
+    other_number: Figure | None
+    other_share: Figure | None
     complete: bool  # items plus "other" make up the whole
 
     @property
-    def total(self) -> int | None:
-        return self.block.total
-
-    @property
     def shares_only(self) -> bool:
-        return bool(self.items["number"].isna().all())
+        return all(n is None for n in self.items["number"])
 
-    def display_shares(self, decimals: int = 1) -> list[float]:
-        """Item shares then "other", rounded so that a complete split adds up to 100."""
-        shares = [float(s) for s in self.items["share"].fillna(0)]
+    def display_shares(self) -> list[Figure | None]:
+        """Item shares then "other", as printed: a share the source states as stated where it
+        agrees; computed shares of a complete split rounded so that they add up to 100."""
+        shares = list(self.items["share"])
         if self.other_share is not None:
             shares.append(self.other_share)
-        if self.complete and not self.shares_only:
-            return largest_remainder(shares, decimals)
-        return [round(s, decimals) for s in shares]
+        computed = [s for s in shares if s is not None and s.trace.basis == "computed"]
+        if not (self.complete and not self.shares_only and len(computed) == len(shares)):
+            return shares
+        rounded = largest_remainder([float(s) for s in shares], 1)
+        return [
+            derived(
+                value,
+                1,
+                share.trace.formula,
+                share.trace.inputs,
+                remark="rounded so that the shares add up to 100",
+            )
+            for value, share in zip(rounded, shares, strict=True)
+        ]
 
 
-def breakdown_figures(block: m.BreakdownBlock) -> BreakdownFigures:
-    total = block.total
+def breakdown_figures(block: m.BreakdownBlock, at: Location = ()) -> BreakdownFigures:
+    total = None if block.total is None else typed(block.total, "total", (*at, "total"))
     rows = []
-    for item in block.items:
-        share = percent(item.number, total) if item.number is not None and total else _f(item.share)
-        rows.append(
-            {
-                "label": item.label,
-                "number": item.number,
-                "share": share,
-            }
-        )
-    items = pd.DataFrame(rows, columns=["label", "number", "share"])
-    items["number"] = items["number"].astype("Int64")
-    numbers_known = bool(items["number"].notna().all())
-    other_number: int | None = None
-    other_share: float | None = None
+    for i, item in enumerate(block.items):
+        here = (*at, "items", i)
+        number = None if item.number is None else typed(item.number, item.label, (*here, "number"))
+        if number is not None and total:
+            share = _share(item.share, number, total, item.label, "total", (*here, "share"))
+        else:
+            share = None if item.share is None else typed(item.share, "share", (*here, "share"))
+        rows.append({"label": item.label, "number": number, "share": share})
+    items = pd.DataFrame(rows, columns=["label", "number", "share"], dtype=object)
+    numbers_known = all(n is not None for n in items["number"])
+    other_number: Figure | None = None
+    other_share: Figure | None = None
     if numbers_known and total is not None:
-        other_number = total - int(items["number"].sum())
-        other_share = percent(other_number, total)
-        if other_number <= 0:
-            other_number, other_share = None, None
+        listed = [
+            as_input(n, str(label))
+            for label, n in zip(items["label"], items["number"], strict=True)
+        ]
+        rest = total - sum(int(n) for n in items["number"])
+        if rest > 0:
+            other_number = derived_count(
+                rest, "total − the items listed", [as_input(total, "total"), *listed]
+            )
+            other_share = derived(
+                percent(rest, total) or 0.0,
+                1,
+                "other ÷ total × 100",
+                [as_input(other_number, "other"), as_input(total, "total")],
+            )
     elif block.other is not None and block.other.share is not None:
-        other_share = float(block.other.share)
+        other_share = typed(block.other.share, "other", (*at, "other", "share"))
     elif not numbers_known and block.dimension != "region":
-        remainder = 100 - float(items["share"].fillna(0).sum())
-        other_share = remainder if remainder > 0.05 else None
+        stated = [s for s in items["share"] if s is not None]
+        remainder = 100 - float(sum(float(s) for s in stated))
+        if remainder > 0.05:
+            other_share = derived(
+                remainder,
+                max([decimals_printed(s) or 0 for s in stated] or [1]),
+                "100 − the shares listed",
+                [
+                    as_input(s, str(label))
+                    for label, s in zip(items["label"], items["share"], strict=True)
+                ],
+            )
     complete = other_share is not None or (
-        numbers_known and total is not None and int(items["number"].sum()) == total
+        numbers_known and total is not None and sum(int(n) for n in items["number"]) == total
     )
-    return BreakdownFigures(block, items, other_number, other_share, complete)
+    return BreakdownFigures(block, total, items, other_number, other_share, complete)
 
 
 # --- comparisons ---------------------------------------------------------------------------
@@ -302,37 +544,58 @@ def breakdown_figures(block: m.BreakdownBlock) -> BreakdownFigures:
 class ComparisonFigures:
     block: m.ComparisonBlock
     values: pd.DataFrame  # period, value
+    change: Figure | None
+    ratio: Figure | None
+    combined_total: Figure
 
     @property
-    def first(self) -> int:
-        return int(self.values["value"].iloc[0])
+    def first(self) -> Figure:
+        return self.values["value"].iloc[0]
 
     @property
-    def last(self) -> int:
-        return int(self.values["value"].iloc[-1])
-
-    @property
-    def change(self) -> float | None:
-        return change_percent(self.last, self.first)
-
-    @property
-    def ratio(self) -> float | None:
-        return self.last / self.first if self.first else None
+    def last(self) -> Figure:
+        return self.values["value"].iloc[-1]
 
     @property
     def combined_period(self) -> Period | None:
         return Period.union([v.period for v in self.block.values])
 
-    @property
-    def combined_total(self) -> int:
-        return int(self.values["value"].sum())
 
-
-def comparison_figures(block: m.ComparisonBlock) -> ComparisonFigures:
-    values = pd.DataFrame(
-        [{"period": v.period, "value": v.value} for v in block.values], columns=["period", "value"]
+def comparison_figures(block: m.ComparisonBlock, at: Location = ()) -> ComparisonFigures:
+    values = [
+        typed(v.value, str(v.period), (*at, "values", i, "value"))
+        for i, v in enumerate(block.values)
+    ]
+    table = pd.DataFrame(
+        {"period": [v.period for v in block.values], "value": values}, dtype=object
     )
-    return ComparisonFigures(block, values)
+    first, last = values[0], values[-1]
+    pair = [as_input(last, "last"), as_input(first, "first")]
+    change = None
+    ratio = None
+    if first:
+        computed = change_percent(last, first) or 0.0
+        change = stated_or_computed(
+            block.change,
+            computed,
+            exact(computed),
+            1,
+            "(last ÷ first − 1) × 100",
+            pair,
+            stated_at=(*at, "change"),
+        )
+        ratio = derived(last / first, 1, "last ÷ first", pair)
+    summed = sum(int(v) for v in values)
+    combined = stated_or_computed(
+        block.total,
+        summed,
+        exact(summed),
+        0,
+        "sum of the values",
+        [as_input(v, str(p)) for v, p in zip(values, table["period"], strict=True)],
+        stated_at=(*at, "total"),
+    )
+    return ComparisonFigures(block, table, change, ratio, combined)
 
 
 # --- remittances ---------------------------------------------------------------------------
@@ -343,112 +606,191 @@ def usd_mn(kzt_bn: float, rate: float) -> float:
     return kzt_bn * 1000 / rate
 
 
+def _dollars(money: m.Money, kzt: Figure, rate: Figure, at: Location, what: str) -> Figure:
+    """The dollar figure of a tenge amount: the source's own where it agrees with tenge ÷ rate
+    within the rounding of both (the central bank's dollars are the more precise), computed
+    where the source gives none or one its tenge figure contradicts."""
+    computed = usd_mn(float(kzt), float(rate))
+    kzt_range = published(money.kzt_bn)
+    rate_range = published(Decimal(str(float(rate))))
+    return stated_or_computed(
+        money.usd_mn,
+        computed,
+        divide(scale(kzt_range, 1000), rate_range),
+        1,
+        f"{what} in billions of KZT × 1,000 ÷ KZT per USD",
+        [as_input(kzt, f"{what}, billion KZT"), as_input(rate, "KZT per USD")],
+        stated_at=(*at, "usd_mn"),
+    )
+
+
 @dataclass(frozen=True)
 class EarlierFigures:
     source: m.EarlierRemittances
     relation: Relation
-    total_kzt: float
-    total_usd: float | None
-    monthly_average_kzt: float
-    change: float | None  # per cent, current against this period's total (same length)
+    total_kzt: Figure
+    total_usd: Figure | None
+    monthly_average_kzt: Figure
+    monthly_average_usd: Figure | None
+    change: Figure | None  # per cent, current against this period (monthly averages)
 
 
 @dataclass(frozen=True)
 class RemittanceFigures:
     block: m.RemittancesBlock
+    rate: Figure
+    total_kzt: Figure
+    total_usd: Figure
+    monthly_average_kzt: Figure
+    monthly_average_usd: Figure
     months: pd.DataFrame  # month, kzt_bn, usd_mn
     countries: pd.DataFrame  # country, kzt_bn, usd_mn, share, change (as published)
     earlier: list[EarlierFigures] = field(default_factory=list)
 
     @property
-    def rate(self) -> float:
-        return float(self.block.rate)
-
-    @property
-    def total_kzt(self) -> float:
-        return float(self.block.total.kzt_bn)
-
-    @property
-    def total_usd(self) -> float:
-        return usd_mn(self.total_kzt, self.rate)
-
-    @property
     def months_sum_kzt(self) -> float | None:
-        return float(self.months["kzt_bn"].sum()) if len(self.months) else None
-
-    @property
-    def monthly_average_kzt(self) -> float:
-        return self.total_kzt / self.block.period.months
-
-    @property
-    def monthly_average_usd(self) -> float:
-        return usd_mn(self.monthly_average_kzt, self.rate)
+        return float(sum(self.months["kzt_bn"])) if len(self.months) else None
 
     def earlier_by(self, wanted: Relation) -> EarlierFigures | None:
         return next((e for e in self.earlier if e.relation == wanted), None)
 
 
-def _earlier(block: m.RemittancesBlock, earlier: m.EarlierRemittances) -> EarlierFigures:
+def _earlier(
+    block: m.RemittancesBlock, total: Figure, earlier: m.EarlierRemittances, at: Location
+) -> EarlierFigures:
     months = earlier.period.months
-    _, amount, factor = earlier.stated_amount
-    total = float(amount) * factor
-    total_usd: float | None = None
+    kind, amount, factor = earlier.stated_amount
+    stated = typed(amount, f"{earlier.period}, billion KZT", (*at, kind, "kzt_bn"))
+    if factor == 1:
+        total_kzt = stated
+        average_kzt = derived(
+            float(stated) / months, 2, "total ÷ months", [as_input(stated, "total")]
+        )
+    else:
+        average_kzt = stated
+        total_kzt = derived(
+            float(stated) * factor, 1, "monthly average × months", [as_input(stated, "average")]
+        )
+    total_usd: Figure | None = None
+    average_usd: Figure | None = None
+    money = earlier.total if kind == "total" else earlier.monthly_average
+    assert money is not None
     if earlier.rate is not None:
-        total_usd = usd_mn(total, float(earlier.rate))
-    elif earlier.total is not None and earlier.total.usd_mn is not None:
-        total_usd = float(earlier.total.usd_mn)
-    current_total = float(block.total.kzt_bn)
+        rate = typed(earlier.rate, "KZT per USD", (*at, "rate"))
+        stated_usd = _dollars(money, stated, rate, (*at, kind), str(earlier.period))
+    elif money.usd_mn is not None:
+        stated_usd = typed(money.usd_mn, "million USD", (*at, kind, "usd_mn"))
+    else:
+        stated_usd = None
+    if stated_usd is not None and factor == 1:
+        total_usd = stated_usd
+        average_usd = derived(
+            float(stated_usd) / months, 1, "total ÷ months", [as_input(stated_usd, "total")]
+        )
+    elif stated_usd is not None:
+        average_usd = stated_usd
+        total_usd = derived(
+            float(stated_usd) * factor, 1, "average × months", [as_input(stated_usd, "average")]
+        )
     # Periods of different lengths compare by monthly average.
-    current = current_total / block.period.months
+    current = float(total) / block.period.months
+    before = float(total_kzt) / months
+    computed = change_percent(current, before)
+    change = None
+    if computed is not None:
+        now_range = scale(published(block.total.kzt_bn), 1 / block.period.months)
+        before_range = scale(published(amount), 1 / (months if factor == 1 else 1))
+        ratio = divide(now_range, before_range)
+        change = stated_or_computed(
+            earlier.change,
+            computed,
+            ((ratio[0] - 1) * 100, (ratio[1] - 1) * 100),
+            1,
+            "(monthly average now ÷ monthly average then − 1) × 100",
+            [as_input(total, "total now, billion KZT"), as_input(total_kzt, "total then")],
+            stated_at=(*at, "change"),
+        )
     return EarlierFigures(
         source=earlier,
         relation=relation(block.period, earlier.period),
-        total_kzt=total,
+        total_kzt=total_kzt,
         total_usd=total_usd,
-        monthly_average_kzt=total / months,
-        change=change_percent(current, total / months),
+        monthly_average_kzt=average_kzt,
+        monthly_average_usd=average_usd,
+        change=change,
     )
 
 
-def remittance_figures(block: m.RemittancesBlock) -> RemittanceFigures:
-    rate = float(block.rate)
-    months = pd.DataFrame(
-        [
-            {
-                "month": a.month,
-                "kzt_bn": float(a.kzt_bn),
-                "kzt_decimals": max(1, decimals_of(a.kzt_bn)),
-                "usd_mn": usd_mn(float(a.kzt_bn), rate),
-            }
-            for a in block.months
-        ],
-        columns=["month", "kzt_bn", "kzt_decimals", "usd_mn"],
-    )
-    total = float(block.total.kzt_bn)
-    countries = pd.DataFrame(
-        [
+def remittance_figures(block: m.RemittancesBlock, at: Location = ()) -> RemittanceFigures:
+    rate = typed(block.rate, "KZT per USD", (*at, "rate"))
+    total = typed(block.total.kzt_bn, "total, billion KZT", (*at, "total", "kzt_bn"))
+    month_rows = []
+    for i, a in enumerate(block.months):
+        here = (*at, "months", i)
+        kzt = typed(a.kzt_bn, str(a.month), (*here, "kzt_bn"))
+        month_rows.append(
+            {"month": a.month, "kzt_bn": kzt, "usd_mn": _dollars(a, kzt, rate, here, str(a.month))}
+        )
+    months = pd.DataFrame(month_rows, columns=["month", "kzt_bn", "usd_mn"], dtype=object)
+    country_rows = []
+    for i, c in enumerate(block.countries):
+        here = (*at, "countries", i)
+        kzt = typed(c.kzt_bn, c.country, (*here, "kzt_bn"))
+        share_range = divide(published(c.kzt_bn), published(block.total.kzt_bn))
+        computed_share = percent(float(kzt), float(total)) or 0.0
+        country_rows.append(
             {
                 "country": c.country,
-                "kzt_bn": float(c.kzt_bn),
-                "kzt_decimals": max(1, decimals_of(c.kzt_bn)),
-                "usd_mn": usd_mn(float(c.kzt_bn), rate),
-                "share": percent(float(c.kzt_bn), total),
-                "change": _f(c.change),
+                "kzt_bn": kzt,
+                "usd_mn": _dollars(c, kzt, rate, here, c.country),
+                "share": stated_or_computed(
+                    c.share,
+                    computed_share,
+                    scale(share_range, 100),
+                    1,
+                    f"{c.country} ÷ total × 100",
+                    [as_input(kzt, c.country), as_input(total, "total")],
+                    stated_at=(*here, "share"),
+                ),
+                "change": None
+                if c.change is None
+                else typed(c.change, "change", (*here, "change")),
             }
-            for c in block.countries
-        ],
-        columns=[
-            "country",
-            "kzt_bn",
-            "kzt_decimals",
-            "usd_mn",
-            "share",
-            "change",
-        ],
+        )
+    countries = pd.DataFrame(
+        country_rows, columns=["country", "kzt_bn", "usd_mn", "share", "change"], dtype=object
     )
-    countries = countries.sort_values("kzt_bn", ascending=False, kind="stable")
-    earlier = [_earlier(block, e) for e in block.compare_with]
-    return RemittanceFigures(block, months, countries.reset_index(drop=True), earlier)
+    countries["_sort"] = [float(k) for k in countries["kzt_bn"]]
+    countries = countries.sort_values("_sort", ascending=False, kind="stable")
+    countries = countries.drop(columns="_sort").reset_index(drop=True)
+    n = block.period.months
+    average = block.monthly_average
+    average_kzt = stated_or_computed(
+        None if average is None else average.kzt_bn,
+        float(total) / n,
+        scale(published(block.total.kzt_bn), 1 / n),
+        1,
+        f"total ÷ {n} months",
+        [as_input(total, "total, billion KZT")],
+        stated_at=(*at, "monthly_average", "kzt_bn"),
+    )
+    total_usd = _dollars(block.total, total, rate, (*at, "total"), "total")
+    average_usd = stated_or_computed(
+        None if average is None else average.usd_mn,
+        float(total_usd) / n,
+        scale(published(Decimal(str(float(total_usd)))), 1 / n),
+        1,
+        f"total in USD ÷ {n} months",
+        [as_input(total_usd, "total, million USD")],
+        stated_at=(*at, "monthly_average", "usd_mn"),
+    )
+    earlier = [
+        _earlier(block, total, e, (*at, "compare_with", i))
+        for i, e in enumerate(block.compare_with)
+    ]
+    return RemittanceFigures(
+        block, rate, total, total_usd, average_kzt, average_usd, months, countries, earlier
+    )
 
 
 # --- migration of the population (permanent residence) ------------------------------------
@@ -459,35 +801,62 @@ class PopulationMigrationFigures:
     """Net migration, and the year-before and CIS figures the published percentages imply."""
 
     block: m.PopulationMigrationBlock
+    at: Location
 
     @property
-    def net(self) -> int:
-        return self.block.arrivals - self.block.departures
+    def arrivals(self) -> Figure:
+        return typed(self.block.arrivals, "arrivals", (*self.at, "arrivals"))
 
-    def _implied(self, direction: str) -> float | None:
-        change = (
-            getattr(self.block.change_on_year, direction, None)
-            if self.block.change_on_year
-            else None
+    @property
+    def departures(self) -> Figure:
+        return typed(self.block.departures, "departures", (*self.at, "departures"))
+
+    @property
+    def net(self) -> Figure:
+        net = self.arrivals - self.departures
+        return stated_or_computed(
+            self.block.net,
+            net,
+            exact(net),
+            0,
+            "arrivals − departures",
+            [as_input(self.arrivals, "arrivals"), as_input(self.departures, "departures")],
+            stated_at=(*self.at, "net"),
         )
+
+    def stated(self, field_name: str, direction: str) -> Figure | None:
+        """A published per cent of `change_on_year` or `cis_share`, with its place."""
+        figures = getattr(self.block, field_name)
+        value = getattr(figures, direction, None) if figures else None
+        if value is None:
+            return None
+        return typed(value, field_name, (*self.at, field_name, direction))
+
+    def year_before(self, direction: str) -> Figure | None:
+        """Arrivals or departures a year before, as the published change implies (an
+        estimate, to the nearest ten)."""
+        change = self.stated("change_on_year", direction)
         if change is None:
             return None
-        return getattr(self.block, direction) / (1 + float(change) / 100)
+        now = getattr(self, direction)
+        return derived_count(
+            round(now / (1 + float(change) / 100), -1),
+            f"{direction} ÷ (1 + change ÷ 100), to the nearest ten",
+            [as_input(now, direction), as_input(change, "change on the year, per cent")],
+        )
 
-    @property
-    def arrivals_year_before(self) -> float | None:
-        """Arrivals a year before, as the published change implies (an estimate)."""
-        return self._implied("arrivals")
-
-    @property
-    def departures_year_before(self) -> float | None:
-        return self._implied("departures")
-
-    def cis(self, direction: str) -> float | None:
-        """People from or to CIS countries, as the published share implies (an estimate)."""
-        shares = self.block.cis_share
-        share = getattr(shares, direction, None) if shares else None
-        return None if share is None else getattr(self.block, direction) * float(share) / 100
+    def cis(self, direction: str) -> Figure | None:
+        """People from or to CIS countries, as the published share implies (an estimate, to
+        the nearest ten)."""
+        share = self.stated("cis_share", direction)
+        if share is None:
+            return None
+        now = getattr(self, direction)
+        return derived_count(
+            round(now * float(share) / 100, -1),
+            f"{direction} × CIS share ÷ 100, to the nearest ten",
+            [as_input(now, direction), as_input(share, "CIS share, per cent")],
+        )
 
 
 # --- the whole quarter ---------------------------------------------------------------------
@@ -503,21 +872,23 @@ BlockFigures = (
 )
 
 
-def block_figures(block: m.Block) -> BlockFigures:
+def block_figures(block: m.Block, at: Location = ()) -> BlockFigures:
+    """The figures of one block; `at` is the block's place in its file (the location of its
+    kind key), so every figure can name the line it comes from."""
     body = block.body
     match body:
         case m.FlowsBlock():
-            return flows_figures(body)
+            return flows_figures(body, at)
         case m.PermanentResidenceBlock():
-            return permanent_residence_figures(body)
+            return permanent_residence_figures(body, at)
         case m.BreakdownBlock():
-            return breakdown_figures(body)
+            return breakdown_figures(body, at)
         case m.ComparisonBlock():
-            return comparison_figures(body)
+            return comparison_figures(body, at)
         case m.RemittancesBlock():
-            return remittance_figures(body)
+            return remittance_figures(body, at)
         case m.PopulationMigrationBlock():
-            return PopulationMigrationFigures(body)
+            return PopulationMigrationFigures(body, at)
     return None
 
 
@@ -579,6 +950,6 @@ def compute(quarter: m.QuarterFile, pending: Sequence[Location] = ()) -> Quarter
         missing = tuple(
             format_location(where[len(location) :]) for where in pending if within(where, location)
         )
-        figures = None if missing else block_figures(block)
+        figures = None if missing else block_figures(block, location)
         placed.append(PlacedBlock(location, block, figures, missing))
     return QuarterFigures(quarter, placed)

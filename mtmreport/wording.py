@@ -20,6 +20,7 @@ from babel.numbers import format_decimal
 
 from mtmreport.numbers import Number, decimals_of, half_up
 from mtmreport.periods import Period
+from mtmreport.provenance import decimals_printed
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,24 @@ class Wording:
 
     # --- numbers ---------------------------------------------------------------------------
 
-    def number(self, value: Number | None, decimals: int | None = None) -> str:
-        """Thousands separated, as IOM prints them: 4,482,427; 280.6."""
+    def number(
+        self, value: Number | None, decimals: int | None = None, unsigned: bool = False
+    ) -> str:
+        """Thousands separated, as IOM prints them: 4,482,427; 280.6.
+
+        A figure from compute prints with the decimals compute chose for it (a stated 11.42
+        keeps both), whatever `decimals` asks; `unsigned` prints its size without sign, for
+        sentences that say the direction in words ("departures exceeded arrivals by …").
+        """
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return "–"
-        if decimals is None:
+        chosen = decimals_printed(value)
+        if chosen is not None:
+            decimals = chosen
+        elif decimals is None:
             decimals = decimals_of(value)
+        if unsigned:
+            value = abs(value)
         pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
         # Rounded here, half up, so the text and the charts' tables print the same digits.
         return format_decimal(half_up(value, decimals), format=pattern, locale=self.locale)
@@ -57,10 +70,10 @@ class Wording:
         """Tables and charts: "43.5%"."""
         return self.text("numbers.percent_sign", value=self.number(value, decimals))
 
-    def billion_kzt(self, value: Number, decimals: int = 1) -> str:
+    def billion_kzt(self, value: Number, decimals: int | None = 1) -> str:
         return self.text("numbers.billion_kzt", value=self.number(value, decimals))
 
-    def million_usd(self, value: Number, decimals: int = 1) -> str:
+    def million_usd(self, value: Number, decimals: int | None = 1) -> str:
         return self.text("numbers.million_usd", value=self.number(value, decimals))
 
     def money(self, kzt_bn: Number, usd_mn: Number) -> str:
@@ -71,6 +84,8 @@ class Wording:
         """ "up 38.8 per cent" / "down 1.1 per cent"."""
         if value is None:
             return "–"
+        chosen = decimals_printed(value)
+        decimals = decimals if chosen is None else chosen
         rounded = half_up(value, decimals)
         if rounded == 0:
             return self.text("numbers.unchanged")

@@ -4,6 +4,7 @@ import pytest
 
 from mtmreport import compute as c
 from mtmreport.load import read_yaml
+from mtmreport.numbers import half_up
 from mtmreport.validate import validate_document
 from tests.conftest import DATA
 
@@ -19,7 +20,10 @@ def test_flows_regroup_by_cis_membership(q3):
     # Belarus (CIS) was published among non-CIS arrivals: its 17,304 move to the CIS total.
     assert arrivals.cis_total == 4_034_184 + 17_304 == 4_051_488
     assert arrivals.non_cis_total == 4_482_427 - 4_051_488 == 430_939
-    assert arrivals.cis_share == pytest.approx(90.386, abs=1e-3)
+    # 4,051,488 / 4,482,427 = 90.386 per cent: the published "90" agrees within its rounding
+    # (89.5-90.5), so the report prints the source's own figure
+    assert arrivals.cis_share == 90 and arrivals.cis_share.decimals == 0
+    assert arrivals.cis_share.trace.basis == "stated"
     assert list(arrivals.cis["country"]) == [
         "Uzbekistan",
         "Russian Federation",
@@ -33,8 +37,22 @@ def test_flows_regroup_by_cis_membership(q3):
     assert arrivals.non_cis.set_index("country").loc["China", "share"] == pytest.approx(
         30.446, abs=1e-3
     )
+    # Kyrgyzstan: 748,123 / 4,051,488 = 18.465 per cent, inside the published 18.5's rounding
+    kyrgyzstan = arrivals.cis.set_index("country").loc["Kyrgyzstan", "share"]
+    assert (kyrgyzstan, kyrgyzstan.trace.basis) == (18.5, "stated")
     assert arrivals.other_cis == 4_051_488 - 4_044_460 == 7_028
     assert flows.net == 4_482_427 - 4_533_933 == -51_506
+
+
+def test_a_group_total_is_never_smaller_than_its_listed_parts(q3):
+    departures = q3.of_kind("flows")[0].figures.departures
+    # Stated CIS departures 4,080,540 + Belarus 16,426 = 4,096,966, but the CIS countries
+    # listed add up to 1,774,200 + 1,209,912 + 744,948 + 363,519 + 16,426 = 4,109,005.
+    assert departures.cis_total == 4_109_005
+    assert "smaller than the CIS countries" in departures.cis_total.trace.remark
+    assert departures.non_cis_total == 4_533_933 - 4_109_005 == 424_928
+    assert departures.cis_share == pytest.approx(90.628, abs=1e-3)  # prints 90.6
+    assert departures.non_cis_share == pytest.approx(9.372, abs=1e-3)  # prints 9.4
 
 
 def test_permanent_residence_balances(q3):
@@ -57,9 +75,11 @@ def test_breakdown_shares_and_other(q3):
     assert workers.other_number == 14_571 - (3_771 + 2_002 + 1_370 + 1_363) == 6_065
     # 3,771 / 14,571 = 25.88 per cent (published 26.2)
     assert workers.items["share"].iloc[0] == pytest.approx(25.880, abs=1e-3)
-    # Largest remainder: the five displayed shares add up to exactly 100.0
-    assert workers.display_shares() == [25.9, 13.7, 9.4, 9.4, 41.6]
-    assert sum(workers.display_shares()) == pytest.approx(100.0)
+    # India: 1,363 / 14,571 = 9.354 per cent, inside the published 9.4's rounding: as stated.
+    # The others are computed: 2,002 / 14,571 = 13.74, 1,370 / 14,571 = 9.40, other 41.62.
+    shown = workers.display_shares()
+    assert [float(half_up(s, s.decimals)) for s in shown] == [25.9, 13.7, 9.4, 9.4, 41.6]
+    assert [s.trace.basis for s in shown] == ["computed"] * 3 + ["stated", "computed"]
 
 
 def test_region_shares_are_taken_as_published(q3):
@@ -71,18 +91,23 @@ def test_region_shares_are_taken_as_published(q3):
 
 def test_remittances_conversions_averages_and_changes(q3):
     outflow, inflow = (b.figures for b in q3.of_kind("remittances"))
-    assert outflow.total_usd == pytest.approx(280.6 * 1000 / 472.5)  # 593.86 million USD
+    # 280.6 billion KZT at 472.5 is 593.86 million USD; with the rounding of both inputs
+    # (280.55-280.65 ÷ 472.45-472.55) 593.69-594.04, so the central bank's 594 prints
+    assert outflow.total_usd == 594 and outflow.total_usd.trace.basis == "stated"
     assert outflow.monthly_average_kzt == pytest.approx(93.533, abs=1e-3)  # not 72.82
-    assert outflow.monthly_average_usd == pytest.approx(197.954, abs=1e-3)
+    assert outflow.monthly_average_kzt.trace.basis == "computed"
+    assert outflow.monthly_average_usd == pytest.approx(198.0, abs=1e-3)  # 594 / 3
     [before] = outflow.earlier
     assert before.relation == "year_before"
     assert before.total_kzt == pytest.approx(94.6 * 3)
     assert before.change == pytest.approx((93.5333 / 94.6 - 1) * 100, abs=1e-3)  # -1.13%
-    assert outflow.countries.set_index("country").loc["Uzbekistan", "usd_mn"] == pytest.approx(
-        200.846, abs=1e-3
-    )
+    # 94.9 billion KZT at 472.5 = 200.846 (200.72-200.97 with rounding): the stated 200.8
+    assert outflow.countries.set_index("country").loc["Uzbekistan", "usd_mn"] == 200.8
+    # Russian Federation: 64.2 at 472.5 = 135.87 (135.76-135.99): the stated 135.8 prints
+    assert outflow.countries.set_index("country").loc["Russian Federation", "usd_mn"] == 135.8
     assert inflow.months_sum_kzt == pytest.approx(70.62)
-    assert inflow.earlier[0].change == pytest.approx((70.7 / 3 / 76.73 - 1) * 100)  # -69.29%
+    # (70.7 / 3 / 76.73 - 1) × 100 = -69.29 per cent: the published -69.3 agrees and prints
+    assert inflow.earlier[0].change == -69.3
     # Sorted by amount: the USA (8.2) before the Republic of Korea (8.1)
     assert list(inflow.countries["country"][2:4]) == [
         "United States of America",

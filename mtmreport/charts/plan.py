@@ -25,6 +25,7 @@ from mtmreport.charts.spec import (
     cell_text,
 )
 from mtmreport.numbers import half_up
+from mtmreport.provenance import decimals_printed
 from mtmreport.wording import Wording
 
 
@@ -52,13 +53,14 @@ def _ranked(
         flags.append(True)
     count = len(labels)
     frame = pd.DataFrame({"label": labels, "value": values, "share": share_list, "is_other": flags})
+    if shown is None:
+        # as compute chose to print them: a stated share with its own decimals
+        shown = [
+            None if v is None or pd.isna(v) else float(half_up(v, decimals_printed(v) or 1))
+            for v in share_list
+        ]
     frame["share"] = frame["share"].astype("float64")
-    if shown is not None:
-        frame["share_shown"] = pd.Series(list(shown)[:count], dtype="float64")
-    else:
-        frame["share_shown"] = pd.Series(
-            [None if pd.isna(v) else float(half_up(v)) for v in frame["share"]], dtype="float64"
-        )
+    frame["share_shown"] = pd.Series(list(shown)[:count], dtype="float64")
     named = frame[~frame["is_other"]].sort_values("value", ascending=False, kind="stable")
     return pd.concat([named, frame[frame["is_other"]]]).reset_index(drop=True)
 
@@ -97,14 +99,12 @@ def _flows(f: c.FlowsFigures, w: Wording) -> list[ChartSpec]:
     period = w.period(f.block.period, "range")
     specs = []
     for name, flow in (("arrivals", f.arrivals), ("departures", f.departures)):
-        whole = flow.cis_total
         known = flow.cis.dropna(subset=["number"])  # a country may be listed by share only
-        numbers = [float(n) for n in known["number"]]
         table = _ranked(
             list(known["country"]),
-            numbers,
-            [c.percent(n, whole) for n in numbers],
-            (w.text("ui.other_cis"), flow.other_cis, c.percent(flow.other_cis, whole)),
+            list(known["number"]),
+            list(known["share"]),
+            (w.text("ui.other_cis"), flow.other_cis, flow.other_cis_share),
         )
         caption = w.text(f"captions.flows_cis_{name}", period=period)
         specs.append(_country_counts(f"{name}-cis", caption, f.block.source, period, table, w))
@@ -135,13 +135,12 @@ def _residence(f: c.PermanentResidenceFigures, w: Wording) -> list[ChartSpec]:
     specs = []
     for name, group in (("cis", f.cis), ("non_cis", f.non_cis)):
         known = group.holders_by_country.dropna(subset=["number"])
-        numbers = [float(n) for n in known["number"]]
         other_label = w.text("ui.other_cis" if name == "cis" else "ui.other_non_cis")
         table = _ranked(
             list(known["country"]),
-            numbers,
-            [c.percent(n, group.holders) for n in numbers],
-            (other_label, group.other_holders, c.percent(group.other_holders, group.holders)),
+            list(known["number"]),
+            list(known["share"]),
+            (other_label, group.other_holders, group.other_holders_share),
         )
         slug_group = name.replace("_", "-")
         caption = w.text(f"captions.residence_holders_{name}", period=period)
@@ -216,7 +215,7 @@ def _breakdown(f: c.BreakdownFigures, w: Wording) -> list[ChartSpec]:
     other_label = w.text("ui.other")
     if f.shares_only:
         # Published shares: shown as published (to one decimal), never adjusted.
-        shares = [float(v) for v in items["share"]]
+        shares = list(items["share"])
         other = f.other_share or 0.0
         table = _ranked(labels, shares, shares, (other_label, other, other))
         columns: tuple[Column, ...] = (
@@ -226,14 +225,12 @@ def _breakdown(f: c.BreakdownFigures, w: Wording) -> list[ChartSpec]:
         unit: Literal["count", "percent"] = "percent"
         whole = abs(sum(table["value"]) - 100) <= 0.5
     else:
-        numbers = [float(n) for n in items["number"]]
         total = f.total
-        other = float(f.other_number or 0)
         table = _ranked(
             labels,
-            numbers,
-            [c.percent(n, total) for n in numbers] if total else None,
-            (other_label, other, c.percent(other, total) if total else None),
+            list(items["number"]),
+            list(items["share"]) if total else None,
+            (other_label, f.other_number or 0.0, f.other_share),
             # as the paragraph prints them: largest remainder when the parts make the whole
             shown=f.display_shares() if f.complete else None,
         )
