@@ -123,11 +123,18 @@ def _duplicates(where: Location, labels: list[str]) -> Iterator[_Raw]:
         seen.add(label)
 
 
-def _parts_total(where: Location, what: str, parts: list[int], total: int | None) -> Iterator[_Raw]:
+def _parts_total(
+    where: Location, what: str, parts: list[int], total: int | None, used: int | None = None
+) -> Iterator[_Raw]:
+    """Parts listed under a total add up to more than it. `used`: the total the report builds
+    on instead (a group total is never smaller than its listed parts)."""
     if total is not None and sum(parts) > total:
+        instead = (
+            f"; the report uses {used:,}, the sum of the members listed, instead" if used else ""
+        )
         yield _Raw(
             where,
-            f"the {what} listed add up to more than their stated total",
+            f"the {what} listed add up to more than their stated total{instead}",
             f"{total:,}",
             f"{sum(parts):,}",
             "parts-exceed-total",
@@ -165,7 +172,7 @@ def _shares_over_100(where: Location, what: str, shares: list[Decimal]) -> Itera
 # --- flows ---------------------------------------------------------------------------------
 
 
-def _flow(where: Location, name: str, flow: m.Flow) -> Iterator[_Raw]:
+def _flow(where: Location, name: str, flow: m.Flow, figures: c.FlowFigures) -> Iterator[_Raw]:
     groups = {"cis": flow.cis, "non_cis": flow.non_cis}
     cis_total, non_cis_total = flow.cis.total, flow.non_cis.total
     if (
@@ -189,7 +196,10 @@ def _flow(where: Location, name: str, flow: m.Flow) -> Iterator[_Raw]:
             whole = flow.total - other.total
         heading = "CIS" if key == "cis" else "non-CIS"
         numbers = [x.number for x in group.countries if x.number is not None]
-        yield from _parts_total((*where, key, "countries"), f"{heading} countries", numbers, whole)
+        used = figures.cis_total if key == "cis" and figures.cis_total.trace.remark else None
+        yield from _parts_total(
+            (*where, key, "countries"), f"{heading} countries", numbers, whole, used
+        )
         yield from _duplicates((*where, key, "countries"), [x.country for x in group.countries])
         for index, country in enumerate(group.countries):
             place = (*where, key, "countries", index)
@@ -226,8 +236,8 @@ def _flow(where: Location, name: str, flow: m.Flow) -> Iterator[_Raw]:
 
 def _flows(where: Location, f: c.FlowsFigures) -> Iterator[_Raw]:
     block = f.block
-    yield from _flow((*where, "arrivals"), "arrivals", block.arrivals)
-    yield from _flow((*where, "departures"), "departures", block.departures)
+    yield from _flow((*where, "arrivals"), "arrivals", block.arrivals, f.arrivals)
+    yield from _flow((*where, "departures"), "departures", block.departures, f.departures)
     for key in ("cis", "non_cis"):
         arrivals = {
             x.country: (i, x.number) for i, x in enumerate(getattr(block.arrivals, key).countries)

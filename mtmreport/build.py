@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from mtmreport.history import History
     from mtmreport.load import YamlDocument
     from mtmreport.model import QuarterFile
+    from mtmreport.review import Review
     from mtmreport.wording import Wording
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -70,6 +71,9 @@ class BuildOptions:
     # Run a helper process beside the build (off inside `build_all`'s workers: the cores are
     # taken by then).
     parallel: bool = True
+    # Also write `review.html`: the report with every figure's formula and source lines.
+    review: bool = False
+    editor_url: str = ""  # how a review link opens the editor; "" for review's default
 
 
 @dataclass(frozen=True)
@@ -247,6 +251,7 @@ def write_html(
     annex_later: bool = False,
     bytecode_dir: Path | None = None,
     timer: _Timer | None = None,
+    review: Review | None = None,
 ) -> HtmlDraft:
     """Charts, stylesheet, fonts and `report.html` of a quarter, written into `folder`; the
     data annex too, unless `annex_later` says the caller writes it (`HtmlDraft.annex.write`)
@@ -256,7 +261,8 @@ def write_html(
     (`mtmreport serve`) in temporary folders of its own. Charts the cache lacks are drawn by
     `helper` when it prepared for them, while the HTML is rendered here. With `pdf_next`, they
     are left to `HtmlDraft.place_charts`, which the PDF's URL fetcher calls when WeasyPrint,
-    having computed the styles meanwhile, first needs an image.
+    having computed the styles meanwhile, first needs an image. With `review`, the review
+    view is written beside it as `review.html`.
     """
     timer = timer or _Timer()
     with timer.phase("imports"):
@@ -277,17 +283,25 @@ def write_html(
     annex = plan_annex(specs, figures, wording)
     with timer.phase("render"):
         logo = _copy_assets(templates_dir, folder)
-        html = render_report(
-            figures,
-            chart_views(specs, charts.files, wording),
-            wording,
-            templates_dir,
-            logo=logo,
-            annex=annex.links,
-            links=linked.history.links(figures),
-            bytecode_dir=bytecode_dir,
-        )
-        (folder / "report.html").write_text(html, encoding="utf-8")
+        views = chart_views(specs, charts.files, wording)
+        history_links = linked.history.links(figures)
+        for name, marks in (("report.html", None), ("review.html", review)):
+            if name == "review.html" and review is None:
+                continue
+            html = render_report(
+                figures,
+                views,
+                wording,
+                templates_dir,
+                logo=logo,
+                annex=annex.links,
+                links=history_links,
+                bytecode_dir=bytecode_dir,
+                review=marks,
+            )
+            (folder / name).write_text(html, encoding="utf-8")
+        if review is not None:
+            shutil.copy2(templates_dir / "review.css", folder / "review.css")
     if not annex_later:
         with timer.phase("annex"):
             annex.write(folder)
@@ -361,6 +375,14 @@ def _helper_for(
     return nullcontext(None)
 
 
+def _review(loaded: LoadedQuarter, options: BuildOptions) -> Review | None:
+    if not options.review:
+        return None
+    from mtmreport.review import Review, editor_url_template
+
+    return Review(loaded.doc, options.editor_url or editor_url_template())
+
+
 def build_report(
     quarter: str | None = None,
     paths: Paths = Paths(),
@@ -411,6 +433,7 @@ def build_report(
                 annex_later=True,
                 bytecode_dir=paths.output_dir / TEMPLATE_CACHE if options.cache else None,
                 timer=timer,
+                review=_review(loaded, options),
             )
             charts = draft.charts
             job = (staging / "report.html", staging / "report.pdf", [staging, paths.templates_dir])

@@ -119,6 +119,18 @@ def main() -> None:
 @_folder_options
 @click.option("--strict", is_flag=True, help="Fail when the audit finds inconsistencies.")
 @click.option("--no-pdf", is_flag=True, help="Write the HTML only (faster drafts).")
+@click.option(
+    "--review",
+    is_flag=True,
+    help="Also write review.html: every figure with its formula and quarter-file lines.",
+)
+@click.option(
+    "--editor-url",
+    metavar="TEMPLATE",
+    default="",
+    help="How review links open your editor, e.g. 'vscode://file/{path}:{line}:{column}' "
+    "(the default; also settable as MTMREPORT_EDITOR_URL).",
+)
 @click.option("--all", "every", is_flag=True, help="Build every quarter on file.")
 @click.option(
     "--jobs",
@@ -136,6 +148,8 @@ def build(
     output: Path | None,
     strict: bool,
     no_pdf: bool,
+    review: bool,
+    editor_url: str,
     every: bool,
     jobs: int,
 ) -> None:
@@ -143,7 +157,7 @@ def build(
     from mtmreport.build import BuildOptions, build_all, build_report
 
     paths = _paths(data, templates, output)
-    options = BuildOptions(strict=strict, pdf=not no_pdf)
+    options = BuildOptions(strict=strict, pdf=not no_pdf, review=review, editor_url=editor_url)
     if not every:
         if jobs != 1:
             raise click.UsageError("--jobs applies to --all")
@@ -172,6 +186,9 @@ def _print_result(result: Any) -> None:
     for finding in result.findings:
         click.echo(f"audit: {finding}", err=True)
     click.echo(f"{result.quarter}: wrote {display_path(result.html)}")
+    review = result.html.with_name("review.html")
+    if review.exists():
+        click.echo(f"{result.quarter}: wrote {display_path(review)} (the review view)")
     if result.pdf:
         click.echo(f"{result.quarter}: wrote {display_path(result.pdf)}")
     if result.findings:

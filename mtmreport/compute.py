@@ -633,6 +633,7 @@ class EarlierFigures:
     monthly_average_kzt: Figure
     monthly_average_usd: Figure | None
     change: Figure | None  # per cent, current against this period (monthly averages)
+    rate: Figure | None  # KZT per USD in that period, where the source gives it
 
 
 @dataclass(frozen=True)
@@ -646,6 +647,7 @@ class RemittanceFigures:
     months: pd.DataFrame  # month, kzt_bn, usd_mn
     countries: pd.DataFrame  # country, kzt_bn, usd_mn, share, change (as published)
     earlier: list[EarlierFigures] = field(default_factory=list)
+    transactions: Figure | None = None
 
     @property
     def months_sum_kzt(self) -> float | None:
@@ -669,7 +671,7 @@ def _earlier(
     else:
         average_kzt = stated
         total_kzt = derived(
-            float(stated) * factor, 1, "monthly average × months", [as_input(stated, "average")]
+            float(amount * factor), 1, "monthly average × months", [as_input(stated, "average")]
         )
     total_usd: Figure | None = None
     average_usd: Figure | None = None
@@ -718,6 +720,7 @@ def _earlier(
         monthly_average_kzt=average_kzt,
         monthly_average_usd=average_usd,
         change=change,
+        rate=None if earlier.rate is None else typed(earlier.rate, "KZT per USD", (*at, "rate")),
     )
 
 
@@ -788,8 +791,20 @@ def remittance_figures(block: m.RemittancesBlock, at: Location = ()) -> Remittan
         _earlier(block, total, e, (*at, "compare_with", i))
         for i, e in enumerate(block.compare_with)
     ]
+    transactions = block.transactions
     return RemittanceFigures(
-        block, rate, total, total_usd, average_kzt, average_usd, months, countries, earlier
+        block,
+        rate,
+        total,
+        total_usd,
+        average_kzt,
+        average_usd,
+        months,
+        countries,
+        earlier,
+        None
+        if transactions is None
+        else typed(transactions, "transactions", (*at, "transactions")),
     )
 
 

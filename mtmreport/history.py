@@ -20,6 +20,7 @@ from mtmreport.errors import MtmReportError
 from mtmreport.load import Location
 from mtmreport.numbers import half_unit
 from mtmreport.periods import Period
+from mtmreport.provenance import Figure, Input, as_input, derived, shown
 
 SeriesKey = tuple[str, ...]
 Unit = Literal["count", "kzt_bn", "percent"]
@@ -128,15 +129,47 @@ class LinkedChange:
     relation: Literal["previous", "year_before"]
 
     @property
-    def change(self) -> float | None:
+    def change(self) -> Figure | None:
         # Spans of different length (a month against a quarter) compare per month.
         now = self.current.value / self.current.period.months
         before = self.earlier.value / self.earlier.period.months
-        return c.change_percent(now, before)
+        change = c.change_percent(now, before)
+        if change is None:
+            return None
+        per_month = self.current.period.months != self.earlier.period.months
+        return derived(
+            change,
+            1,
+            "(now per month ÷ then per month − 1) × 100" if per_month else "(now ÷ then − 1) × 100",
+            [
+                as_input(self.current.value, f"{self.current.period}"),
+                Input(
+                    f"{self.earlier.period}, from the {self.earlier.quarter} quarter file",
+                    shown(self.earlier.value),
+                ),
+            ],
+        )
 
     @property
     def info(self) -> SeriesInfo:
         return describe(self.key)
+
+    @property
+    def before(self) -> Figure:
+        """The earlier quarter's figure as this report prints it (counts whole, else to 0.1)."""
+        decimals = 1 if self.info.unit in ("kzt_bn", "percent") else 0
+        value = self.earlier.value
+        return derived(
+            round(value, decimals) if decimals else round(value),
+            decimals,
+            "",
+            [
+                Input(
+                    f"{self.earlier.period}, from the {self.earlier.quarter} quarter file",
+                    shown(value),
+                )
+            ],
+        )
 
 
 class History:

@@ -48,10 +48,12 @@ from mtmreport import build
 from mtmreport.chartcache import ChartCache
 from mtmreport.errors import MtmReportError, ServeError, display_path
 from mtmreport.load import latest_quarter, quarter_file
+from mtmreport.review import Review, editor_url_template
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 PDF_VIEW = "/__preview/pdf"
+REVIEW_VIEW = "/__preview/review"  # the draft with every figure's formula and source lines
 EVENTS = "/__preview/events"
 STATUS = "/__preview/status"
 KEEPALIVE_SECONDS = 15.0
@@ -289,7 +291,11 @@ class Preview:
             folder.mkdir()
             linked = build.link_quarter(build.load_quarter(self.quarter, self.paths), self.paths)
             build.write_html(
-                linked, self.paths.templates_dir, folder, cache=ChartCache(self._chart_cache)
+                linked,
+                self.paths.templates_dir,
+                folder,
+                cache=ChartCache(self._chart_cache),
+                review=Review(linked.loaded.doc, editor_url_template()),
             )
         except Exception as error:
             shutil.rmtree(folder, ignore_errors=True)
@@ -383,16 +389,15 @@ class Preview:
 
     # --- pages -------------------------------------------------------------------------------
 
-    def html_page(self) -> str:
-        """The HTML view: the last good draft with the preview's bar (and overlay) injected."""
+    def html_page(self, view: str = "html") -> str:
+        """The HTML view (or, for "review", the review view): the last good draft with the
+        preview's bar (and overlay) injected."""
         draft = self.draft()
-        chrome = _chrome(self.quarter, draft, self.pdf(), "html")
+        chrome = _chrome(self.quarter, draft, self.pdf(), view)
         if draft.folder is None:
             return _bare_page(f"{self.quarter} — draft", "", chrome)
-        return inject(
-            (draft.folder / "report.html").read_text(encoding="utf-8"),
-            chrome,
-        )
+        page = "review.html" if view == "review" else "report.html"
+        return inject((draft.folder / page).read_text(encoding="utf-8"), chrome)
 
     def pdf_page(self) -> str:
         """The PDF view: the newest PDF in a frame, with the same bar and overlay."""
@@ -482,7 +487,11 @@ CHROME_SCRIPT = """
 def _chrome(quarter: str, draft: Draft, pdf: Pdf, view: str) -> str:
     """The preview's bar, overlay and reload script, every piece of file text escaped."""
     state = {"view": view, "draft": draft.version, "pdf": pdf.version, "ok": not draft.problems}
-    views = [("html", "/", "HTML draft"), ("pdf", PDF_VIEW, "PDF, as it will print")]
+    views = [
+        ("html", "/", "HTML draft"),
+        ("review", REVIEW_VIEW, "Review: where each figure comes from"),
+        ("pdf", PDF_VIEW, "PDF, as it will print"),
+    ]
     links = " ".join(
         f'<a href="{href}"{" aria-current=page" if name == view else ""}>{label}</a>'
         for name, href, label in views
@@ -537,6 +546,8 @@ class _Handler(SimpleHTTPRequestHandler):
             self.send_error(403, "Open the preview at 127.0.0.1")
         elif route in ("/", "/report.html"):
             self._send(preview.html_page().encode(), "text/html; charset=utf-8")
+        elif route == REVIEW_VIEW:
+            self._send(preview.html_page("review").encode(), "text/html; charset=utf-8")
         elif route == PDF_VIEW:
             self._send(preview.pdf_page().encode(), "text/html; charset=utf-8")
         elif route == "/report.pdf":

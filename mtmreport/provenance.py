@@ -162,7 +162,7 @@ def stated_or_computed(
     if stated is None:
         return derived(computed, decimals, formula, every_input)
     remark = (
-        f"the source states {shown(stated)}, which its own figures do not give; "
-        "the computed value prints (see the audit)"
+        f"the source states {shown(stated)}, which the figures used here do not give; "
+        "the computed value prints"
     )
     return _made(computed, decimals, Trace("computed", formula, every_input, as_stated, remark))

@@ -33,6 +33,7 @@ from mtmreport.annex import Annex
 from mtmreport.charts.plan import alt_text
 from mtmreport.charts.spec import ChartSpec, data_rows
 from mtmreport.periods import Period
+from mtmreport.review import Review
 from mtmreport.wording import Wording
 
 ALLOWED_TAGS = {
@@ -157,7 +158,11 @@ _COMPILED = _CompiledTemplates()
 
 
 def make_environment(
-    templates_dir: Path, wording: Wording, *, bytecode_dir: Path | None = None
+    templates_dir: Path,
+    wording: Wording,
+    *,
+    bytecode_dir: Path | None = None,
+    review: Review | None = None,
 ) -> Environment:
     """The templates' environment; with `bytecode_dir`, compiled templates are kept there,
     otherwise in this process's memory.
@@ -194,7 +199,9 @@ def make_environment(
         figure_rows=figure_rows,
         two_columns=two_columns,
     )
-    env.globals.update(t=wording.text, w=wording)
+    if review is not None:  # the review view: every printed number says where it comes from
+        env.filters.update(review.filters(wording))
+    env.globals.update(t=wording.text, w=wording, review=review is not None)
     return env
 
 
@@ -211,9 +218,14 @@ def _bytecode_cache(folder: Path) -> FileSystemBytecodeCache:
 
 def table_rows(frame: pd.DataFrame) -> list[SimpleNamespace]:
     """A computed table as rows for templates, with pandas' missing values as None."""
+    # Not `to_dict`: it turns compute's traced figures into plain floats.
+    columns = [str(c) for c in frame.columns]
+    cells = zip(*(frame[c].tolist() for c in frame.columns), strict=True)
     return [
-        SimpleNamespace(**{k: None if _missing(v) else v for k, v in record.items()})
-        for record in frame.to_dict("records")
+        SimpleNamespace(
+            **{k: None if _missing(v) else v for k, v in zip(columns, row, strict=True)}
+        )
+        for row in cells
     ]
 
 
@@ -271,9 +283,10 @@ def render_report(
     annex: Annex | None = None,
     links: dict[tuple, list[Any]] | None = None,
     bytecode_dir: Path | None = None,
+    review: Review | None = None,
 ) -> str:
-    """The whole report as one HTML document."""
-    env = make_environment(templates_dir, wording, bytecode_dir=bytecode_dir)
+    """The whole report as one HTML document; with `review`, the review view of it."""
+    env = make_environment(templates_dir, wording, bytecode_dir=bytecode_dir, review=review)
     template = env.get_template("report.html.j2")
     quarter = figures.quarter
     by_location = {b.location: b for b in figures.blocks}
