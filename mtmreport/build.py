@@ -380,7 +380,7 @@ def _review(loaded: LoadedQuarter, options: BuildOptions) -> Review | None:
         return None
     from mtmreport.review import Review, editor_url_template
 
-    return Review(loaded.doc, options.editor_url or editor_url_template())
+    return Review(loaded.doc, editor_url_template(options.editor_url))
 
 
 def build_report(

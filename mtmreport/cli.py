@@ -157,6 +157,13 @@ def build(
     from mtmreport.build import BuildOptions, build_all, build_report
 
     paths = _paths(data, templates, output)
+    if review:
+        from mtmreport.review import editor_url_template
+
+        try:
+            editor_url = editor_url_template(editor_url)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--editor-url") from None
     options = BuildOptions(strict=strict, pdf=not no_pdf, review=review, editor_url=editor_url)
     if not every:
         if jobs != 1:

@@ -40,8 +40,20 @@ _BASIS = {
 }
 
 
-def editor_url_template() -> str:
-    return os.environ.get(EDITOR_URL_VARIABLE) or DEFAULT_EDITOR_URL
+def editor_url_template(given: str = "") -> str:
+    """The editor link template: `given`, else $MTMREPORT_EDITOR_URL, else VS Code's.
+
+    Raises ValueError, in words for the analyst, when the template names anything but
+    {path}, {line} and {column}."""
+    template = given or os.environ.get(EDITOR_URL_VARIABLE) or DEFAULT_EDITOR_URL
+    try:
+        template.format(path="/x", line=1, column=1)
+    except (KeyError, IndexError, ValueError) as error:
+        raise ValueError(
+            f"the editor link {template!r} can only name {{path}}, {{line}} and {{column}} "
+            f"(problem: {error}); for example {DEFAULT_EDITOR_URL!r}"
+        ) from None
+    return template
 
 
 @dataclass(frozen=True)

@@ -110,8 +110,11 @@ def test_every_number_in_the_text_is_traced_and_links_open_the_editor(reviewed):
         untraced = [_printed(s) for s in spans if "fig-untraced" in s.get("class")]
         assert untraced == []
     link = next(
-        a for a in tinyhtml5.parse(reviewed["2023-Q3"].folder.joinpath("review.html").read_text())
-        .iter(NS + "a") if a.get("class") == "fig-at"
+        a
+        for a in tinyhtml5.parse(
+            reviewed["2023-Q3"].folder.joinpath("review.html").read_text()
+        ).iter(NS + "a")
+        if a.get("class") == "fig-at"
     )
     assert link.get("href").startswith(f"editor://open?{Q3_FILE.resolve().as_posix()}&line=")
 
@@ -130,3 +133,22 @@ def test_cli_review_flag_writes_the_review_view(tmp_path: Path):
     assert "review.html (the review view)" in result.output
     page = (tmp_path / "2023-Q2" / "review.html").read_text(encoding="utf-8")
     assert 'href="vscode://file/' in page and "fig-how" in page
+
+
+def test_a_wrong_editor_link_template_is_a_usage_error(tmp_path: Path):
+    result = CliRunner().invoke(
+        main,
+        [
+            "build",
+            "2023-Q2",
+            "--no-pdf",
+            "--review",
+            "--output",
+            str(tmp_path),
+            "--editor-url",
+            "myeditor://{file}:{line}",
+        ],
+    )
+    assert result.exit_code == 2
+    assert "can only name {path}, {line} and {column}" in result.output
+    assert not (tmp_path / "2023-Q2").exists()
