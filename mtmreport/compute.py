@@ -560,6 +560,12 @@ class ComparisonFigures:
     def combined_period(self) -> Period | None:
         return Period.union([v.period for v in self.block.values])
 
+    @property
+    def changes_from_first(self) -> list[Figure | None]:
+        """Each value's per cent change from the first (none for the first itself)."""
+        values = list(self.values["value"])
+        return [None, *(_change(v, values[0], "value") for v in values[1:])]
+
 
 def comparison_figures(block: m.ComparisonBlock, at: Location = ()) -> ComparisonFigures:
     values = [
@@ -637,6 +643,18 @@ class EarlierFigures:
 
 
 @dataclass(frozen=True)
+class DollarComparison:
+    """One row of a year-on-year comparison in dollars: the total (`country` None) or a
+    country whose change the source states (its earlier amount is implied by that change)."""
+
+    country: str | None
+    earlier_usd: Figure
+    current_usd: Figure
+    change_kzt: Figure | None  # the change in tenge, as the text gives it
+    change_usd: Figure | None  # the change in dollars, at each period's rate
+
+
+@dataclass(frozen=True)
 class RemittanceFigures:
     block: m.RemittancesBlock
     rate: Figure
@@ -655,6 +673,58 @@ class RemittanceFigures:
 
     def earlier_by(self, wanted: Relation) -> EarlierFigures | None:
         return next((e for e in self.earlier if e.relation == wanted), None)
+
+    def dollar_comparison(self) -> list[DollarComparison]:
+        """The total, then each country with a stated change, in dollars at each period's
+        rate, against the same period a year before; empty when that period has no dollars."""
+        before = self.earlier_by("year_before")
+        if before is None or before.total_usd is None:
+            return []
+        rows = [
+            DollarComparison(
+                None,
+                before.total_usd,
+                self.total_usd,
+                before.change,
+                _change(self.total_usd, before.total_usd, "total"),
+            )
+        ]
+        for country, kzt, usd, change in zip(
+            self.countries["country"],
+            self.countries["kzt_bn"],
+            self.countries["usd_mn"],
+            self.countries["change"],
+            strict=True,
+        ):
+            if change is None or pd.isna(change) or before.rate is None:
+                continue
+            earlier = derived(
+                usd_mn(kzt / (1 + change / 100), before.rate),
+                1,
+                "amount now ÷ (1 + change ÷ 100) × 1,000 ÷ that period's KZT per USD",
+                [
+                    as_input(kzt, f"{country}, billion KZT"),
+                    as_input(change, "change, per cent"),
+                    as_input(before.rate, "KZT per USD then"),
+                ],
+            )
+            rows.append(
+                DollarComparison(country, earlier, usd, change, _change(usd, earlier, country))
+            )
+        return rows
+
+
+def _change(now: Figure, then: Figure, what: str) -> Figure | None:
+    """The per cent change from `then` to `now`."""
+    change = change_percent(now, then)
+    if change is None:
+        return None
+    return derived(
+        change,
+        1,
+        "(now ÷ then − 1) × 100",
+        [as_input(now, f"{what} now"), as_input(then, f"{what} then")],
+    )
 
 
 def _earlier(

@@ -256,18 +256,14 @@ def _breakdown(f: c.BreakdownFigures, w: Wording) -> list[ChartSpec]:
 
 
 def _two_periods(
-    labels: list[str], values: list[float], unit: Literal["count", "usd"], w: Wording
+    labels: list[str],
+    values: list[float],
+    changes: list[float | None],
+    unit: Literal["count", "usd"],
+    w: Wording,
 ) -> tuple[pd.DataFrame, tuple[Column, ...]]:
-    """A few periods of one figure, each with its change from the first."""
-    first = values[0]
-    table = pd.DataFrame(
-        {
-            "label": labels,
-            "value": values,
-            "change": [None, *(c.change_percent(v, first) for v in values[1:])],
-            "is_other": False,
-        }
-    )
+    """A few periods of one figure, each with its change from the first (compute's)."""
+    table = pd.DataFrame({"label": labels, "value": values, "change": changes, "is_other": False})
     table["change"] = table["change"].astype("float64")
     columns = (
         _label_column(w, "period"),
@@ -288,7 +284,7 @@ def _comparison(f: c.ComparisonFigures, w: Wording) -> list[ChartSpec]:
     caption = block.caption or w.text(
         "captions.comparison", subject=_capitalised(block.subject), periods=periods
     )
-    table, columns = _two_periods(labels, [float(v.value) for v in block.values], "count", w)
+    table, columns = _two_periods(labels, list(f.values["value"]), f.changes_from_first, "count", w)
     return [
         ChartSpec(
             slug=block.subject.replace(" ", "-").lower(),
@@ -324,24 +320,22 @@ def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
     direction = block.direction
     period_short = w.period(block.period, "short")
     before = f.earlier_by("year_before")
-    if before is not None and before.total_usd is not None:
+    compared = f.dollar_comparison()
+    if before is not None and compared:
         earlier_short = w.period(before.source.period, "short")
         caption = w.text(
             f"captions.remittances_{direction}", period=period_short, earlier=earlier_short
         )
-        rows = [(w.text("ui.total"), before.total_usd, f.total_usd, before.change)]
-        rate_before = float(before.source.rate) if before.source.rate else None
-        for row in f.countries.itertuples():
-            if pd.notna(row.change) and rate_before:
-                earlier_kzt = row.kzt_bn / (1 + row.change / 100)
-                rows.append(
-                    (
-                        row.country,
-                        c.usd_mn(earlier_kzt, rate_before),
-                        row.usd_mn,
-                        float(row.change),
-                    )
-                )
+        rows = [
+            (
+                w.text("ui.total") if row.country is None else row.country,
+                row.earlier_usd,
+                row.current_usd,
+                row.change_kzt,
+                row.change_usd,
+            )
+            for row in compared
+        ]
         notes = _rate_note(f, before, w)
         shared: dict[str, Any] = {
             "slug": f"remittances-{direction}-comparison",
@@ -354,20 +348,20 @@ def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
         if len(rows) == 1:
             # The total alone: two columns and the change between them.
             table, columns = _two_periods(
-                [earlier_short, period_short], [before.total_usd, f.total_usd], "usd", w
+                [earlier_short, period_short],
+                [before.total_usd, f.total_usd],
+                [None, compared[0].change_usd],
+                "usd",
+                w,
             )
             table["change_kzt"] = [None, before.change]
             table["change_kzt"] = table["change_kzt"].astype("float64")
             if notes:
                 columns = (*columns, Column("change_kzt", w.text("ui.change_kzt"), "change"))
             return [ChartSpec(kind="columns", table=table, columns=columns, width="half", **shared)]
-        table = pd.DataFrame(rows, columns=["label", "earlier", "current", "change_kzt"]).assign(
-            is_other=False
-        )
-        table["change"] = [
-            c.change_percent(now, then)
-            for now, then in zip(table["current"], table["earlier"], strict=True)
-        ]
+        table = pd.DataFrame(
+            rows, columns=["label", "earlier", "current", "change_kzt", "change"]
+        ).assign(is_other=False)
         columns = (
             _label_column(w, "country"),
             Column("earlier", f"{earlier_short} ({w.text('ui.amount_usd')})", "usd"),
