@@ -25,6 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
+from xml.etree.ElementTree import Element
 
 import pytest
 import tinyhtml5
@@ -280,11 +281,11 @@ def _local(tag: object) -> str:
     return str(tag).rsplit("}", 1)[-1]
 
 
-def _element_text(element: object) -> str:
+def _element_text(element: Element) -> str:
     """An element's text without its footnotes (printed at the foot of the page), with a space
     between table cells."""
-    parts = [element.text or ""]  # type: ignore[attr-defined]
-    for child in element:  # type: ignore[attr-defined]
+    parts = [element.text or ""]
+    for child in element:
         if "footnote" not in (child.get("class") or "").split():
             inner = _element_text(child)
             parts.append(f" {inner} " if _local(child.tag) in {"td", "th"} else inner)
