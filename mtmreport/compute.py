@@ -640,6 +640,7 @@ class EarlierFigures:
     monthly_average_usd: Figure | None
     change: Figure | None  # per cent, current against this period (monthly averages)
     rate: Figure | None  # KZT per USD in that period, where the source gives it
+    change_kzt: Figure | None = None  # billions of KZT, current total minus this one
 
 
 @dataclass(frozen=True)
@@ -791,6 +792,31 @@ def _earlier(
         monthly_average_usd=average_usd,
         change=change,
         rate=None if earlier.rate is None else typed(earlier.rate, "KZT per USD", (*at, "rate")),
+        change_kzt=_change_kzt(block, total, earlier, total_kzt, at),
+    )
+
+
+def _change_kzt(
+    block: m.RemittancesBlock,
+    total: Figure,
+    earlier: m.EarlierRemittances,
+    total_then: Figure,
+    at: Location,
+) -> Figure | None:
+    """The change in billions of tenge between two periods of the same length."""
+    if earlier.period.months != block.period.months:
+        return None
+    difference = float(Decimal(str(float(total))) - Decimal(str(float(total_then))))
+    now_range = published(block.total.kzt_bn)
+    then_range = published(earlier.stated_amount[1])
+    return stated_or_computed(
+        earlier.change_kzt_bn,
+        difference,
+        (now_range[0] - then_range[1], now_range[1] - then_range[0]),
+        1,
+        "total now − total then",
+        [as_input(total, "total now"), as_input(total_then, "total then")],
+        stated_at=(*at, "change_kzt_bn"),
     )
 
 

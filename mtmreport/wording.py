@@ -70,8 +70,8 @@ class Wording:
         """Tables and charts: "43.5%"."""
         return self.text("numbers.percent_sign", value=self.number(value, decimals))
 
-    def billion_kzt(self, value: Number, decimals: int | None = 1) -> str:
-        return self.text("numbers.billion_kzt", value=self.number(value, decimals))
+    def billion_kzt(self, value: Number, decimals: int | None = 1, unsigned: bool = False) -> str:
+        return self.text("numbers.billion_kzt", value=self.number(value, decimals, unsigned))
 
     def million_usd(self, value: Number, decimals: int | None = 1) -> str:
         return self.text("numbers.million_usd", value=self.number(value, decimals))

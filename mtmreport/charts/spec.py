@@ -83,7 +83,10 @@ def cell_text(value: object, unit: Unit, wording: Wording) -> str:
         case "signed":
             return wording.signed(round(number))
         case "percent":
-            return wording.percent_sign(number, 1)
+            # One decimal, or two where the share has them: a source's 11.44 % (compute keeps
+            # its decimals) is not cut to 11.4.
+            two = abs(number * 10 - round(number * 10)) > 1e-6
+            return wording.percent_sign(number, 2 if two else 1)
         case "change":
             rounded = half_up(number)
             sign = "+" if rounded > 0 else "−" if rounded < 0 else ""
