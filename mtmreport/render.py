@@ -182,6 +182,8 @@ def make_environment(
         million_usd=wording.million_usd,
         money=wording.money,
         change=wording.change,
+        qualified=wording.qualified,
+        rate=wording.rate,
         signed=wording.signed,
         period=lambda p, style="long": wording.period(Period.parse(p), style),
         md=markdown_block,
@@ -282,6 +284,8 @@ def render_report(
         period=figures.period,
         figures=figures,
         blocks=by_location,
+        # the block printed just before each one, so a sentence never repeats the last one
+        previous=dict(zip(by_location, [None, *figures.blocks], strict=False)),
         charts=charts,
         notes=Footnotes(ibid=wording.text("ui.ibid")),
         stylesheet=stylesheet,

@@ -64,12 +64,14 @@ def _ranked(
 
 
 def _rounding_notes(table: pd.DataFrame, w: Wording) -> tuple[str, ...]:
-    """ "Shares may not sum to 100…" where full shares make up 100 but the printed ones not."""
-    if "share" not in table or table["share"].isna().any():
+    """ "Shares may not sum to 100 per cent…" where the shares the data table prints miss
+    100 by no more than their rounding (a larger gap is a slip the audit reports)."""
+    if "share_shown" not in table or table["share_shown"].isna().any():
         return ()
-    exact = abs(float(table["share"].sum()) - 100) < 1e-6
-    printed = round(float(table["share_shown"].sum()), 6)
-    return (w.text("ui.rounding_note"),) if exact and printed != 100 else ()
+    printed = [cell_text(share, "percent", w) for share in table["share_shown"]]
+    if not w.rounding_shows(printed, w.number(100), exact_total=True):
+        return ()
+    return (w.text("ui.rounding_note"),)
 
 
 def _label_column(w: Wording, dimension: str) -> Column:
@@ -459,7 +461,7 @@ _KIND_NAMES = {
     "paired": "Grouped bar chart",
     "balance": "Column chart around zero",
     "columns": "Column chart",
-    "trend": "Line chart over the quarters on file",
+    "trend": "Line chart",
 }
 
 
