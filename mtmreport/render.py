@@ -190,6 +190,7 @@ def make_environment(
         md_inline=markdown_inline,
         md_cited=markdown_cited,
         sentence_list=sentence_list,
+        counts_said=counts_said,
         rows=table_rows,
         in_text=wording.country_in_text,
         capfirst=lambda s: s[:1].upper() + s[1:] if s else s,
@@ -221,6 +222,23 @@ def table_rows(frame: pd.DataFrame) -> list[SimpleNamespace]:
 
 def _missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def counts_said(placed: c.PlacedBlock | None) -> set[tuple[str, Period, int]]:
+    """The counts a block's sentences state, as (subject, period, count): what the block
+    after it need not state again ("There were 14,571 migrant workers" once is enough)."""
+    if placed is None or placed.pending:
+        return set()
+    f = placed.figures
+    match f:
+        case c.BreakdownFigures() if f.total is not None:
+            return {(f.block.subject, f.block.period, f.total)}
+        case c.ComparisonFigures():
+            said = {(f.block.subject, v.period, v.value) for v in f.block.values}
+            if f.combined_period is not None:
+                said.add((f.block.subject, f.combined_period, f.combined_total))
+            return said
+    return set()
 
 
 def sentence_list(items: list[Any]) -> Markup:
