@@ -353,3 +353,18 @@ def test_rounding_shows_reads_printed_values():
     assert w.rounding_shows(["33.3%", "33.3%", "33.3%"], "100", exact_total=True)
     assert not w.rounding_shows(["34%", "33%", "33%"], "100", exact_total=True)
     assert w.printed_value("−484") == Decimal(-484)
+
+
+def test_a_new_quarter_does_not_carry_the_old_qualifiers(scratch):
+    # "estimated to be over 280.6 billion" says something of Q3's figure only.
+    from click.testing import CliRunner
+
+    from mtmreport.cli import main
+
+    (scratch.data_dir / "2023-Q4.yaml").unlink()
+    assert "qualifier: estimated over" in (scratch.data_dir / "2023-Q3.yaml").read_text()
+    result = CliRunner().invoke(main, ["new", "2023-Q4", "--data", str(scratch.data_dir)])
+    assert result.exit_code == 0, result.output
+    draft = (scratch.data_dir / "2023-Q4.yaml").read_text(encoding="utf-8")
+    assert re.search(r"qualifier: *(over|estimated|about)", draft) is None
+    assert "total: {kzt_bn: pending, usd_mn: pending}" in draft

@@ -316,9 +316,9 @@ def _rate_note(f: c.RemittanceFigures, before: c.EarlierFigures, w: Wording) -> 
     return (
         w.text(
             "captions.remittances_rate_note",
-            rate=w.number(f.block.rate),
+            rate=w.rate(f.block.rate, f.block.rate_basis == "implied"),
             period=w.period(f.block.period, "short"),
-            earlier_rate=w.number(before.source.rate),
+            earlier_rate=w.rate(before.source.rate, before.source.rate_basis == "implied"),
             earlier=w.period(before.source.period, "short"),
         ),
     )
