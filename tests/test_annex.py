@@ -171,4 +171,7 @@ def test_the_html_links_the_annex_and_the_pdf_does_not_mention_it(built):
     for link in links:
         if link.startswith("data/"):
             assert (result.folder / link).is_file(), link
-    assert "available as CSV" not in pdf_text(result.pdf)
+    html_text = result.html.read_text(encoding="utf-8")
+    assert "available for download" in html_text and "Download these figures (CSV)" in html_text
+    assert "available for download" not in pdf_text(result.pdf)
+    assert "Download these figures" not in pdf_text(result.pdf)
