@@ -5,9 +5,11 @@
     output/<quarter>/data/<quarter>-data.xlsx                  all of them, one sheet each,
                                                                after an "About" sheet
 
-The values are the computed ones at full precision (the CSVs hold Python's shortest exact
-form of each number; the workbook the 16 significant digits Excel keeps) and only the
-workbook's number formats round them for display. Charts bring their own table
+Each value is written at the precision it has: a figure as the quarter file gives it (22.12,
+454.545) or a sum of such figures (94.6 × 3 = 283.8, not the float 283.79999999999995)
+exactly; a quotient (a share, a change, a conversion) rounded half up to the decimals the
+report prints it with, two for tenge. CSV and XLSX hold the same numbers, and the workbook's
+number formats show each with its own decimals. Charts bring their own table
 (`ChartSpec.table` and `columns`, the same the HTML data table shows); the report's tables
 are built here from the computed figures.
 
@@ -22,24 +24,41 @@ import datetime as dt
 import io
 import math
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from mtmreport import compute as c
-from mtmreport.charts.spec import ChartSpec, Column, Unit
+from mtmreport.charts.spec import ChartSpec, Column, Unit, records
+from mtmreport.numbers import decimals_of, half_up
 from mtmreport.wording import Wording
 
 FOLDER = "data"
 # Workbook properties are fixed, so identical data gives an identical file.
 _CREATED = dt.datetime(2000, 1, 1)
+# The decimals a computed value of each unit is written with: as the report prints it (tenge
+# with two, as the sources' monthly figures have).
+_DECIMALS: dict[Unit, int] = {
+    "count": 0,
+    "signed": 0,
+    "percent": 1,
+    "change": 1,
+    "usd": 1,
+    "kzt": 2,
+}
+# A value with at most this many decimals is a figure as typed (or a sum of such figures,
+# float noise removed) and is written exactly; a longer one is a quotient, rounded.
+_EXACT_DECIMALS = 3
+# Excel number formats by unit, {d} standing for the value's decimals (".0", ".00" or none).
 _NUMBER_FORMATS: dict[Unit, str] = {
     "count": "#,##0",
     "signed": '+#,##0;"−"#,##0;0',
-    "percent": "0.0",
-    "change": '+0.0;"−"0.0;0.0',
-    "usd": "#,##0.0",
-    "kzt": "#,##0.00",
+    "percent": "0{d}",
+    "change": '+0{d};"−"0{d};0{d}',
+    "usd": "#,##0{d}",
+    "kzt": "#,##0{d}",
 }
 _IOM_BLUE = "#0033A0"
 _SHEET_NAME_MAX = 31
@@ -178,36 +197,53 @@ def _unique_names(tables: list[DataTable]) -> list[DataTable]:
 # --- writing --------------------------------------------------------------------------------
 
 
-def _plain(value: object, unit: Unit) -> object:
-    """A cell's value for CSV and XLSX: text, an int for whole counts, else the float."""
+def _plain(value: object, unit: Unit) -> str | int | Decimal | None:
+    """A cell's value for CSV and XLSX: text, an int for counts, else a Decimal with the
+    decimals it has (see the module's docstring)."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     if unit == "text":
         return str(value)
-    number = float(value)  # type: ignore[arg-type]
-    if unit in ("count", "signed") and number.is_integer():
-        return int(number)
-    return number
+    if unit in ("count", "signed"):
+        return int(half_up(value, 0))  # type: ignore[arg-type]
+    # Float noise lies far beyond the 12th decimal: 283.79999999999995 is 283.8.
+    exact = half_up(value, 12).normalize()  # type: ignore[arg-type]
+    places = decimals_of(exact)
+    if places <= _EXACT_DECIMALS:
+        return exact.quantize(Decimal(1).scaleb(-places))  # and 1E+2 is 100
+    return half_up(exact, _DECIMALS[unit])
+
+
+def _text(value: object) -> str:
+    """A CSV cell: plain digits, never an exponent (Decimal('1E+2') is written 100)."""
+    if value is None:
+        return ""
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
+
+
+def _number_format(unit: Unit, value: Decimal | int) -> str:
+    decimals = decimals_of(value) if isinstance(value, Decimal) else 0
+    return _NUMBER_FORMATS[unit].format(d="." + "0" * decimals if decimals else "")
 
 
 def _rows(table: DataTable) -> list[list[object]]:
     return [
         [_plain(record[col.key], col.unit) for col in table.columns]
-        for record in table.frame.to_dict("records")
+        for record in records(table.frame)
     ]
 
 
 def csv_text(table: DataTable) -> str:
-    """The table as CSV: a header row, then full-precision values (repr of each float)."""
+    """The table as CSV: a header row, then each value at its own precision."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([col.header for col in table.columns])
     for row in _rows(table):
-        writer.writerow(["" if v is None else repr(v) if isinstance(v, float) else v for v in row])
+        writer.writerow([_text(v) for v in row])
     return out.getvalue()
 
 
-def write_workbook(tables: list[DataTable], path: Path, title: str) -> None:
+def write_workbook(tables: list[DataTable], path: Path, title: str, about_text: str) -> None:
     """All tables in one workbook, one sheet each, after an "About" sheet listing them."""
     import xlsxwriter
 
@@ -216,7 +252,7 @@ def write_workbook(tables: list[DataTable], path: Path, title: str) -> None:
         {
             "title": title,
             "author": "International Organization for Migration (IOM)",
-            "comments": "Data annex written by mtmreport",
+            "comments": about_text,
             "created": _CREATED,
         }
     )
@@ -225,16 +261,17 @@ def write_workbook(tables: list[DataTable], path: Path, title: str) -> None:
     )
     bold = workbook.add_format({"bold": True})
     wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
-    formats = {unit: workbook.add_format({"num_format": f}) for unit, f in _NUMBER_FORMATS.items()}
+    formats: dict[str, Any] = {}  # one xlsxwriter format a number format
+
+    def number_format(unit: Unit, value: Decimal | int) -> Any:
+        pattern = _number_format(unit, value)
+        if pattern not in formats:
+            formats[pattern] = workbook.add_format({"num_format": pattern})
+        return formats[pattern]
 
     about = workbook.add_worksheet("About")
     about.write(0, 0, title, bold)
-    about.write(
-        1,
-        0,
-        "Figures as computed by mtmreport from the quarter's data file. Shares and changes "
-        "are in per cent; amounts in billions of KZT or millions of USD, as each header says.",
-    )
+    about.write(1, 0, about_text)
     about_headers = ["Sheet", "CSV file", "Caption", "Source", "Period"]
     for col, text in enumerate(about_headers):
         about.write(3, col, text, header)
@@ -257,7 +294,8 @@ def write_workbook(tables: list[DataTable], path: Path, title: str) -> None:
                 if column.unit == "text":
                     sheet.write_string(r, col, str(value))
                 else:
-                    sheet.write_number(r, col, value, formats[column.unit])  # type: ignore[arg-type]
+                    number = value if isinstance(value, (int, Decimal)) else Decimal(str(value))
+                    sheet.write_number(r, col, float(number), number_format(column.unit, number))
         sheet.freeze_panes(1, 1)
     workbook.close()
 
@@ -270,6 +308,7 @@ class AnnexPlan:
     tables: list[DataTable]
     workbook_name: str
     title: str
+    about: str  # what the workbook's first sheet says of its figures
 
     @property
     def links(self) -> Annex:
@@ -282,7 +321,7 @@ class AnnexPlan:
         data_dir.mkdir(parents=True, exist_ok=True)
         for table in self.tables:
             (data_dir / f"{table.name}.csv").write_text(csv_text(table), encoding="utf-8")
-        write_workbook(self.tables, data_dir / self.workbook_name, self.title)
+        write_workbook(self.tables, data_dir / self.workbook_name, self.title, self.about)
 
 
 def plan_annex(
@@ -295,4 +334,5 @@ def plan_annex(
         tables=chart_tables(specs) + report_tables(figures, wording),
         workbook_name=f"{quarter.quarter}-data.xlsx",
         title=f"{quarter.report.country}: {quarter.report.title} ({period}), data annex",
+        about=wording.text("annex.about"),
     )

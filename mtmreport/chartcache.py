@@ -27,6 +27,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mtmreport.provenance import decimals_printed
+
 if TYPE_CHECKING:
     from mtmreport.charts.spec import ChartSpec
     from mtmreport.helper import Helper
@@ -83,6 +85,8 @@ def chart_key(spec: ChartSpec, wording: Wording, chart_format: str) -> str:
         "columns": [str(c) for c in table.columns],
         "dtypes": [str(t) for t in table.dtypes],
         "rows": table.to_numpy().tolist(),
+        # the decimals a figure prints with are drawn too (a stated "10%" against "10.0%")
+        "decimals": [[decimals_printed(v) for v in row] for row in table.to_numpy().tolist()],
         **{name: value for name, value in spec.__dict__.items() if name not in ("table", "number")},
     }
     # repr() for floats and numpy scalars keeps every digit, so 0.1 and 0.1000001 differ.

@@ -749,7 +749,7 @@ def _earlier(
     money = earlier.total if kind == "total" else earlier.monthly_average
     assert money is not None
     if earlier.rate is not None:
-        rate = typed(earlier.rate, "KZT per USD", (*at, "rate"))
+        rate = typed(earlier.rate, "KZT per USD", (*at, "rate"))  # its full precision
         stated_usd = _dollars(money, stated, rate, (*at, kind), str(earlier.period))
     elif money.usd_mn is not None:
         stated_usd = typed(money.usd_mn, "million USD", (*at, kind, "usd_mn"))
@@ -791,7 +791,9 @@ def _earlier(
         monthly_average_kzt=average_kzt,
         monthly_average_usd=average_usd,
         change=change,
-        rate=None if earlier.rate is None else typed(earlier.rate, "KZT per USD", (*at, "rate")),
+        rate=None
+        if earlier.rate is None
+        else _rate(earlier.rate, earlier.rate_basis, (*at, "rate")),
         change_kzt=_change_kzt(block, total, earlier, total_kzt, at),
     )
 
@@ -820,8 +822,19 @@ def _change_kzt(
     )
 
 
+def _rate(rate: Decimal, basis: str, at: Location) -> Figure:
+    """KZT per USD as the report prints it: as the source states it, or, read off the
+    source's dollar figures (1 / 0.0022 = 454.545…), to one decimal as rates are quoted."""
+    stated = typed(rate, "KZT per USD", at)
+    if basis != "implied":
+        return stated
+    return derived(
+        float(rate), 1, "read off the source's dollar figures", [as_input(stated, "KZT per USD")]
+    )
+
+
 def remittance_figures(block: m.RemittancesBlock, at: Location = ()) -> RemittanceFigures:
-    rate = typed(block.rate, "KZT per USD", (*at, "rate"))
+    rate = _rate(block.rate, block.rate_basis, (*at, "rate"))
     total = typed(block.total.kzt_bn, "total, billion KZT", (*at, "total", "kzt_bn"))
     month_rows = []
     for i, a in enumerate(block.months):

@@ -37,6 +37,7 @@ class Point:
     location: Location  # the block (own data) or the stated value (earlier period)
     stated: bool = False  # True: a figure of an earlier period, as a later file states it
     tolerance: float = 0.0  # half a unit of the printed figure's last decimal
+    source: str = ""  # the source the file cites for it: what a report citing it names
 
 
 @dataclass(frozen=True)
@@ -72,13 +73,22 @@ def points_of(figures: c.QuarterFigures) -> Iterator[Point]:
         f = placed.figures
         match f:
             case c.FlowsFigures():
-                period = f.block.period
-                yield Point(("flows", "arrivals"), period, f.arrivals.total, quarter, where)
-                yield Point(("flows", "departures"), period, f.departures.total, quarter, where)
+                period, source = f.block.period, f.block.source
+                yield Point(
+                    ("flows", "arrivals"), period, f.arrivals.total, quarter, where, source=source
+                )
+                yield Point(
+                    ("flows", "departures"),
+                    period,
+                    f.departures.total,
+                    quarter,
+                    where,
+                    source=source,
+                )
                 for row in f.arrivals.non_cis.itertuples():
                     if row.share is not None and row.share == row.share:
                         key = ("non_cis_arrival_share", row.country)
-                        yield Point(key, period, float(row.share), quarter, where)
+                        yield Point(key, period, float(row.share), quarter, where, source=source)
                 for index, earlier in enumerate(f.block.earlier_shares):
                     yield Point(
                         ("non_cis_arrival_share", earlier.country),
@@ -88,26 +98,44 @@ def points_of(figures: c.QuarterFigures) -> Iterator[Point]:
                         (*where, "earlier_shares", index, "share"),
                         stated=True,
                         tolerance=half_unit(earlier.share),
+                        source=source,
                     )
             case c.RemittanceFigures():
-                key = ("remittances", f.block.direction)
+                key, source = ("remittances", f.block.direction), f.block.source
                 tolerance = half_unit(f.block.total.kzt_bn)
-                yield Point(key, f.block.period, f.total_kzt, quarter, where, tolerance=tolerance)
+                yield Point(
+                    key,
+                    f.block.period,
+                    f.total_kzt,
+                    quarter,
+                    where,
+                    tolerance=tolerance,
+                    source=source,
+                )
                 for index, earlier in enumerate(f.earlier):
-                    source = earlier.source
-                    field, amount, times = source.stated_amount
+                    field, amount, times = earlier.source.stated_amount
                     yield Point(
                         key,
-                        source.period,
+                        earlier.source.period,
                         earlier.total_kzt,
                         quarter,
                         (*where, "compare_with", index, field, "kzt_bn"),
                         stated=True,
                         tolerance=half_unit(amount) * times,
+                        source=source,
                     )
             case c.BreakdownFigures() if f.total is not None:
-                yield Point(("total", f.block.subject), f.block.period, f.total, quarter, where)
+                source = f.block.source
+                yield Point(
+                    ("total", f.block.subject),
+                    f.block.period,
+                    f.total,
+                    quarter,
+                    where,
+                    source=source,
+                )
             case c.ComparisonFigures():
+                source = f.block.source
                 for index, value in enumerate(f.block.values):
                     yield Point(
                         ("total", f.block.subject),
@@ -116,6 +144,7 @@ def points_of(figures: c.QuarterFigures) -> Iterator[Point]:
                         quarter,
                         (*where, "values", index, "value"),
                         stated=True,
+                        source=source,
                     )
 
 

@@ -323,18 +323,29 @@ class ComparisonBlock(StrictModel):
     commentary: Markdown | None = None
 
 
-class Money(StrictModel):
+class Amount(StrictModel):
     """An amount in billions of tenge, with the dollar figure as published."""
 
     kzt_bn: Billions
     usd_mn: Millions | None = None
 
 
-class MonthAmount(Money):
+Qualifier = Literal["over", "estimated over", "about"]
+
+
+class Money(Amount):
+    """A period's amount, with the word the source puts before it, if any."""
+
+    qualifier: Qualifier | None = None
+    """As the source words the amount: `over` ("over 70.7 billion KZT"), `estimated over`
+    ("estimated to be over 280.6 billion KZT") or `about`; the report keeps the words."""
+
+
+class MonthAmount(Amount):
     month: MonthValue
 
 
-class CountryAmount(Money):
+class CountryAmount(Amount):
     country: CountryName
     share: Percent | None = None
     """Per cent of the period's total, as published."""

@@ -17,10 +17,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from mtmreport.load import Location
 from mtmreport.numbers import Interval, decimals_of, meets, published
+
+if TYPE_CHECKING:
+    from mtmreport.load import Location
 
 Basis = Literal["typed", "stated", "computed"]
 
@@ -74,7 +76,12 @@ class TracedFloat(float, _Traced):
         return made
 
     def __reduce__(self) -> tuple:
-        return (float, (float(self),))
+        # To the chart helper: the value and its decimals (labels print them), not the trace.
+        return (_untraced_float, (float(self), self.decimals))
+
+
+def _untraced_float(value: float, decimals: int) -> TracedFloat:
+    return TracedFloat(value, decimals, Trace("computed"))
 
 
 Figure = TracedInt | TracedFloat

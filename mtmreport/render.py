@@ -31,7 +31,7 @@ from markupsafe import Markup, escape
 from mtmreport import compute as c
 from mtmreport.annex import Annex
 from mtmreport.charts.plan import alt_text
-from mtmreport.charts.spec import ChartSpec, data_rows
+from mtmreport.charts.spec import ChartSpec, data_rows, records
 from mtmreport.periods import Period
 from mtmreport.review import Review
 from mtmreport.wording import Wording
@@ -187,12 +187,15 @@ def make_environment(
         million_usd=wording.million_usd,
         money=wording.money,
         change=wording.change,
+        qualified=lambda amount, qualifier: _qualified(wording, amount, qualifier),
+        rate=wording.rate,
         signed=wording.signed,
         period=lambda p, style="long": wording.period(Period.parse(p), style),
         md=markdown_block,
         md_inline=markdown_inline,
         md_cited=markdown_cited,
         sentence_list=sentence_list,
+        counts_said=counts_said,
         rows=table_rows,
         in_text=wording.country_in_text,
         capfirst=lambda s: s[:1].upper() + s[1:] if s else s,
@@ -216,21 +219,40 @@ def _bytecode_cache(folder: Path) -> FileSystemBytecodeCache:
     return FileSystemBytecodeCache(str(path))
 
 
+def _qualified(wording: Wording, amount: str, qualifier: str | None) -> Markup:
+    """`Wording.qualified` for templates: the amount may be markup (the review view's marks),
+    which the wording's plain text must not escape."""
+    slot = "\x00"
+    return escape(wording.qualified(slot, qualifier)).replace(slot, escape(amount))
+
+
 def table_rows(frame: pd.DataFrame) -> list[SimpleNamespace]:
     """A computed table as rows for templates, with pandas' missing values as None."""
-    # Not `to_dict`: it turns compute's traced figures into plain floats.
-    columns = [str(c) for c in frame.columns]
-    cells = zip(*(frame[c].tolist() for c in frame.columns), strict=True)
     return [
-        SimpleNamespace(
-            **{k: None if _missing(v) else v for k, v in zip(columns, row, strict=True)}
-        )
-        for row in cells
+        SimpleNamespace(**{k: None if _missing(v) else v for k, v in row.items()})
+        for row in records(frame)
     ]
 
 
 def _missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def counts_said(placed: c.PlacedBlock | None) -> set[tuple[str, Period, int]]:
+    """The counts a block's sentences state, as (subject, period, count): what the block
+    after it need not state again ("There were 14,571 migrant workers" once is enough)."""
+    if placed is None or placed.pending:
+        return set()
+    f = placed.figures
+    match f:
+        case c.BreakdownFigures() if f.total is not None:
+            return {(f.block.subject, f.block.period, f.total)}
+        case c.ComparisonFigures():
+            said = {(f.block.subject, v.period, v.value) for v in f.block.values}
+            if f.combined_period is not None:
+                said.add((f.block.subject, f.combined_period, f.combined_total))
+            return said
+    return set()
 
 
 def sentence_list(items: list[Any]) -> Markup:
@@ -295,6 +317,8 @@ def render_report(
         period=figures.period,
         figures=figures,
         blocks=by_location,
+        # the block printed just before each one, so a sentence never repeats the last one
+        previous=dict(zip(by_location, [None, *figures.blocks], strict=False)),
         charts=charts,
         notes=Footnotes(ibid=wording.text("ui.ibid")),
         stylesheet=stylesheet,

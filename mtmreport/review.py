@@ -143,4 +143,5 @@ class Review:
             "money": lambda kzt, usd: Markup("{} ({})").format(billion_kzt(kzt), million_usd(usd)),
             "change": marking(wording.change),
             "signed": marking(wording.signed),
+            "rate": marking(wording.rate),
         }

@@ -112,6 +112,8 @@ def _emptied(node: Any, old: Period, new: Period, key: str | None = None) -> Any
                     node[list_key] = CommentedSeq([PENDING])
             if "intro" in node:
                 node["intro"] = PENDING
+        if "qualifier" in node:
+            del node["qualifier"]  # "over 280.6 billion" says something of that figure only
         caption = node.get("caption")
         old_months = {MONTHS[m - 1] for _, m in old.month_list()}
         if isinstance(caption, str) and any(month in caption for month in old_months):

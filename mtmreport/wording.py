@@ -9,16 +9,18 @@ strings file.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 from babel.dates import get_month_names
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_decimal_symbol, parse_decimal
 
-from mtmreport.numbers import Number, decimals_of, half_up
+from mtmreport.numbers import Number, decimals_of, half_unit, half_up
 from mtmreport.periods import Period
 from mtmreport.provenance import decimals_printed
 
@@ -79,6 +81,37 @@ class Wording:
     def money(self, kzt_bn: Number, usd_mn: Number) -> str:
         """ "280.6 billion KZT (593.9 million USD)"."""
         return f"{self.billion_kzt(kzt_bn)} ({self.million_usd(usd_mn)})"
+
+    def qualified(self, text: str, qualifier: str | None) -> str:
+        """An amount with the words its source puts before it: "estimated to be over 280.6
+        billion KZT (594 million USD)"; as it is without a qualifier."""
+        if not qualifier:
+            return text
+        return self.text(f"qualifiers.{qualifier}", value=text)
+
+    def rate(self, value: Number) -> str:
+        """ "1 USD = 472.5 KZT", with the decimals compute chose (see `compute._rate`)."""
+        return self.text("numbers.rate", value=self.number(value))
+
+    def printed_value(self, text: str) -> Decimal:
+        """A number as this wording prints it ("4,482,427", "43.3%", "−484") read back."""
+        decimal = get_decimal_symbol(self.locale)
+        kept = "".join(ch for ch in text if ch.isdigit() or ch == decimal)
+        value = parse_decimal(kept or "0", locale=self.locale)
+        return -value if text.lstrip().startswith(("-", "−")) else value
+
+    def rounding_shows(self, parts: Sequence[str], total: str, exact_total: bool = False) -> bool:
+        """Whether printed parts miss their printed total by no more than their rounding can
+        explain: where a reader needs "may not sum … due to rounding". Decided from the
+        printed text, so it holds for whatever the table shows. A larger gap is no rounding
+        (the audit reports it), so it gets no such note. `exact_total`: a whole that is not
+        rounded itself (100 per cent)."""
+        values = [self.printed_value(part) for part in parts]
+        whole = self.printed_value(total)
+        gap = abs(sum(values, Decimal(0)) - whole)
+        rounded_total = Decimal(0) if exact_total else Decimal(half_unit(whole))
+        slack = sum((Decimal(half_unit(v)) for v in values), rounded_total)
+        return 0 < gap <= slack
 
     def change(self, value: float | None, decimals: int = 1) -> str:
         """ "up 38.8 per cent" / "down 1.1 per cent"."""

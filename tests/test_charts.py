@@ -97,7 +97,11 @@ def test_a_donut_only_for_a_few_shares_of_one_whole(wording):
 
 
 def test_the_q2_cis_workers_donut_becomes_bars(specs):
-    (workers,) = [s for s in specs["2023-Q2"] if s.slug == "migrant-workers-among-cis-nationals"]
+    (workers,) = [
+        s
+        for s in specs["2023-Q2"]
+        if s.slug == "officially-registered-migrant-workers-among-cis-nationals"
+    ]
     assert len(workers.table) == 7
     assert workers.kind == "hbar"
 

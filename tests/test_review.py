@@ -65,8 +65,10 @@ def _find(result: BuildResult, printed: str, *words: str):
     raise AssertionError(f"no figure {printed!r} explained with {words}")
 
 
-def _line(number: int) -> str:
-    return Q3_FILE.read_text(encoding="utf-8").splitlines()[number - 1]
+def _line_of(*words: str) -> int:
+    """The number of the quarter file's first line holding every one of `words`."""
+    lines = Q3_FILE.read_text(encoding="utf-8").splitlines()
+    return next(n for n, line in enumerate(lines, 1) if all(w in line for w in words))
 
 
 def test_a_share_shows_its_division_and_the_lines_of_both_counts(reviewed):
@@ -78,10 +80,10 @@ def test_a_share_shows_its_division_and_the_lines_of_both_counts(reviewed):
     assert "stated CIS total + Belarus (listed under non-CIS)" in how
     assert "4,034,184" in how and "17,304" in how
     assert "Stated in the source: 43.5" in how
-    # Uzbekistan (120), CIS arrivals as stated (117), Belarus (131), the stated share (120)
-    assert _lines(_how(span)) == [120, 117, 131, 120]
-    assert "1753689" in _line(120) and "43.5" in _line(120)
-    assert "4034184" in _line(117) and "17304" in _line(131)
+    # Uzbekistan's line, CIS arrivals as stated, Belarus's line, the stated share (Uzbekistan's)
+    uzbekistan = _line_of("Uzbekistan", "1753689", "43.5")
+    cis, belarus = _line_of("total: 4034184"), _line_of("Belarus", "17304")
+    assert _lines(_how(span)) == [uzbekistan, cis, belarus, uzbekistan]
 
 
 def test_a_contradicted_total_says_what_is_used_instead(reviewed):
@@ -90,17 +92,27 @@ def test_a_contradicted_total_says_what_is_used_instead(reviewed):
     span = _find(reviewed["2023-Q3"], "4,109,005", "sum of the CIS countries listed")
     how = _text(_how(span))
     assert "the stated CIS total (4,080,540) is smaller" in how
-    assert _lines(_how(span)) == [137, 138, 139, 140, 148]
+    listed = [
+        _line_of(*words)
+        for words in (
+            ("Uzbekistan", "1774200"),
+            ("Russian Federation", "1209912"),
+            ("Kyrgyzstan", "744948"),
+            ("Tajikistan", "363519"),
+            ("Belarus", "16426"),
+        )
+    ]
+    assert _lines(_how(span)) == listed
 
 
 def test_a_stated_dollar_amount_that_agrees_prints_as_stated(reviewed):
     # 280.6 billion KZT at 472.5 KZT/USD = 593.86 million USD, 593.69-594.04 with the inputs'
-    # rounding: the central bank's 594 (line 273) agrees and prints.
+    # rounding: the central bank's 594 agrees and prints.
     span = _find(reviewed["2023-Q3"], "594 million USD", "the source's own figure")
     how = _text(_how(span))
     assert "× 1,000 ÷ KZT per USD" in how and "280.6" in how and "472.5" in how
-    assert _lines(_how(span)) == [273, 272, 273]
-    assert "usd_mn: 594" in _line(273) and "472.5" in _line(272)
+    total, rate = _line_of("kzt_bn: 280.6", "usd_mn: 594"), _line_of("rate: 472.5")
+    assert _lines(_how(span)) == [total, rate, total]
 
 
 def test_every_number_in_the_text_is_traced_and_links_open_the_editor(reviewed):

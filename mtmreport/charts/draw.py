@@ -29,7 +29,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.textpath import text_to_path
 
 from mtmreport.charts import style
-from mtmreport.charts.spec import ChartSpec, cell_text
+from mtmreport.charts.spec import ChartSpec, cell_text, records
 from mtmreport.wording import Wording
 
 DPI = 200
@@ -92,7 +92,7 @@ def _value_limit(values: Sequence[float], labels: Sequence[str], bar_width_in: f
 def _bar_labels(spec: ChartSpec, wording: Wording) -> list[str]:
     """ "1,753,689 (43.3%)" for counts with shares, "50.3%" for shares, "200.8" for USD."""
     labels = []
-    for row in spec.table.to_dict("records"):
+    for row in records(spec.table):
         shown = row.get("share_shown")
         has_share = shown is not None and not pd.isna(shown)
         if spec.unit == "percent":
@@ -260,7 +260,7 @@ def _paired(spec: ChartSpec, wording: Wording) -> Figure:
         color=style.GREY,
         fontsize=style.BASE_SIZE - 0.5,
     )
-    for pos, row in zip(positions, table.to_dict("records"), strict=True):
+    for pos, row in zip(positions, records(table), strict=True):
         y = ax.transData.transform((0, pos))[1]
         y_fig = fig.transFigure.inverted().transform((0, y))[1]
         change = row.get("change")

@@ -23,9 +23,10 @@ from mtmreport.charts.spec import (
     ChartSpec,
     Column,
     cell_text,
+    records,
 )
 from mtmreport.numbers import half_up
-from mtmreport.provenance import decimals_printed
+from mtmreport.provenance import Trace, TracedFloat, decimals_printed
 from mtmreport.wording import Wording
 
 
@@ -55,23 +56,29 @@ def _ranked(
     frame = pd.DataFrame({"label": labels, "value": values, "share": share_list, "is_other": flags})
     if shown is None:
         # as compute chose to print them: a stated share with its own decimals
-        shown = [
-            None if v is None or pd.isna(v) else float(half_up(v, decimals_printed(v) or 1))
-            for v in share_list
-        ]
+        shown = [None if v is None or pd.isna(v) else _as_printed(v) for v in share_list]
     frame["share"] = frame["share"].astype("float64")
-    frame["share_shown"] = pd.Series(list(shown)[:count], dtype="float64")
+    frame["share_shown"] = pd.Series(list(shown)[:count], dtype=object)
     named = frame[~frame["is_other"]].sort_values("value", ascending=False, kind="stable")
     return pd.concat([named, frame[frame["is_other"]]]).reset_index(drop=True)
 
 
+def _as_printed(share: float) -> float:
+    """A share rounded as the report prints it, keeping the decimals compute chose."""
+    chosen = decimals_printed(share)
+    decimals = 1 if chosen is None else chosen
+    return TracedFloat(float(half_up(share, decimals)), decimals, Trace("computed"))
+
+
 def _rounding_notes(table: pd.DataFrame, w: Wording) -> tuple[str, ...]:
-    """ "Shares may not sum to 100…" where full shares make up 100 but the printed ones not."""
-    if "share" not in table or table["share"].isna().any():
+    """ "Shares may not sum to 100 per cent…" where the shares the data table prints miss
+    100 by no more than their rounding (a larger gap is a slip the audit reports)."""
+    if "share_shown" not in table or table["share_shown"].isna().any():
         return ()
-    exact = abs(float(table["share"].sum()) - 100) < 1e-6
-    printed = round(float(table["share_shown"].sum()), 6)
-    return (w.text("ui.rounding_note"),) if exact and printed != 100 else ()
+    printed = [cell_text(share, "percent", w) for share in table["share_shown"]]
+    if not w.rounding_shows(printed, w.number(100), exact_total=True):
+        return ()
+    return (w.text("ui.rounding_note"),)
 
 
 def _label_column(w: Wording, dimension: str) -> Column:
@@ -307,9 +314,9 @@ def _rate_note(f: c.RemittanceFigures, before: c.EarlierFigures, w: Wording) -> 
     return (
         w.text(
             "captions.remittances_rate_note",
-            rate=w.number(f.block.rate),
+            rate=w.rate(f.rate),
             period=w.period(f.block.period, "short"),
-            earlier_rate=w.number(before.source.rate),
+            earlier_rate=w.rate(before.rate),
             earlier=w.period(before.source.period, "short"),
         ),
     )
@@ -450,7 +457,7 @@ _KIND_NAMES = {
     "paired": "Grouped bar chart",
     "balance": "Column chart around zero",
     "columns": "Column chart",
-    "trend": "Line chart over the quarters on file",
+    "trend": "Line chart",
 }
 
 
@@ -489,7 +496,7 @@ def alt_text(spec: ChartSpec, wording: Wording, listed: int = 10) -> str:
     chart's order, up to `listed` of them, and any remainder last.
     """
     intro = f"{_KIND_NAMES[spec.kind]}: {spec.caption}."
-    rows = spec.table.to_dict("records")
+    rows = records(spec.table)
     both = bool(spec.notes) and "change_kzt" in spec.table
     if spec.kind == "paired":
         earlier, current = spec.series_labels

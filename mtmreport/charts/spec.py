@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
 from mtmreport.numbers import half_up
+from mtmreport.provenance import decimals_printed
 from mtmreport.wording import Wording
 
 ChartKind = Literal["hbar", "donut", "map", "paired", "balance", "columns", "trend"]
@@ -70,6 +71,14 @@ class ChartSpec:
 # --- formatting shared by the data table, the alt text and the charts ----------------------
 
 
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A table's rows as dicts of its cells as stored. `DataFrame.to_dict` would turn
+    compute's traced figures into plain floats, and with them the decimals they print with."""
+    columns = [str(c) for c in frame.columns]
+    cells = zip(*(frame[c].tolist() for c in frame.columns), strict=True)
+    return [dict(zip(columns, row, strict=True)) for row in cells]
+
+
 def cell_text(value: object, unit: Unit, wording: Wording) -> str:
     """A value as the report prints it in tables and charts (IOM style, "%" not "per cent")."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
@@ -83,10 +92,9 @@ def cell_text(value: object, unit: Unit, wording: Wording) -> str:
         case "signed":
             return wording.signed(round(number))
         case "percent":
-            # One decimal, or two where the share has them: a source's 11.44 % (compute keeps
-            # its decimals) is not cut to 11.4.
-            two = abs(number * 10 - round(number * 10)) > 1e-6
-            return wording.percent_sign(number, 2 if two else 1)
+            # One decimal, or those compute chose: a source's 11.44 % is not cut to 11.4.
+            chosen = decimals_printed(value)
+            return wording.percent_sign(number, 1 if chosen is None else chosen)
         case "change":
             rounded = half_up(number)
             sign = "+" if rounded > 0 else "−" if rounded < 0 else ""
@@ -102,7 +110,7 @@ def data_rows(spec: ChartSpec, wording: Wording) -> list[list[str]]:
     """The chart's data table as text, one list of cells per row, in `columns` order."""
     return [
         [cell_text(row[col.shown or col.key], col.unit, wording) for col in spec.columns]
-        for row in spec.table.to_dict("records")
+        for row in records(spec.table)
     ]
 
 

@@ -50,12 +50,14 @@ def trend_specs(
             last=wording.period(final, "short"),
             unit=wording.text(f"units.{unit}"),
         )
-        sources = sorted({history.quarters[p.quarter].quarter.quarter for p in series})
+        # Each point cites the source its own quarter's report cites, once, in time order.
+        sources = list(dict.fromkeys(p.source for p in series if p.source))
+        hollow = [wording.period(p.period, "short") for p in series if p.stated]
         spec = ChartSpec(
             slug="trend-" + "-".join(point.key).replace(" ", "-").replace("_", "-").lower(),
             kind="trend",
             caption=caption,
-            source=wording.text("ui.trend_source", quarters=", ".join(sources)),
+            source="; ".join(sources),
             table=table,
             unit=unit,
             period=f"{table['label'].iloc[0]} – {table['label'].iloc[-1]}",
@@ -63,7 +65,7 @@ def trend_specs(
                 Column("label", wording.text("ui.period"), "text"),
                 Column("value", wording.text(_VALUE_HEADERS[unit]), unit),
             ),
-            notes=(wording.text("ui.trend_note"),) if table["stated"].any() else (),
+            notes=(wording.text("ui.trend_note", periods=", ".join(hollow)),) if hollow else (),
         )
         found.setdefault(point.location, []).append(spec)
     return found
