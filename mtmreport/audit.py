@@ -579,6 +579,17 @@ def _remittances(where: Location, f: c.RemittanceFigures) -> Iterator[_Raw]:
                 f"{block.total.kzt_bn} billion KZT",
                 f"{_show(_mid(months_sum), 2)} billion KZT",
                 "months-sum",
+                Relation(
+                    (
+                        ((*where, "total", "kzt_bn"), block.total.kzt_bn),
+                        *(
+                            ((*where, "months", i, "kzt_bn"), a.kzt_bn)
+                            for i, a in enumerate(block.months)
+                        ),
+                    ),
+                    _stated,
+                    lambda v: add(*(published(x) for x in v[1:])),
+                ),
             )
         months = [a.month for a in block.months]
         expected = [Period.parse(f"{y}-{mo:02d}") for y, mo in block.period.month_list()]
@@ -834,6 +845,16 @@ def audit(figures: c.QuarterFigures, doc: YamlDocument) -> list[Diagnostic]:
 _SEARCH_SPAN = 10**7  # steps of the figure's last digit searched on either side
 
 
+def _step(value: Figure) -> int | Decimal:
+    """One unit of a typed figure's last digit: 1 for a count, 0.1 for 280.6."""
+    return Decimal(1).scaleb(-decimals_of(value)) if isinstance(value, Decimal) else 1
+
+
+def _at(k: int, step: int | Decimal) -> Figure:
+    """The figure `k` steps from zero, written with the same decimals."""
+    return k if isinstance(step, int) else (k * step).quantize(step)
+
+
 def _solutions(relation: Relation, index: int) -> tuple[int, int] | None:
     """The values figure `index` of `relation` could take, the others as typed, for the check
     to pass: as a range of steps of its last printed digit (whole numbers for a count).
@@ -843,14 +864,14 @@ def _solutions(relation: Relation, index: int) -> tuple[int, int] | None:
     positive is kept positive (a zero count or total is no correction).
     """
     _, value = relation.figures[index]
-    step = Decimal(1).scaleb(-decimals_of(value)) if isinstance(value, Decimal) else 1
+    step = _step(value)
     current = int(value / step)
     low = 1 if value > 0 else current - _SEARCH_SPAN
     high = current + _SEARCH_SPAN
 
     def side(k: int) -> int:
         values = [figure for _, figure in relation.figures]
-        values[index] = k if step == 1 else (k * step).quantize(step)
+        values[index] = _at(k, step)
         return relation.side(values)
 
     direction = side(high) - side(low)
@@ -888,10 +909,13 @@ def _one_input(raws: list[_Raw], doc: YamlDocument) -> Iterator[_Raw]:
         if count < 2:
             continue
         value = reading[0][0].relation.figures[reading[0][1]][1]  # type: ignore[union-attr]
-        step = Decimal(1).scaleb(-decimals_of(value)) if isinstance(value, Decimal) else 1
+        step = _step(value)
         current = int(value / step)
-        k = min(max(current, low), high)
-        candidate: Figure = k if step == 1 else (k * step).quantize(step)
+        # Within a bounded range the middle is the best guess (any value of it reconciles,
+        # within rounding); a range open to one side ends nearest the typed value.
+        bounded = high < current + _SEARCH_SPAN
+        k = (low + high) // 2 if bounded else min(max(current, low), high)
+        candidate = _at(k, step)
         resolved = [raw for raw, span in solved if span[0] <= k <= span[1]]
         after = _recheck(doc, location, candidate)
         if after is None:
@@ -899,13 +923,15 @@ def _one_input(raws: list[_Raw], doc: YamlDocument) -> Iterator[_Raw]:
         gone = {(r.location, r.code) for r in resolved}
         if gone & after or after - before:  # not resolved after all, or something new
             continue
+        also = f" (or any value from {_shown(_at(low, step))} to {_shown(_at(high, step))})"
+        also = also if bounded and low != high else ""
         reconciled = ", ".join(
             f"{_short_field(r.location)} {r.stated} (line {doc.position(r.location)[0]})"
             for r in resolved
         )
         yield _Raw(
             location,
-            f"{_shown(candidate)} typed here instead of {_shown(value)} would reconcile "
+            f"{_shown(candidate)}{also} typed here instead of {_shown(value)} would reconcile "
             f"{len(resolved)} findings at once: {reconciled}",
             _shown(value),
             _shown(candidate),

@@ -157,11 +157,15 @@ def tally(diagnostics: Iterable[Diagnostic]) -> dict[str, int]:
 
 def tally_text(diagnostics: Iterable[Diagnostic], noun: str = "finding") -> str:
     """`22 findings: 12 serious, 10 minor`, or `no findings`."""
-    counts = tally(diagnostics)
+    return counts_text(tally(diagnostics), noun)
+
+
+def counts_text(counts: Mapping[str, int], noun: str = "finding") -> str:
+    """The words of `tally_text` for counts by severity."""
     total = sum(counts.values())
     if not total:
         return f"no {noun}s"
-    parts = ", ".join(f"{n} {name}" for name, n in counts.items())
+    parts = ", ".join(f"{n} {name}" for name, n in counts.items() if n)
     return f"{total} {noun}{'s' if total != 1 else ''}: {parts}"
 
 
