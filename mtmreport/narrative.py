@@ -64,6 +64,7 @@ class Fact:
     # Other figures the same words could mean (India's share of *all* arrivals); the text
     # agrees with the report when it gives any of them.
     readings: tuple[float, ...] = ()
+    group: str = ""  # the group a country's figure is counted in: "CIS" or "non-CIS"
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,7 @@ def _flow_facts(f: c.FlowsFigures) -> Iterator[Fact]:
                         f"{row.country}'s share of {group} {topic}",
                         _share_text(share, number, total),
                         (number / flow.total * 100,) if flow.total else (),
+                        group,
                     )
 
 
@@ -261,6 +263,7 @@ def _residence_facts(f: c.PermanentResidenceFigures) -> Iterator[Fact]:
                     f"{row.country}'s share of {group} permanent residence permit holders",
                     _share_text(share, number, figures.holders),
                     (number / holders * 100,) if holders else (),
+                    group,
                 )
 
 
@@ -331,7 +334,7 @@ def _remittance_facts(f: c.RemittanceFigures) -> Iterator[Fact]:
 
 def facts(figures: c.QuarterFigures) -> list[Fact]:
     """Every figure of the quarter that text could state: shares, counts, changes."""
-    home = (find_country(figures.quarter.report.country) or find_country("Kazakhstan")).name
+    home = _home(figures)
     found: list[Fact] = []
     for placed in figures.blocks:
         match placed.figures:
@@ -457,6 +460,24 @@ def _nearest(mentions: list[tuple[int, object]], offset: int) -> object | None:
     return mentions[0][1] if mentions else None
 
 
+_CLAUSE_END = re.compile(r",(?!\d)|[;:]|\band\b")  # not the comma of 33,109
+
+
+def _entity_of(mentions: list[tuple[int, object]], sentence: str, offset: int) -> object | None:
+    """The country, group or region a number at `offset` is a figure of: the one named in
+    its own clause ("7.4 per cent (33,109 migrants) from India"), the nearest if several,
+    else the sentence's nearest before it, else after it."""
+    start = max((m.end() for m in _CLAUSE_END.finditer(sentence, 0, offset)), default=0)
+    end = next((m.start() for m in _CLAUSE_END.finditer(sentence, offset)), len(sentence))
+    inside = [(abs(at - offset), what) for at, what in mentions if start <= at < end]
+    # "India's share of non-CIS arrivals": a country or region named beside a group is what
+    # the figure is of; the group only qualifies it.
+    places = [item for item in inside if item[1] not in ("CIS", "non-CIS")]
+    if places or inside:
+        return min(places or inside, key=lambda item: item[0])[1]
+    return _nearest(mentions, offset)
+
+
 def _read_paragraph(text: str, quarter: Period, home: str) -> Iterator[tuple[Written, dict]]:
     """Each figure written in a paragraph with what it is a figure of."""
     context = _Context()
@@ -466,7 +487,7 @@ def _read_paragraph(text: str, quarter: Period, home: str) -> Iterator[tuple[Wri
         offset = start + len(sentence)
         named = _mentions(sentence, quarter, home)
         for written in _written(sentence):
-            entity = _nearest(named["entity"], written.start)
+            entity = _entity_of(named["entity"], sentence, written.start)
             topic = _nearest(named["topic"], written.start)
             period = _nearest(named["period"], written.start)
             if entity is None:
@@ -474,6 +495,7 @@ def _read_paragraph(text: str, quarter: Period, home: str) -> Iterator[tuple[Wri
             if entity is None and (topic is None or period is None):
                 continue  # a figure of the whole names its topic and period itself
             about = {
+                "groups": {what for _, what in named["entity"] if what in ("CIS", "non-CIS")},
                 "entity": entity,
                 "topic": topic if topic is not None else context.topic,
                 "period": period if period is not None else context.period,
@@ -492,6 +514,8 @@ def _fits(fact: Fact, written: Written, about: dict) -> bool:
         return False
     if (about["entity"] or "") != fact.entity:
         return False
+    if fact.group and about["groups"] and fact.group not in about["groups"]:
+        return False  # "Belarus, 3.9 per cent of non-CIS arrivals": the report has no such share
     return about["period"] is None or about["period"] == fact.period
 
 
@@ -539,22 +563,37 @@ def _locate(doc: YamlDocument, location: Location, text: str, written: Written) 
     return line, column
 
 
+def _home(figures: c.QuarterFigures) -> str:
+    """The report's own country: text names it all the time, and it has no figures as a
+    partner country."""
+    home = find_country(figures.quarter.report.country) or find_country("Kazakhstan")
+    return home.name if home else "Kazakhstan"
+
+
+def check_text(
+    text: str, figures: c.QuarterFigures, known: list[Fact] | None = None
+) -> list[tuple[Written, Fact, Verdict]]:
+    """The figures written in one paragraph that differ from the report's (or are its
+    figures truncated), each with the report's figure it was read as."""
+    known = facts(figures) if known is None else known
+    found = []
+    for written, about in _read_paragraph(text, figures.period, _home(figures)):
+        candidates = [fact for fact in known if _fits(fact, written, about)]
+        if len({round(fact.value, 9) for fact in candidates}) != 1:
+            continue  # nothing the report computes, or several figures the words could mean
+        verdict = _verdict(candidates[0], written)
+        if verdict != "agrees":
+            found.append((written, candidates[0], verdict))
+    return found
+
+
 def check(figures: c.QuarterFigures, doc: YamlDocument) -> list[Mismatch]:
-    """Figures written in the quarter's text that differ from what the report computes."""
-    quarter = figures.quarter
-    home = (find_country(quarter.report.country) or find_country("Kazakhstan")).name
+    """Figures written in the quarter's text that differ from what the report computes,
+    located at the line of the quarter file they are written on."""
     known = facts(figures)
     found = []
-    for location, text in _texts(quarter, figures):
-        for written, about in _read_paragraph(text, figures.period, home):
-            candidates = [fact for fact in known if _fits(fact, written, about)]
-            distinct = {round(fact.value, 9) for fact in candidates}
-            if len(distinct) != 1:
-                continue  # nothing the report computes, or several figures the words could mean
-            fact = candidates[0]
-            verdict = _verdict(fact, written)
-            if verdict == "agrees":
-                continue
+    for location, text in _texts(figures.quarter, figures):
+        for written, fact, verdict in check_text(text, figures, known):
             line, column = _locate(doc, location, text, written)
             found.append(
                 Mismatch(
