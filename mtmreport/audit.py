@@ -24,13 +24,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from mtmreport import compute as c
 from mtmreport import model as m
 from mtmreport import narrative
 from mtmreport.diagnostics import CODES, SERIOUS, Diagnostic, listing, ordered
-from mtmreport.drafts import pending_locations
-from mtmreport.errors import QuarterFileError
 from mtmreport.history import History, describe
 from mtmreport.intervals import (
     Interval,
@@ -46,7 +45,6 @@ from mtmreport.intervals import (
 from mtmreport.load import Location, YamlDocument, format_location
 from mtmreport.numbers import decimals_of
 from mtmreport.periods import Period
-from mtmreport.validate import validate_document
 
 Figure = int | Decimal
 Values = Sequence[Figure]
@@ -836,7 +834,7 @@ def audit(figures: c.QuarterFigures, doc: YamlDocument) -> list[Diagnostic]:
     """Every inconsistency in the quarter's figures, most serious first, then in file order;
     and, where one typed figure would reconcile several of them, a finding that says so."""
     raws = _raw_findings(figures, doc)
-    hints = list(_one_input(raws, doc))
+    hints = list(_one_input(raws, figures, doc))
     return ordered(_place(raw, doc) for raw in [*raws, *hints])
 
 
@@ -884,7 +882,7 @@ def _solutions(relation: Relation, index: int) -> tuple[int, int] | None:
     return (start, end - 1) if start < end else None
 
 
-def _one_input(raws: list[_Raw], doc: YamlDocument) -> Iterator[_Raw]:
+def _one_input(raws: list[_Raw], figures: c.QuarterFigures, doc: YamlDocument) -> Iterator[_Raw]:
     """For each typed figure that two or more serious findings read, the value that would
     reconcile the most of them at once, when there is one and it raises no new finding.
 
@@ -917,7 +915,7 @@ def _one_input(raws: list[_Raw], doc: YamlDocument) -> Iterator[_Raw]:
         k = (low + high) // 2 if bounded else min(max(current, low), high)
         candidate = _at(k, step)
         resolved = [raw for raw, span in solved if span[0] <= k <= span[1]]
-        after = _recheck(doc, location, candidate)
+        after = _recheck(figures, doc, location, candidate)
         if after is None:
             continue
         gone = {(r.location, r.code) for r in resolved}
@@ -961,20 +959,37 @@ def _most_covered(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], int] |
     return best
 
 
-def _recheck(doc: YamlDocument, location: Location, value: Figure) -> set[tuple] | None:
-    """The findings (as location and code) of the file with one figure typed differently."""
-    data = copy.deepcopy(doc.data)
-    holder = data
-    for part in location[:-1]:
+def _recheck(
+    figures: c.QuarterFigures, doc: YamlDocument, location: Location, value: Figure
+) -> set[tuple] | None:
+    """The findings (as location and code) of the file with one figure typed differently.
+
+    Only the block holding the figure is validated and computed again: the checks of the
+    other blocks read none of its figures (the text's figures are checked again in full).
+    """
+    placed = next((p for p in figures.blocks if location[: len(p.location)] == p.location), None)
+    if placed is None:
+        return None
+    data: Any = doc.data
+    for part in placed.location[:-1]:
+        data = data[part]
+    changed = copy.deepcopy(data)
+    holder = changed
+    for part in location[len(placed.location) - 1 : -1]:
         holder = holder[part]
     holder[location[-1]] = value
-    changed = YamlDocument(doc.path, data, doc.positions, doc.text)
     try:
-        model = validate_document(changed)
-    except QuarterFileError:
+        block = m.Block.model_validate(changed)
+    except ValueError:  # pydantic's ValidationError: the value breaks a rule of the schema
         return None
-    figures = c.compute(model, list(pending_locations(data)))
-    return {(r.location, r.code) for r in _raw_findings(figures, changed)}
+    again = replace(placed, block=block, figures=c.block_figures(block))
+    blocks = [again if p is placed else p for p in figures.blocks]
+    figures = replace(figures, blocks=blocks)
+    found = [*_checks(again, figures.period), *_narrative(figures, doc)]
+    others = {
+        (r.location, r.code) for p in blocks if p is not again for r in _checks(p, figures.period)
+    }
+    return {(r.location, r.code) for r in found} | others
 
 
 def cross_quarter(
