@@ -75,7 +75,7 @@ class _Raw:
     message: str
     stated: str = ""
     computed: str = ""
-    code: str = "share"
+    code: str = ""
     relation: Relation | None = None
     line: int | None = None  # where the file's text puts it, when finer than `location`
     column: int | None = None
@@ -107,7 +107,7 @@ def _mismatch(
 ) -> Iterator[_Raw]:
     """A finding for a figure that does not agree: a truncation is minor whatever it is of."""
     if verdict == "truncated":
-        message = f"{what} is truncated, not rounded (computed from {against})"
+        message = f"{what} is truncated, not rounded (checked against {against})"
         yield _Raw(where, message, stated, computed, "truncated")
     elif verdict == "differs":
         yield _Raw(where, f"{what} does not match {against}", stated, computed, code, relation)
@@ -796,7 +796,7 @@ def _narrative(figures: c.QuarterFigures, doc: YamlDocument) -> Iterator[_Raw]:
     """Figures written in the text that differ from those the report computes."""
     for found in narrative.check(figures, doc):
         what = f"the text's figure for {found.what}"
-        against = "the one the report computes"
+        against = "the report's figure"
         yield from (
             replace(raw, line=found.line, column=found.column)
             for raw in _mismatch(

@@ -46,7 +46,10 @@ def test_the_published_india_paragraph_is_found_at_its_line(q3):
     assert lines[finding.line - 1][finding.column - 1 :].startswith("7.4 per cent")
     assert finding.stated == "7.4 per cent"
     assert finding.computed == "7.7 per cent, 33,109 of 430,939"
-    assert "India's share of non-CIS arrivals in 2023-Q3" in finding.message
+    assert (
+        "India's share of non-CIS arrivals in 2023-Q3 does not match the report's figure"
+        in finding.message
+    )
     assert finding.severity == "serious"
     assert finding.field == "sections[1].blocks[1].text.paragraphs[0].text"
 
