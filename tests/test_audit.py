@@ -1,5 +1,6 @@
 """The audit finds the slips of the published reports, and nothing that is mere rounding."""
 
+import copy
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -233,3 +234,32 @@ def test_every_code_has_a_severity_and_plain_words():
     finding = Diagnostic("q.yaml", "wrong", "x", 7, 2, code="balance", stated="1", computed="2")
     assert str(finding) == "q.yaml:7:2: x: wrong (stated 1, computed 2)"
     assert finding.to_dict()["severity"] == "serious"
+
+
+def test_solving_one_typed_figure_of_a_check():
+    """The values of one figure that satisfy a check, the other figures as typed."""
+    balance = a.Relation(
+        ((("balance",), -481), (("holders",), 2300), (("terminated",), 2784)),
+        lambda v: a.exact(float(v[0])),
+        lambda v: a.exact(float(v[1]) - float(v[2])),
+    )
+    assert a._solutions(balance, 1) == (2303, 2303)  # -481 + 2,784
+    assert a._solutions(balance, 2) == (2781, 2781)  # 2,300 + 481
+    # Mongolia's 13.4 per cent of 2,300 holders: 400 / 0.1345 = 2,973.98 up to
+    # 400 / 0.1335 = 2,996.25 holders; or 0.1335 * 2,300 = 307.05 up to 309.35 Mongolians
+    share = a.Relation(
+        ((("share",), Decimal("13.4")), (("number",), 400), (("total",), 2300)),
+        a._stated,
+        a._ratio,
+    )
+    assert a._solutions(share, 2) == (2974, 2996)
+    assert a._solutions(share, 1) == (308, 309)
+    # the stated share itself, in steps of 0.1: 400 / 2,300 = 17.39
+    assert a._solutions(share, 0) == (174, 174)
+
+
+def test_the_audit_changes_nothing_it_reads():
+    loaded = load_quarter("2023-Q3")
+    before = copy.deepcopy(loaded.doc.data)
+    a.audit(loaded.figures, loaded.doc)
+    assert loaded.doc.data == before
