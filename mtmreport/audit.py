@@ -29,7 +29,7 @@ from typing import Any
 from mtmreport import compute as c
 from mtmreport import model as m
 from mtmreport import narrative
-from mtmreport.diagnostics import CODES, SERIOUS, Diagnostic, listing, ordered
+from mtmreport.diagnostics import CODES, SERIOUS, SEVERITIES, Diagnostic, listing, ordered
 from mtmreport.history import History, describe
 from mtmreport.intervals import (
     Interval,
@@ -895,6 +895,9 @@ def _one_input(raws: list[_Raw], figures: c.QuarterFigures, doc: YamlDocument) -
         for index, (location, _) in enumerate(raw.relation.figures):
             readers.setdefault(location, []).append((raw, index))
     before = {(r.location, r.code) for r in raws}
+    worst_before: dict[Location, int] = {}
+    for r in raws:
+        worst_before[r.location] = min(worst_before.get(r.location, 9), _rank(r.code))
     for location, reading in readers.items():
         if len(reading) < 2:
             continue
@@ -919,7 +922,14 @@ def _one_input(raws: list[_Raw], figures: c.QuarterFigures, doc: YamlDocument) -
         if after is None:
             continue
         gone = {(r.location, r.code) for r in resolved}
-        if gone & after or after - before:  # not resolved after all, or something new
+        # Not resolved after all, or something new or worse somewhere (a serious share
+        # becoming a mere truncation is no harm).
+        worse = [
+            (where, code)
+            for where, code in after - before
+            if _rank(code) < worst_before.get(where, 9)
+        ]
+        if gone & after or worse:
             continue
         also = f" (or any value from {_shown(_at(low, step))} to {_shown(_at(high, step))})"
         also = also if bounded and low != high else ""
@@ -942,6 +952,11 @@ def _short_field(location: Location) -> str:
     kinds = set(m.BLOCK_KINDS)
     start = max((i + 1 for i, part in enumerate(location) if part in kinds), default=0)
     return format_location(location[start:]) or format_location(location)
+
+
+def _rank(code: str) -> int:
+    """How serious a code is: 0 for errors, then serious, then minor."""
+    return SEVERITIES.index(CODES[code].severity)
 
 
 def _most_covered(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], int] | None:
