@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cache
 from types import SimpleNamespace
@@ -136,9 +136,7 @@ _PERIODS = re.compile(
     r"|\b(?:in|of|for|during|since|by) (?P<year>(?:19|20)\d{2})\b",
     re.IGNORECASE,
 )
-_GROUPS = re.compile(
-    r"\bnon-CIS\b|\bCIS\b|\bCommonwealth of Independent States\b|\bother countries\b"
-)
+_GROUPS = re.compile(r"\bnon-CIS\b|\bCIS\b|\bCommonwealth of Independent States\b")
 
 
 @cache
@@ -379,17 +377,13 @@ class _Context:
     entity: str | None = None
     topic: str | None = None
     period: Period | None = None
-    mentions: dict[str, list[tuple[int, object]]] = field(default_factory=dict)
 
 
 def _mentions(sentence: str, quarter: Period, home: str) -> dict[str, list[tuple[int, object]]]:
     """Entities, topics and periods named in a sentence, each with its offset."""
     found: dict[str, list[tuple[int, object]]] = {"entity": [], "topic": [], "period": []}
     for match in _GROUPS.finditer(sentence):
-        word = match.group(0)
-        if word == "other countries":
-            continue
-        group = "non-CIS" if word == "non-CIS" else "CIS"
+        group = "non-CIS" if match.group(0) == "non-CIS" else "CIS"
         found["entity"].append((match.start(), group))
     for match in _places().finditer(sentence):
         name = _entity_name(match.group(0), home)
