@@ -4,59 +4,67 @@ numbers give.
 A published value is taken to mean the interval its printed decimals allow ("43.5" is
 anything from 43.45 to 43.55), and a value computed from published inputs carries the
 intervals of those inputs along (tenge amounts printed to 0.1 billion make dollar amounts
-uncertain by about 0.1 million). A finding is raised only when the two intervals do not
-meet, so rounding never raises one, and every real slip does.
+uncertain by about 0.1 million); see `intervals`. A finding is raised only when the two
+intervals do not meet, so rounding never raises one, and every real slip does. A stated
+figure that is the computed one cut off at its last digit (29.6 for 29.65) is a minor
+`truncated` finding; one that differs further is serious.
+
+Each check that compares figures typed in the file also says how (a `Relation`), so that
+where one typed figure, typed differently, would reconcile several serious findings at
+once, the audit can solve for that value and say so (`one-input`). Figures written in the
+text are checked by `narrative`.
 """
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from mtmreport import compute as c
 from mtmreport import model as m
-from mtmreport.errors import printable
+from mtmreport import narrative
+from mtmreport.diagnostics import CODES, SERIOUS, SEVERITIES, Diagnostic, listing, ordered
 from mtmreport.history import History, describe
-from mtmreport.load import Location, YamlDocument, format_location
-from mtmreport.numbers import (
+from mtmreport.intervals import (
     Interval,
+    Verdict,
     add,
-    decimals_of,
     divide,
     exact,
+    judge,
     meets,
     published,
     scale,
 )
+from mtmreport.load import Location, YamlDocument, format_location
+from mtmreport.numbers import decimals_of
 from mtmreport.periods import Period
+
+Figure = int | Decimal
+Values = Sequence[Figure]
 
 
 @dataclass(frozen=True)
-class Finding:
-    """One inconsistency, located in the quarter file, with stated and computed values."""
+class Relation:
+    """A check as a function of the typed figures it reads, so that one of them can be solved
+    for: which value, typed instead, would make the check pass with the others as they are."""
 
-    file: str
-    line: int | None
-    column: int | None
-    field: str
-    message: str
-    stated: str = ""
-    computed: str = ""
-    code: str = "inconsistent"
+    figures: tuple[tuple[Location, Figure], ...]  # where each figure is typed, and its value
+    stated: Callable[[Values], Interval]
+    computed: Callable[[Values], Interval]
 
-    def __str__(self) -> str:
-        where = self.file
-        if self.line is not None:
-            where += f":{self.line}:{self.column}"
-        shown = [f"{k} {v}" for k, v in (("stated", self.stated), ("computed", self.computed)) if v]
-        values = f" ({', '.join(shown)})" if shown else ""
-        return printable(f"{where}: {self.field}: {self.message}{values}")
-
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+    def side(self, values: Values) -> int:
+        """-1, 0 or 1: the computed value lies below, meets or lies above the stated one."""
+        stated, computed = self.stated(values), self.computed(values)
+        if meets(stated, computed):
+            return 0
+        return -1 if computed[1] < stated[0] else 1
 
 
 @dataclass(frozen=True)
@@ -67,7 +75,10 @@ class _Raw:
     message: str
     stated: str = ""
     computed: str = ""
-    code: str = "inconsistent"
+    code: str = ""
+    relation: Relation | None = None
+    line: int | None = None  # where the file's text puts it, when finer than `location`
+    column: int | None = None
 
 
 def _show(value: float, decimals: int = 1) -> str:
@@ -84,24 +95,81 @@ def _mid(interval: Interval) -> float:
     return (interval[0] + interval[1]) / 2
 
 
+def _mismatch(
+    where: Location,
+    verdict: Verdict,
+    what: str,
+    against: str,
+    stated: str,
+    computed: str,
+    code: str,
+    relation: Relation | None = None,
+) -> Iterator[_Raw]:
+    """A finding for a figure that does not agree: a truncation is minor whatever it is of."""
+    if verdict == "truncated":
+        message = f"{what} is truncated, not rounded (checked against {against})"
+        yield _Raw(where, message, stated, computed, "truncated")
+    elif verdict == "differs":
+        yield _Raw(where, f"{what} does not match {against}", stated, computed, code, relation)
+
+
+def _ratio(values: Values) -> Interval:
+    """The share that a count (values[1]) is of a whole (values[2]), in per cent."""
+    return exact(float(values[1]) / float(values[2]) * 100) if values[2] else (0.0, 0.0)
+
+
+def _stated(values: Values) -> Interval:
+    return published(values[0])
+
+
 # --- checks shared by several blocks -------------------------------------------------------
 
 
 def _share_check(
-    where: Location, label: str, stated: Decimal | None, computed: Interval, of_what: str
+    where: Location,
+    label: str,
+    stated: Decimal | None,
+    computed: Interval,
+    of_what: str,
+    relation: Relation | None = None,
 ) -> Iterator[_Raw]:
     if stated is None:
         return
     if float(stated) > 100:
-        yield _Raw(where, f"the share of {label} is over 100 per cent", _shown(stated), "", "range")
-    elif not meets(published(stated), computed):
         yield _Raw(
             where,
-            f"the share of {label} does not match its count and {of_what}",
-            f"{stated}%",
-            f"{_show(_mid(computed), max(2, decimals_of(stated)))}%",
-            "share",
+            f"the share of {label} is over 100 per cent",
+            _shown(stated),
+            "",
+            "share-over-100",
         )
+        return
+    yield from _mismatch(
+        where,
+        judge(stated, computed),
+        f"the share of {label}",
+        f"its count and {of_what}",
+        f"{stated}%",
+        f"{_show(_mid(computed), max(2, decimals_of(stated)))}%",
+        "share",
+        relation,
+    )
+
+
+def _count_share(
+    where: Location,
+    label: str,
+    stated: Decimal | None,
+    number: tuple[Location, int],
+    whole: tuple[Location, int],
+    of_what: str,
+) -> Iterator[_Raw]:
+    """A stated share of a count in a whole, both typed in the file."""
+    if stated is None:
+        return
+    relation = Relation(((where, stated), number, whole), _stated, _ratio)
+    computed = _ratio((stated, number[1], whole[1]))
+    yield from _share_check(where, label, stated, computed, of_what, relation)
 
 
 def _order_check(where: Location, labels: list[str], values: list[float]) -> Iterator[_Raw]:
@@ -119,26 +187,40 @@ def _duplicates(where: Location, labels: list[str]) -> Iterator[_Raw]:
     seen: set[str] = set()
     for index, label in enumerate(labels):
         if label in seen:
-            yield _Raw((*where, index), f"{label} is listed twice", code="duplicate")
+            yield _Raw((*where, index), f"{label} is listed twice", code="listed-twice")
         seen.add(label)
 
 
 def _parts_total(
-    where: Location, what: str, parts: list[int], total: int | None, used: int | None = None
+    where: Location,
+    what: str,
+    parts: list[tuple[Location, int]],
+    total: int | None,
+    total_at: Location | None = None,
+    used: int | None = None,
 ) -> Iterator[_Raw]:
-    """Parts listed under a total add up to more than it. `used`: the total the report builds
-    on instead (a group total is never smaller than its listed parts)."""
-    if total is not None and sum(parts) > total:
-        instead = (
-            f"; the report uses {used:,}, the sum of the members listed, instead" if used else ""
+    """Parts listed under a total cannot add up to more than it. `total_at` is where the total
+    is typed, when it is typed rather than derived; `used`, the total the report builds on
+    instead (a group total is never smaller than its listed parts)."""
+    added = sum(number for _, number in parts)
+    if total is None or added <= total:
+        return
+    relation = None
+    if total_at is not None:
+        relation = Relation(
+            ((total_at, total), *parts),
+            lambda v: (float("-inf"), float(v[0])),
+            lambda v: exact(float(sum(v[1:]))),
         )
-        yield _Raw(
-            where,
-            f"the {what} listed add up to more than their stated total{instead}",
-            f"{total:,}",
-            f"{sum(parts):,}",
-            "parts-exceed-total",
-        )
+    instead = f"; the report uses {used:,}, the sum of the members listed, instead" if used else ""
+    yield _Raw(
+        where,
+        f"the {what} listed add up to more than their stated total{instead}",
+        f"{total:,}",
+        f"{added:,}",
+        "parts-exceed-total",
+        relation,
+    )
 
 
 def _shares_sum(where: Location, what: str, shares: list[Decimal]) -> Iterator[_Raw]:
@@ -187,18 +269,32 @@ def _flow(where: Location, name: str, flow: m.Flow, figures: c.FlowFigures) -> I
             f"{non_cis_total:,}",
             f"{flow.total - cis_total:,}",
             "total",
+            Relation(
+                (
+                    ((*where, "non_cis", "total"), non_cis_total),
+                    ((*where, "total"), flow.total),
+                    ((*where, "cis", "total"), cis_total),
+                ),
+                lambda v: exact(float(v[0])),
+                lambda v: exact(float(v[1]) - float(v[2])),
+            ),
         )
     for key, group in groups.items():
         other = groups["non_cis" if key == "cis" else "cis"]
         # The denominator of the published shares: the group's stated total, else the rest.
         whole = group.total
+        whole_at: Location | None = (*where, key, "total")
         if whole is None and other.total is not None:
-            whole = flow.total - other.total
+            whole, whole_at = flow.total - other.total, None
         heading = "CIS" if key == "cis" else "non-CIS"
-        numbers = [x.number for x in group.countries if x.number is not None]
+        numbers = [
+            ((*where, key, "countries", i, "number"), x.number)
+            for i, x in enumerate(group.countries)
+            if x.number is not None
+        ]
         used = figures.cis_total if key == "cis" and figures.cis_total.trace.remark else None
         yield from _parts_total(
-            (*where, key, "countries"), f"{heading} countries", numbers, whole, used
+            (*where, key, "countries"), f"{heading} countries", numbers, whole, whole_at, used
         )
         yield from _duplicates((*where, key, "countries"), [x.country for x in group.countries])
         for index, country in enumerate(group.countries):
@@ -216,20 +312,33 @@ def _flow(where: Location, name: str, flow: m.Flow, figures: c.FlowFigures) -> I
                     "CIS" if c.is_cis(country.country) else "non-CIS",
                     "group",
                 )
-            if country.number is not None and whole:
+            if country.number is None or not whole:
+                continue
+            of_what = f"the {heading} total of {whole:,}"
+            if whole_at is None:
                 yield from _share_check(
                     (*place, "share"),
                     country.country,
                     country.share,
                     exact(country.number / whole * 100),
-                    f"the {heading} total of {whole:,}",
+                    of_what,
+                )
+            else:
+                yield from _count_share(
+                    (*place, "share"),
+                    country.country,
+                    country.share,
+                    ((*place, "number"), country.number),
+                    (whole_at, whole),
+                    of_what,
                 )
         if group.share is not None and group.total is not None and flow.total:
-            yield from _share_check(
+            yield from _count_share(
                 (*where, key, "share"),
                 f"{heading} {name}",
                 group.share,
-                exact(group.total / flow.total * 100),
+                ((*where, key, "total"), group.total),
+                ((*where, "total"), flow.total),
                 f"the total of {flow.total:,}",
             )
 
@@ -257,16 +366,21 @@ def _flows(where: Location, f: c.FlowsFigures) -> Iterator[_Raw]:
 
 
 def _residence_count(where: Location, what: str, count: m.ResidenceCount) -> Iterator[_Raw]:
-    numbers = [x.number for x in count.countries if x.number is not None]
-    yield from _parts_total((*where, "countries"), what, numbers, count.total)
+    numbers = [
+        ((*where, "countries", i, "number"), x.number)
+        for i, x in enumerate(count.countries)
+        if x.number is not None
+    ]
+    yield from _parts_total((*where, "countries"), what, numbers, count.total, (*where, "total"))
     yield from _duplicates((*where, "countries"), [x.country for x in count.countries])
     for index, country in enumerate(count.countries):
         if country.number is not None and count.total:
-            yield from _share_check(
+            yield from _count_share(
                 (*where, "countries", index, "share"),
                 country.country,
                 country.share,
-                exact(country.number / count.total * 100),
+                ((*where, "countries", index, "number"), country.number),
+                ((*where, "total"), count.total),
                 f"the total of {count.total:,}",
             )
     shares = [x.share for x in count.countries if x.share is not None]
@@ -291,6 +405,15 @@ def _residence(where: Location, f: c.PermanentResidenceFigures) -> Iterator[_Raw
             f"{block.total:,}",
             f"{f.holders:,}",
             "total",
+            Relation(
+                (
+                    ((*where, "total"), block.total),
+                    ((*where, "cis", "holders", "total"), block.cis.holders.total),
+                    ((*where, "non_cis", "holders", "total"), block.non_cis.holders.total),
+                ),
+                lambda v: exact(float(v[0])),
+                lambda v: exact(float(v[1]) + float(v[2])),
+            ),
         )
     for key, group, figures in (("cis", block.cis, f.cis), ("non_cis", block.non_cis, f.non_cis)):
         heading = "CIS" if key == "cis" else "non-CIS"
@@ -306,6 +429,15 @@ def _residence(where: Location, f: c.PermanentResidenceFigures) -> Iterator[_Raw
                 f"{group.balance:+,}",
                 f"{figures.balance:+,}",
                 "balance",
+                Relation(
+                    (
+                        ((*where, key, "balance"), group.balance),
+                        ((*where, key, "holders", "total"), group.holders.total),
+                        ((*where, key, "terminated", "total"), group.terminated.total),
+                    ),
+                    lambda v: exact(float(v[0])),
+                    lambda v: exact(float(v[1]) - float(v[2])),
+                ),
             )
         for index, country in enumerate(group.holders.countries):
             if c.is_cis(country.country) != (key == "cis"):
@@ -323,16 +455,23 @@ def _residence(where: Location, f: c.PermanentResidenceFigures) -> Iterator[_Raw
 def _breakdown(where: Location, f: c.BreakdownFigures) -> Iterator[_Raw]:
     block = f.block
     items = block.items
-    numbers = [i.number for i in items if i.number is not None]
-    yield from _parts_total((*where, "items"), block.subject, numbers, block.total)
+    numbers = [
+        ((*where, "items", i, "number"), item.number)
+        for i, item in enumerate(items)
+        if item.number is not None
+    ]
+    yield from _parts_total(
+        (*where, "items"), block.subject, numbers, block.total, (*where, "total")
+    )
     yield from _duplicates((*where, "items"), [i.label for i in items])
     for index, item in enumerate(items):
         if item.number is not None and block.total:
-            yield from _share_check(
+            yield from _count_share(
                 (*where, "items", index, "share"),
                 item.label,
                 item.share,
-                exact(item.number / block.total * 100),
+                ((*where, "items", index, "number"), item.number),
+                ((*where, "total"), block.total),
                 f"the total of {block.total:,}",
             )
         elif item.share is not None and float(item.share) > 100:
@@ -341,7 +480,7 @@ def _breakdown(where: Location, f: c.BreakdownFigures) -> Iterator[_Raw]:
                 "a share over 100 per cent",
                 str(item.share),
                 "",
-                "range",
+                "share-over-100",
             )
     key = [float(i.number) if i.number is not None else float(i.share or 0) for i in items]
     yield from _order_check((*where, "items"), [i.label for i in items], key)
@@ -353,19 +492,33 @@ def _breakdown(where: Location, f: c.BreakdownFigures) -> Iterator[_Raw]:
         yield from _shares_over_100((*where, "items"), block.subject, shares)
 
 
+def _change(values: Values) -> Interval:
+    """The change from values[1] to values[2], in per cent."""
+    return exact((float(values[2]) / float(values[1]) - 1) * 100) if values[1] else (0.0, 0.0)
+
+
 def _comparison(where: Location, f: c.ComparisonFigures) -> Iterator[_Raw]:
     block = f.block
+    first, last = block.values[0], block.values[-1]
     if block.change is not None and f.change is not None:
-        computed = exact(f.change)
-        if not meets(published(block.change), computed):
-            yield _Raw(
-                (*where, "change"),
-                f"the change in {block.subject} does not match its figures "
-                f"({block.values[0].value:,} to {block.values[-1].value:,})",
-                f"{block.change:+}%",
-                f"{f.change:+.1f}%",
-                "change",
-            )
+        yield from _mismatch(
+            (*where, "change"),
+            judge(block.change, exact(f.change)),
+            f"the change in {block.subject}",
+            f"its figures ({first.value:,} to {last.value:,})",
+            f"{block.change:+}%",
+            f"{f.change:+.1f}%",
+            "change",
+            Relation(
+                (
+                    ((*where, "change"), block.change),
+                    ((*where, "values", 0, "value"), first.value),
+                    ((*where, "values", len(block.values) - 1, "value"), last.value),
+                ),
+                _stated,
+                _change,
+            ),
+        )
     if block.total is not None and block.total != f.combined_total:
         yield _Raw(
             (*where, "total"),
@@ -373,10 +526,21 @@ def _comparison(where: Location, f: c.ComparisonFigures) -> Iterator[_Raw]:
             f"{block.total:,}",
             f"{f.combined_total:,}",
             "total",
+            Relation(
+                (
+                    ((*where, "total"), block.total),
+                    *(
+                        ((*where, "values", i, "value"), v.value)
+                        for i, v in enumerate(block.values)
+                    ),
+                ),
+                lambda v: exact(float(v[0])),
+                lambda v: exact(float(sum(v[1:]))),
+            ),
         )
     periods = [v.period for v in block.values]
     if periods != sorted(periods):
-        yield _Raw((*where, "values"), "the periods are not in time order", code="period")
+        yield _Raw((*where, "values"), "the periods are not in time order", code="period-order")
 
 
 # --- remittances ---------------------------------------------------------------------------
@@ -387,15 +551,20 @@ def _money_check(where: Location, what: str, money: m.Money, rate: Decimal) -> I
     if money.usd_mn is None:
         return
     computed = scale(published(money.kzt_bn), 1000 / float(rate))
-    if not meets(published(money.usd_mn), computed):
-        yield _Raw(
-            (*where, "usd_mn"),
-            f"the dollar amount of {what} does not match {money.kzt_bn} billion KZT at "
-            f"{rate} KZT per USD",
-            f"{money.usd_mn} million USD",
-            f"{_show(_mid(computed), 1)} million USD",
-            "conversion",
-        )
+    yield from _mismatch(
+        (*where, "usd_mn"),
+        judge(money.usd_mn, computed),
+        f"the dollar amount of {what}",
+        f"{money.kzt_bn} billion KZT at {rate} KZT per USD",
+        f"{money.usd_mn} million USD",
+        f"{_show(_mid(computed), 1)} million USD",
+        "conversion",
+        Relation(
+            (((*where, "usd_mn"), money.usd_mn), ((*where, "kzt_bn"), money.kzt_bn)),
+            _stated,
+            lambda v: scale(published(v[1]), 1000 / float(rate)),
+        ),
+    )
 
 
 def _remittances(where: Location, f: c.RemittanceFigures) -> Iterator[_Raw]:
@@ -412,6 +581,17 @@ def _remittances(where: Location, f: c.RemittanceFigures) -> Iterator[_Raw]:
                 f"{block.total.kzt_bn} billion KZT",
                 f"{_show(_mid(months_sum), 2)} billion KZT",
                 "months-sum",
+                Relation(
+                    (
+                        ((*where, "total", "kzt_bn"), block.total.kzt_bn),
+                        *(
+                            ((*where, "months", i, "kzt_bn"), a.kzt_bn)
+                            for i, a in enumerate(block.months)
+                        ),
+                    ),
+                    _stated,
+                    lambda v: add(*(published(x) for x in v[1:])),
+                ),
             )
         months = [a.month for a in block.months]
         expected = [Period.parse(f"{y}-{mo:02d}") for y, mo in block.period.month_list()]
@@ -426,16 +606,24 @@ def _remittances(where: Location, f: c.RemittanceFigures) -> Iterator[_Raw]:
     for index, month in enumerate(block.months):
         yield from _money_check((*where, "months", index), str(month.month), month, rate)
     if block.monthly_average is not None:
-        computed = scale(total, 1 / block.period.months)
-        if not meets(published(block.monthly_average.kzt_bn), computed):
-            yield _Raw(
-                (*where, "monthly_average", "kzt_bn"),
-                f"the monthly average is not the period's total divided by its "
-                f"{block.period.months} months",
-                f"{block.monthly_average.kzt_bn} billion KZT",
-                f"{_show(_mid(computed), 2)} billion KZT",
-                "average",
-            )
+        months_count = block.period.months
+        yield from _mismatch(
+            (*where, "monthly_average", "kzt_bn"),
+            judge(block.monthly_average.kzt_bn, scale(total, 1 / months_count)),
+            "the monthly average",
+            f"the period's total divided by its {months_count} months",
+            f"{block.monthly_average.kzt_bn} billion KZT",
+            f"{_show(_mid(scale(total, 1 / months_count)), 2)} billion KZT",
+            "average",
+            Relation(
+                (
+                    ((*where, "monthly_average", "kzt_bn"), block.monthly_average.kzt_bn),
+                    ((*where, "total", "kzt_bn"), block.total.kzt_bn),
+                ),
+                _stated,
+                lambda v: scale(published(v[1]), 1 / months_count),
+            ),
+        )
         yield from _money_check(
             (*where, "monthly_average"), "the monthly average", block.monthly_average, rate
         )
@@ -447,32 +635,51 @@ def _remittances(where: Location, f: c.RemittanceFigures) -> Iterator[_Raw]:
                 if money is not None:
                     yield from _money_check((*place, key), f"{earlier.period}", money, earlier.rate)
         if earlier.change is not None and figures.change is not None:
-            current = scale(total, 1 / block.period.months)
-            _, amount, factor = earlier.stated_amount
-            before = scale(published(amount), factor / earlier.period.months)  # a month's
-            ratio = divide(current, before)
-            computed = ((ratio[0] - 1) * 100, (ratio[1] - 1) * 100)
-            if not meets(published(earlier.change), computed):
-                yield _Raw(
-                    (*place, "change"),
-                    f"the change against {earlier.period} does not match the amounts",
-                    f"{earlier.change:+}%",
-                    f"{figures.change:+.1f}%",
-                    "change",
-                )
+            amount_key, amount, factor = earlier.stated_amount
+            months_now, months_then = block.period.months, earlier.period.months
+
+            def change(
+                values: Values,
+                factor: float = factor,
+                then: int = months_then,
+                now: int = months_now,
+            ) -> Interval:
+                current = scale(published(values[1]), 1 / now)
+                before = scale(published(values[2]), factor / then)  # a month's
+                ratio = divide(current, before)
+                return ((ratio[0] - 1) * 100, (ratio[1] - 1) * 100)
+
+            figures_read = (
+                ((*place, "change"), earlier.change),
+                ((*where, "total", "kzt_bn"), block.total.kzt_bn),
+            )
+            relation = Relation(
+                (*figures_read, ((*place, amount_key, "kzt_bn"), amount)), _stated, change
+            )
+            yield from _mismatch(
+                (*place, "change"),
+                judge(earlier.change, change((earlier.change, block.total.kzt_bn, amount))),
+                f"the change against {earlier.period}",
+                "the amounts",
+                f"{earlier.change:+}%",
+                f"{figures.change:+.1f}%",
+                "change",
+                relation,
+            )
         if earlier.change_kzt_bn is not None and earlier.total is not None:
             difference = (
                 total[0] - published(earlier.total.kzt_bn)[1],
                 total[1] - published(earlier.total.kzt_bn)[0],
             )
-            if not meets(published(earlier.change_kzt_bn), difference):
-                yield _Raw(
-                    (*place, "change_kzt_bn"),
-                    f"the change in billion KZT against {earlier.period} is not the difference",
-                    str(earlier.change_kzt_bn),
-                    _show(_mid(difference), 1),
-                    "change",
-                )
+            yield from _mismatch(
+                (*place, "change_kzt_bn"),
+                judge(earlier.change_kzt_bn, difference),
+                f"the change in billion KZT against {earlier.period}",
+                "the difference of the amounts",
+                str(earlier.change_kzt_bn),
+                _show(_mid(difference), 1),
+                "change",
+            )
         if earlier.period.overlaps(block.period) or earlier.period.first > block.period.first:
             yield _Raw(
                 (*place, "period"),
@@ -522,6 +729,15 @@ def _population(where: Location, f: c.PopulationMigrationFigures) -> Iterator[_R
             f"{block.net:+,}",
             f"{f.net:+,}",
             "balance",
+            Relation(
+                (
+                    ((*where, "net"), block.net),
+                    ((*where, "arrivals"), block.arrivals),
+                    ((*where, "departures"), block.departures),
+                ),
+                lambda v: exact(float(v[0])),
+                lambda v: exact(float(v[1]) - float(v[2])),
+            ),
         )
     for direction in ("arrivals", "departures"):
         share = getattr(block.cis_share, direction, None) if block.cis_share else None
@@ -531,7 +747,7 @@ def _population(where: Location, f: c.PopulationMigrationFigures) -> Iterator[_R
                 "a share over 100 per cent",
                 f"{share}%",
                 "",
-                "range",
+                "share-over-100",
             )
 
 
@@ -580,34 +796,230 @@ def _checks(placed: c.PlacedBlock, quarter: Period) -> Iterator[_Raw]:
             yield from _population(where, f)
 
 
-def audit(figures: c.QuarterFigures, doc: YamlDocument) -> list[Finding]:
-    """Every inconsistency in the quarter's figures, in file order."""
-    findings = []
-    for placed in figures.blocks:
-        for raw in _checks(placed, figures.period):
-            line, column = doc.position(raw.location)
-            findings.append(
-                Finding(
-                    file=doc.name,
-                    line=line,
-                    column=column,
-                    field=format_location(raw.location),
-                    message=raw.message,
-                    stated=raw.stated,
-                    computed=raw.computed,
-                    code=raw.code,
-                )
+def _narrative(figures: c.QuarterFigures, doc: YamlDocument) -> Iterator[_Raw]:
+    """Figures written in the text that differ from those the report computes."""
+    for found in narrative.check(figures, doc):
+        what = f"the text's figure for {found.what}"
+        against = "the report's figure"
+        yield from (
+            replace(raw, line=found.line, column=found.column)
+            for raw in _mismatch(
+                found.location,
+                found.verdict,
+                what,
+                against,
+                found.written,
+                found.computed,
+                "narrative",
             )
-    return sorted(findings, key=lambda f: (f.line or 0, f.column or 0))
+        )
 
 
-def cross_quarter(figures: c.QuarterFigures, doc: YamlDocument, history: History) -> list[Finding]:
+def _raw_findings(figures: c.QuarterFigures, doc: YamlDocument) -> list[_Raw]:
+    found = [raw for placed in figures.blocks for raw in _checks(placed, figures.period)]
+    return found + list(_narrative(figures, doc))
+
+
+def _place(raw: _Raw, doc: YamlDocument) -> Diagnostic:
+    line, column = (raw.line, raw.column) if raw.line else doc.position(raw.location)
+    return Diagnostic(
+        file=doc.name,
+        line=line,
+        column=column,
+        field=format_location(raw.location),
+        message=raw.message,
+        stated=raw.stated,
+        computed=raw.computed,
+        code=raw.code,
+    )
+
+
+def audit(figures: c.QuarterFigures, doc: YamlDocument) -> list[Diagnostic]:
+    """Every inconsistency in the quarter's figures, most serious first, then in file order;
+    and, where one typed figure would reconcile several of them, a finding that says so."""
+    raws = _raw_findings(figures, doc)
+    hints = list(_one_input(raws, figures, doc))
+    return ordered(_place(raw, doc) for raw in [*raws, *hints])
+
+
+# --- one corrected input for several findings ----------------------------------------------
+
+_SEARCH_SPAN = 10**7  # steps of the figure's last digit searched on either side
+
+
+def _step(value: Figure) -> int | Decimal:
+    """One unit of a typed figure's last digit: 1 for a count, 0.1 for 280.6."""
+    return Decimal(1).scaleb(-decimals_of(value)) if isinstance(value, Decimal) else 1
+
+
+def _at(k: int, step: int | Decimal) -> Figure:
+    """The figure `k` steps from zero, written with the same decimals."""
+    return k if isinstance(step, int) else (k * step).quantize(step)
+
+
+def _solutions(relation: Relation, index: int) -> tuple[int, int] | None:
+    """The values figure `index` of `relation` could take, the others as typed, for the check
+    to pass: as a range of steps of its last printed digit (whole numbers for a count).
+
+    The checks are monotonic in each figure (sums, differences, ratios of positive
+    figures), so the passing values form one range, found by bisection; a figure that is
+    positive is kept positive (a zero count or total is no correction).
+    """
+    _, value = relation.figures[index]
+    step = _step(value)
+    current = int(value / step)
+    low = 1 if value > 0 else current - _SEARCH_SPAN
+    high = current + _SEARCH_SPAN
+
+    def side(k: int) -> int:
+        values = [figure for _, figure in relation.figures]
+        values[index] = _at(k, step)
+        return relation.side(values)
+
+    direction = side(high) - side(low)
+    if direction == 0:
+        return None
+    sign = 1 if direction > 0 else -1
+    steps = range(low, high + 1)
+    start = low + bisect_left(steps, 0, key=lambda k: sign * side(k))
+    end = low + bisect_left(steps, 1, key=lambda k: sign * side(k))
+    return (start, end - 1) if start < end else None
+
+
+def _one_input(raws: list[_Raw], figures: c.QuarterFigures, doc: YamlDocument) -> Iterator[_Raw]:
+    """For each typed figure that two or more serious findings read, the value that would
+    reconcile the most of them at once, when there is one and it raises no new finding.
+
+    Minor findings take no part: a truncation is not a slip to be explained by a typo.
+    """
+    readers: dict[Location, list[tuple[_Raw, int]]] = {}
+    for raw in raws:
+        if raw.relation is None or CODES[raw.code].severity is not SERIOUS:
+            continue
+        for index, (location, _) in enumerate(raw.relation.figures):
+            readers.setdefault(location, []).append((raw, index))
+    before = {(r.location, r.code) for r in raws}
+    worst_before: dict[Location, int] = {}
+    for r in raws:
+        worst_before[r.location] = min(worst_before.get(r.location, 9), _rank(r.code))
+    for location, reading in readers.items():
+        if len(reading) < 2:
+            continue
+        ranges = [(raw, _solutions(raw.relation, i)) for raw, i in reading if raw.relation]
+        solved = [(raw, span) for raw, span in ranges if span is not None]
+        best = _most_covered([span for _, span in solved])
+        if best is None:
+            continue
+        (low, high), count = best
+        if count < 2:
+            continue
+        value = reading[0][0].relation.figures[reading[0][1]][1]  # type: ignore[union-attr]
+        step = _step(value)
+        current = int(value / step)
+        # Within a bounded range the middle is the best guess (any value of it reconciles,
+        # within rounding); a range open to one side ends nearest the typed value.
+        bounded = high < current + _SEARCH_SPAN
+        k = (low + high) // 2 if bounded else min(max(current, low), high)
+        candidate = _at(k, step)
+        resolved = [raw for raw, span in solved if span[0] <= k <= span[1]]
+        after = _recheck(figures, doc, location, candidate)
+        if after is None:
+            continue
+        gone = {(r.location, r.code) for r in resolved}
+        # Not resolved after all, or something new or worse somewhere (a serious share
+        # becoming a mere truncation is no harm).
+        worse = [
+            (where, code)
+            for where, code in after - before
+            if _rank(code) < worst_before.get(where, 9)
+        ]
+        if gone & after or worse:
+            continue
+        also = f" (or any value from {_shown(_at(low, step))} to {_shown(_at(high, step))})"
+        also = also if bounded and low != high else ""
+        reconciled = ", ".join(
+            f"{_short_field(r.location)} {r.stated} (line {doc.position(r.location)[0]})"
+            for r in resolved
+        )
+        yield _Raw(
+            location,
+            f"{_shown(candidate)}{also} typed here instead of {_shown(value)} would reconcile "
+            f"{len(resolved)} findings at once: {reconciled}",
+            _shown(value),
+            _shown(candidate),
+            "one-input",
+        )
+
+
+def _short_field(location: Location) -> str:
+    """A finding's field within its block, as `non_cis.balance` or `total`."""
+    kinds = set(m.BLOCK_KINDS)
+    start = max((i + 1 for i, part in enumerate(location) if part in kinds), default=0)
+    return format_location(location[start:]) or format_location(location)
+
+
+def _rank(code: str) -> int:
+    """How serious a code is: 0 for errors, then serious, then minor."""
+    return SEVERITIES.index(CODES[code].severity)
+
+
+def _most_covered(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], int] | None:
+    """The range covered by the most spans, and by how many (each span is a range of steps).
+
+    The best range starts where one of the spans starts; the spans are few, so each start
+    is tried in turn.
+    """
+    best: tuple[tuple[int, int], int] | None = None
+    for start, _ in spans:
+        covering = [span for span in spans if span[0] <= start <= span[1]]
+        common = (start, min(high for _, high in covering))
+        if best is None or len(covering) > best[1]:
+            best = (common, len(covering))
+    return best
+
+
+def _recheck(
+    figures: c.QuarterFigures, doc: YamlDocument, location: Location, value: Figure
+) -> set[tuple] | None:
+    """The findings (as location and code) of the file with one figure typed differently.
+
+    Only the block holding the figure is validated and computed again: the checks of the
+    other blocks read none of its figures (the text's figures are checked again in full).
+    """
+    placed = next((p for p in figures.blocks if location[: len(p.location)] == p.location), None)
+    if placed is None:
+        return None
+    data: Any = doc.data
+    for part in placed.location[:-1]:
+        data = data[part]
+    changed = copy.deepcopy(data)
+    holder = changed
+    for part in location[len(placed.location) - 1 : -1]:
+        holder = holder[part]
+    holder[location[-1]] = value
+    try:
+        block = m.Block.model_validate(changed)
+    except ValueError:  # pydantic's ValidationError: the value breaks a rule of the schema
+        return None
+    again = replace(placed, block=block, figures=c.block_figures(block))
+    blocks = [again if p is placed else p for p in figures.blocks]
+    figures = replace(figures, blocks=blocks)
+    found = [*_checks(again, figures.period), *_narrative(figures, doc)]
+    others = {
+        (r.location, r.code) for p in blocks if p is not again for r in _checks(p, figures.period)
+    }
+    return {(r.location, r.code) for r in found} | others
+
+
+def cross_quarter(
+    figures: c.QuarterFigures, doc: YamlDocument, history: History
+) -> list[Diagnostic]:
     """Earlier-period figures this file states that the earlier quarter's own file contradicts."""
     findings = []
     for stated, held in history.contradictions(figures):
         line, column = doc.position(stated.location)
         findings.append(
-            Finding(
+            Diagnostic(
                 file=doc.name,
                 line=line,
                 column=column,
@@ -622,11 +1034,12 @@ def cross_quarter(figures: c.QuarterFigures, doc: YamlDocument, history: History
     return findings
 
 
-def write_findings(findings: list[Finding], folder: Path) -> None:
-    """`audit.txt` for people and `audit.json` for tools, beside the report."""
-    text = "\n".join(str(f) for f in findings)
+def write_findings(findings: list[Diagnostic], folder: Path) -> None:
+    """`audit.txt` for people (by severity, each with its count) and `audit.json` for tools."""
+    lines = listing(findings)
+    text = "\n".join(lines)
     (folder / "audit.txt").write_text(text + ("\n" if text else ""), encoding="utf-8")
-    payload = [f.to_dict() for f in findings]
+    payload = [f.to_dict() for f in ordered(findings)]
     (folder / "audit.json").write_text(
         json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )

@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mtmreport.chartcache import ChartCache, ChartPlan
+from mtmreport.diagnostics import Diagnostic, listing, ordered, tally_text
 from mtmreport.errors import (
     AuditFailedError,
     BuildError,
     MtmReportError,
-    Problem,
     QuarterFileError,
 )
 from mtmreport.helper import Helper
@@ -38,7 +38,6 @@ from mtmreport.load import latest_quarter, quarter_file, quarter_ids, read_yaml
 
 if TYPE_CHECKING:
     from mtmreport.annex import AnnexPlan
-    from mtmreport.audit import Finding
     from mtmreport.compute import QuarterFigures
     from mtmreport.history import History
     from mtmreport.load import YamlDocument
@@ -81,7 +80,7 @@ class LoadedQuarter:
     path: Path
     quarter: QuarterFile
     figures: QuarterFigures
-    findings: list[Finding]
+    findings: list[Diagnostic]
     doc: YamlDocument
 
 
@@ -91,7 +90,7 @@ class LinkedQuarter:
 
     loaded: LoadedQuarter
     history: History
-    findings: list[Finding]  # its own and those against other quarters' files
+    findings: list[Diagnostic]  # its own and those against other quarters' files
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,7 @@ class BuildResult:
     folder: Path
     html: Path
     pdf: Path | None
-    findings: list[Finding]
+    findings: list[Diagnostic]
     timings: dict[str, float] = field(default_factory=dict)
     charts_drawn: int = 0
     charts_cached: int = 0
@@ -178,11 +177,11 @@ def link_quarter(
         return known[quarter_id]
 
     history = History.load(paths.data_dir, loaded.figures, figures_of)
-    findings = list(loaded.findings) + audit_mod.cross_quarter(loaded.figures, loaded.doc, history)
-    return LinkedQuarter(loaded, history, findings)
+    against = audit_mod.cross_quarter(loaded.figures, loaded.doc, history)
+    return LinkedQuarter(loaded, history, ordered([*loaded.findings, *against]))
 
 
-def check_quarter(quarter: str | None, paths: Paths = Paths()) -> list[Problem]:
+def check_quarter(quarter: str | None, paths: Paths = Paths()) -> list[Diagnostic]:
     """Every schema problem of one quarter's file (empty when it is valid)."""
     from mtmreport.validate import validate_document
 
@@ -416,8 +415,8 @@ def build_report(
             )
         if options.strict and findings:
             raise AuditFailedError(
-                f"{len(findings)} audit finding(s) and --strict is on:\n"
-                + "\n".join(str(f) for f in findings)
+                f"{tally_text(findings, 'audit finding')} and --strict is on:\n"
+                + "\n".join(listing(findings))
             )
         final = paths.output_dir / quarter_id
         staging = stack.enter_context(_staging(paths.output_dir, quarter_id))

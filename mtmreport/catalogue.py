@@ -6,7 +6,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mtmreport.errors import MtmReportError, QuarterFileError
+from mtmreport.diagnostics import Diagnostic, counts_text, tally
+from mtmreport.errors import MtmReportError, QuarterFileError, display_path
 from mtmreport.load import quarter_ids
 
 if TYPE_CHECKING:
@@ -20,8 +21,8 @@ class QuarterEntry:
     sections: list[str] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)
     pending_by_section: dict[str, int] = field(default_factory=dict)
-    findings: int = 0
-    problems: list[str] = field(default_factory=list)
+    findings: dict[str, int] = field(default_factory=dict)  # audit findings by severity
+    problems: list[Diagnostic] = field(default_factory=list)  # why it is invalid
 
     def summary_line(self) -> str:
         if self.status == "invalid":
@@ -29,7 +30,7 @@ class QuarterEntry:
         pending = f", {len(self.pending)} pending" if self.pending else ""
         return (
             f"{self.quarter}  {self.status}{pending}  {len(self.sections)} sections  "
-            f"{self.findings} audit finding(s)"
+            f"{counts_text(self.findings, 'audit finding')}"
         )
 
     def detail_lines(self) -> list[str]:
@@ -39,7 +40,7 @@ class QuarterEntry:
                 "pending: "
                 + "; ".join(f"{title} ({n})" for title, n in self.pending_by_section.items())
             )
-        lines.extend(self.problems[:3])
+        lines.extend(str(problem) for problem in self.problems[:3])
         return lines
 
     def to_dict(self) -> dict[str, object]:
@@ -57,12 +58,11 @@ def catalogue(data_dir: Path) -> list[QuarterEntry]:
         try:
             loaded = load_quarter(quarter, paths)
         except QuarterFileError as error:
-            entries.append(
-                QuarterEntry(quarter, "invalid", problems=[str(p) for p in error.problems])
-            )
+            entries.append(QuarterEntry(quarter, "invalid", problems=list(error.problems)))
             continue
         except MtmReportError as error:
-            entries.append(QuarterEntry(quarter, "invalid", problems=[str(error)]))
+            problem = Diagnostic(display_path(data_dir / f"{quarter}.yaml"), str(error))
+            entries.append(QuarterEntry(quarter, "invalid", problems=[problem]))
             continue
         model = loaded.quarter
         pending = loaded.figures.pending
@@ -78,7 +78,7 @@ def catalogue(data_dir: Path) -> list[QuarterEntry]:
                 sections=[s.title for s in model.sections],
                 pending=pending,
                 pending_by_section=by_section,
-                findings=len(link_quarter(loaded, paths, known).findings),
+                findings=tally(link_quarter(loaded, paths, known).findings),
             )
         )
     return entries

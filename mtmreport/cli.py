@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from mtmreport import __version__
-from mtmreport.errors import MtmReportError, Problem, QuarterFileError
+from mtmreport.diagnostics import Diagnostic, listing, tally_text
+from mtmreport.errors import MtmReportError, QuarterFileError
 
 if TYPE_CHECKING:
-    from mtmreport.audit import Finding
     from mtmreport.compute import QuarterFigures
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -187,11 +187,9 @@ def build(
 
 
 def _print_result(result: Any) -> None:
-    """What a build wrote, and its audit findings, as `build` prints them."""
+    """What a build wrote, and one line on its audit: counts by severity, where the list is."""
     from mtmreport.errors import display_path
 
-    for finding in result.findings:
-        click.echo(f"audit: {finding}", err=True)
     click.echo(f"{result.quarter}: wrote {display_path(result.html)}")
     review = result.html.with_name("review.html")
     if review.exists():
@@ -200,7 +198,9 @@ def _print_result(result: Any) -> None:
         click.echo(f"{result.quarter}: wrote {display_path(result.pdf)}")
     if result.findings:
         click.echo(
-            f"{len(result.findings)} audit finding(s); see {display_path(result.folder)}/audit.txt",
+            f"{result.quarter}: {tally_text(result.findings, 'audit finding')}; "
+            f"the list: {display_path(result.folder)}/audit.txt or "
+            f"`mtmreport audit {result.quarter}`",
             err=True,
         )
 
@@ -234,7 +234,13 @@ def validate(quarter: str | None, every: bool, as_json: bool, data: Path | None)
 
     paths = _paths(data, None, None)
     results = {q or "latest": check_quarter(q, paths) for q in _quarters(quarter, every, data)}
-    _print_results(results, as_json, lines_to_stderr=True, tally=lambda n: "valid" if not n else "")
+    _print_results(
+        results,
+        as_json,
+        lines_to_stderr=True,
+        tally=lambda items: "valid" if not items else "",
+        lines=lambda items: [str(item) for item in items],
+    )
     if any(results.values()):
         sys.exit(2)
 
@@ -262,21 +268,23 @@ def audit(quarter: str | None, every: bool, as_json: bool, strict: bool, data: P
     for q in _quarters(quarter, every, data):
         loaded = load_quarter(q, paths)
         results[loaded.quarter.quarter] = link_quarter(loaded, paths, known).findings
-    _print_results(results, as_json, lines_to_stderr=False, tally=lambda n: f"{n} finding(s)")
+    _print_results(results, as_json, lines_to_stderr=False, tally=tally_text, lines=listing)
     if strict and any(results.values()):
         sys.exit(3)
 
 
 def _print_results(
-    results: Mapping[str, Sequence[Problem | Finding]],
+    results: Mapping[str, Sequence[Diagnostic]],
     as_json: bool,
     *,
     lines_to_stderr: bool,
-    tally: Callable[[int], str],
+    tally: Callable[[Sequence[Diagnostic]], str],
+    lines: Callable[[Sequence[Diagnostic]], list[str]],
 ) -> None:
-    """Each quarter's problems or findings, as JSON or one line each, then its tally line.
+    """Each quarter's problems or findings, as JSON or as lines, then its tally line.
 
-    Problems go to stderr (they stop a build); findings are the audit's output, on stdout.
+    Problems go to stderr (they stop a build); findings are the audit's output, on stdout,
+    most serious first under a heading for each severity.
     """
     import json
 
@@ -285,9 +293,9 @@ def _print_results(
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
         return
     for q, items in results.items():
-        for item in items:
-            click.echo(str(item), err=lines_to_stderr)
-        summary = tally(len(items))
+        for line in lines(items):
+            click.echo(line, err=lines_to_stderr)
+        summary = tally(items)
         if summary:
             click.echo(f"{q}: {summary}", err=not lines_to_stderr)
 

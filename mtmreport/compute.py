@@ -17,8 +17,8 @@ import pandas as pd
 
 from mtmreport import model as m
 from mtmreport.drafts import within
+from mtmreport.intervals import divide, exact, published, scale
 from mtmreport.load import Location, format_location
-from mtmreport.numbers import divide, exact, published, scale
 from mtmreport.periods import Period
 from mtmreport.provenance import (
     Figure,

@@ -1,38 +1,16 @@
-"""Problems found in a quarter file, as data: where (file, line, column, field) and what.
+"""The errors the CLI turns into a message and a documented exit code.
 
-Every step that reads an analyst's file reports through these types, so the CLI can print
-them the same way (`file:line:col: field: message`) or as JSON, and tests can assert on them.
+A quarter file that cannot be read or validated raises `QuarterFileError` with every problem
+as a `Diagnostic` (see `diagnostics`), so the CLI prints them as `file:line:col: field:
+message` or as JSON, and tests can assert on them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a quarter file, located as precisely as the file allows."""
-
-    file: str
-    message: str
-    field: str = ""
-    line: int | None = None
-    column: int | None = None
-    code: str = "invalid"
-
-    def __str__(self) -> str:
-        where = self.file
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
-        field = f" {self.field}:" if self.field else ""
-        return printable(f"{where}:{field} {self.message}")
-
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+from mtmreport.diagnostics import Diagnostic
 
 
 class MtmReportError(Exception):
@@ -51,7 +29,7 @@ class QuarterFileError(MtmReportError):
 
     exit_code = 2
 
-    def __init__(self, problems: Sequence[Problem]):
+    def __init__(self, problems: Sequence[Diagnostic]):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
@@ -92,11 +70,3 @@ def display_path(path: Path | str) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
-
-
-def printable(text: str) -> str:
-    r"""`text` with control characters shown as escapes, so that a quarter file's text (a key
-    or a label written as "\e[2J" in YAML) cannot drive the terminal a message is printed to."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() or ch in "\n\t" else repr(ch)[1:-1] for ch in text)

@@ -20,7 +20,8 @@ from typing import Any
 
 import yaml
 
-from mtmreport.errors import Problem, QuarterFileError, QuarterNotFoundError, display_path
+from mtmreport.diagnostics import Diagnostic
+from mtmreport.errors import QuarterFileError, QuarterNotFoundError, display_path
 from mtmreport.numbers import FIGURE_RANGE, usable_figure
 from mtmreport.periods import QUARTER_ID
 
@@ -43,6 +44,7 @@ class YamlDocument:
     path: Path
     data: Any
     positions: dict[Location, tuple[int, int]] = field(default_factory=dict)
+    text: str = ""  # the file as read: where a figure stands inside a paragraph
 
     @property
     def name(self) -> str:
@@ -56,9 +58,9 @@ class YamlDocument:
                 return found
         return (None, None)
 
-    def problem(self, location: Location, message: str, code: str = "invalid") -> Problem:
+    def problem(self, location: Location, message: str, code: str = "invalid") -> Diagnostic:
         line, column = self.position(location)
-        return Problem(
+        return Diagnostic(
             file=self.name,
             field=format_location(location),
             message=message,
@@ -222,7 +224,7 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
             if stripped.startswith("\t"):
                 raise QuarterFileError(
                     [
-                        Problem(
+                        Diagnostic(
                             name,
                             "a tab character is used for indentation; YAML needs spaces",
                             line=number,
@@ -238,7 +240,7 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
         before = text[: error.position]
         raise QuarterFileError(
             [
-                Problem(
+                Diagnostic(
                     name,
                     f"the file contains a control character (U+{error.character:04X}) that "
                     "YAML does not allow; delete it",
@@ -253,7 +255,7 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
         refused = isinstance(error, _Refused)
         raise QuarterFileError(
             [
-                Problem(
+                Diagnostic(
                     name,
                     error.problem if refused else _friendly_yaml_error(error),
                     line=mark.line + 1 if mark else None,
@@ -263,9 +265,9 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
             ]
         ) from None
     except yaml.YAMLError as error:
-        raise QuarterFileError([Problem(name, f"the file is not valid YAML: {error}")]) from None
+        raise QuarterFileError([Diagnostic(name, f"the file is not valid YAML: {error}")]) from None
     if node is None:
-        raise QuarterFileError([Problem(name, "the file is empty", line=1, code="empty")])
+        raise QuarterFileError([Diagnostic(name, "the file is empty", line=1, code="empty")])
     builder = _Builder()
     builder.positions[()] = _pos(node)  # where the file's content starts: for a missing key
     try:
@@ -274,9 +276,9 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
         line, column = _pos(reject.node)
         field = format_location(reject.location or ())
         raise QuarterFileError(
-            [Problem(name, reject.message, field, line=line, column=column, code=reject.code)]
+            [Diagnostic(name, reject.message, field, line=line, column=column, code=reject.code)]
         ) from None
-    return YamlDocument(path=path, data=data, positions=builder.positions)
+    return YamlDocument(path=path, data=data, positions=builder.positions, text=text)
 
 
 def read_yaml(path: Path) -> YamlDocument:
@@ -287,10 +289,12 @@ def read_yaml(path: Path) -> YamlDocument:
     except FileNotFoundError:
         raise QuarterNotFoundError(f"{name}: no such file") from None
     except OSError as error:
-        raise QuarterFileError([Problem(name, f"cannot read the file: {error.strerror}")]) from None
+        raise QuarterFileError(
+            [Diagnostic(name, f"cannot read the file: {error.strerror}")]
+        ) from None
     if len(raw) > MAX_FILE_BYTES:
         raise QuarterFileError(
-            [Problem(name, f"the file is {len(raw):,} bytes, more than a quarter file can be")]
+            [Diagnostic(name, f"the file is {len(raw):,} bytes, more than a quarter file can be")]
         )
     try:
         text = raw.decode("utf-8-sig")
@@ -299,7 +303,7 @@ def read_yaml(path: Path) -> YamlDocument:
         column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
         raise QuarterFileError(
             [
-                Problem(
+                Diagnostic(
                     name,
                     "the file is not UTF-8 text; save it as UTF-8 in your editor",
                     line=line,

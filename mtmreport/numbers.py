@@ -6,8 +6,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from numbers import Integral
 
 Number = int | float | Decimal
-# The values a printed figure may stand for, low to high (see `published`).
-Interval = tuple[float, float]
 
 # Every figure in a report lies well inside these bounds; beyond them the float arithmetic of
 # compute and the charts overflows (1e400 tenge) or divides by zero (a rate of 1e-400).
@@ -56,37 +54,3 @@ def half_up(value: Number, decimals: int = 1) -> Decimal:
     if not exact.is_finite():
         return exact
     return exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-
-
-# --- intervals: what printed figures stand for ---------------------------------------------
-
-
-def published(value: Decimal | int) -> Interval:
-    """The values a printed number stands for, given its printed decimals."""
-    half = half_unit(value)
-    return (float(value) - half, float(value) + half)
-
-
-def exact(value: float) -> Interval:
-    return (value, value)
-
-
-def meets(a: Interval, b: Interval, slack: float = 1e-9) -> bool:
-    return a[0] <= b[1] + slack and b[0] <= a[1] + slack
-
-
-def divide(a: Interval, b: Interval) -> Interval:
-    """a / b for positive intervals."""
-    if b[0] <= 0:
-        return (float("-inf"), float("inf"))
-    ends = [a[0] / b[0], a[0] / b[1], a[1] / b[0], a[1] / b[1]]
-    return (min(ends), max(ends))
-
-
-def add(*parts: Interval) -> Interval:
-    return (sum(p[0] for p in parts), sum(p[1] for p in parts))
-
-
-def scale(a: Interval, factor: float) -> Interval:
-    ends = (a[0] * factor, a[1] * factor)
-    return (min(ends), max(ends))

@@ -46,6 +46,7 @@ import watchfiles
 
 from mtmreport import build
 from mtmreport.chartcache import ChartCache
+from mtmreport.diagnostics import Diagnostic, listing, tally, tally_text
 from mtmreport.errors import MtmReportError, ServeError, display_path
 from mtmreport.load import latest_quarter, quarter_file
 from mtmreport.review import Review, editor_url_template
@@ -73,7 +74,7 @@ class Draft:
     folder: Path | None = None  # the last good draft; None until one builds
     shown: int = 0  # the version of that last good draft
     problems: tuple[str, ...] = ()  # why the newest build failed; empty when it built
-    findings: tuple[str, ...] = ()  # audit findings of the last good draft
+    findings: tuple[Diagnostic, ...] = ()  # audit findings of the last good draft
     seconds: float = 0.0
 
 
@@ -175,6 +176,7 @@ class Preview:
             "ok": not draft.problems,
             "problems": list(draft.problems),
             "findings": len(draft.findings),
+            "severities": tally(draft.findings),
             "idle": idle,
             "pdf": pdf.version,
             "pdf_status": _pdf_status(draft, pdf),
@@ -302,7 +304,7 @@ class Preview:
             problems = describe_failure(error)
             draft = Draft(version, previous.folder, previous.shown, problems, previous.findings)
         else:
-            findings = tuple(str(finding) for finding in linked.findings)
+            findings = tuple(linked.findings)
             draft = Draft(version, folder, version, (), findings, time.perf_counter() - started)
         with self._changed:
             self._draft = draft
@@ -503,10 +505,10 @@ def _chrome(quarter: str, draft: Draft, pdf: Pdf, view: str) -> str:
         built = f"{quarter} · draft {draft.version} · built in {draft.seconds:.2f} s"
     findings = ""
     if draft.findings:
-        count = len(draft.findings)
+        summary = tally_text(draft.findings, "audit finding")
         findings = (
-            f"<details><summary>{count} audit finding{'s' if count != 1 else ''}</summary>"
-            f"<pre>{html.escape(chr(10).join(draft.findings))}</pre></details>"
+            f"<details><summary>{html.escape(summary)}</summary>"
+            f"<pre>{html.escape(chr(10).join(listing(draft.findings)))}</pre></details>"
         )
     overlay = ""
     if draft.problems:

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
-from mtmreport.numbers import Interval, decimals_of, meets, published
+from mtmreport.intervals import Interval, meets, published
+from mtmreport.numbers import decimals_of
 
 if TYPE_CHECKING:
     from mtmreport.load import Location

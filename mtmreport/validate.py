@@ -13,8 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from mtmreport.diagnostics import Diagnostic
 from mtmreport.drafts import pending_locations, with_placeholders
-from mtmreport.errors import Problem, QuarterFileError
+from mtmreport.errors import QuarterFileError
 from mtmreport.load import Location, YamlDocument
 from mtmreport.model import QuarterFile
 
@@ -56,11 +57,11 @@ def validate_document(doc: YamlDocument, *, expected_quarter: str | None = None)
     return quarter
 
 
-def _reading_order(problem: Problem) -> tuple[int, int]:
+def _reading_order(problem: Diagnostic) -> tuple[int, int]:
     return (problem.line or 0, problem.column or 0)
 
 
-def _problem(doc: YamlDocument, detail: dict[str, Any]) -> Problem:
+def _problem(doc: YamlDocument, detail: dict[str, Any]) -> Diagnostic:
     location: Location = tuple(detail["loc"])
     kind = detail["type"]
     given = detail.get("input")

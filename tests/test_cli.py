@@ -29,6 +29,12 @@ def test_build_writes_html_and_pdf(scratch):
     assert result.exit_code == 0, result.output
     assert (scratch.output_dir / "2023-Q3" / "report.pdf").is_file()
     assert "wrote" in result.output and "audit finding" in result.output
+    # one line on the audit, not one a finding: the counts and where the list is
+    [summary] = [line for line in result.output.splitlines() if "audit" in line]
+    assert summary == (
+        f"2023-Q3: 24 audit findings: 17 serious, 7 minor; the list: "
+        f"{scratch.output_dir}/2023-Q3/audit.txt or `mtmreport audit 2023-Q3`"
+    )
 
 
 def test_build_strict_fails_on_findings(scratch):
@@ -72,8 +78,17 @@ def test_validate_and_audit_json(scratch):
     audit = run("audit", "2023-Q3", "--json", "--data", str(scratch.data_dir))
     payload = json.loads(audit.output)
     assert {f["code"] for f in payload["2023-Q3"]} >= {"share", "balance", "group"}
+    severities = [f["severity"] for f in payload["2023-Q3"]]
+    assert severities == ["serious"] * 17 + ["minor"] * 7  # serious first
+    text = run("audit", "2023-Q3", "--data", str(scratch.data_dir)).output.splitlines()
+    assert text[0].startswith("serious (17): ") and text[18].startswith("minor (7): ")
     strict = run("audit", "2023-Q3", "--strict", "--data", str(scratch.data_dir))
     assert strict.exit_code == 3
+    path = scratch.data_dir / "2023-Q3.yaml"
+    path.write_text(path.read_text().replace("total: 4482427", "total: lots"))
+    invalid = run("validate", "2023-Q3", "--json", "--data", str(scratch.data_dir))
+    [problem] = json.loads(invalid.output)["2023-Q3"]
+    assert (problem["severity"], problem["code"], problem["line"]) == ("error", "type", 115)
 
 
 # --- the installed program, in a real process ------------------------------------------------
@@ -92,7 +107,9 @@ def test_program_exit_codes_and_output(scratch):
         [*PROGRAM, "audit", "2023-Q3", "--strict", *data], capture_output=True, text=True
     )
     assert strict.returncode == 3
-    assert len(strict.stdout.splitlines()) == 22  # every finding, flushed before the exit
+    # every finding, and a heading for each severity, flushed before the exit
+    assert len(strict.stdout.splitlines()) == 24 + 2
+    assert strict.stderr.strip() == "2023-Q3: 24 findings: 17 serious, 7 minor"
     usage = subprocess.run([*PROGRAM, "bogus"], capture_output=True, text=True)
     assert usage.returncode == 2 and "No such command 'bogus'" in usage.stderr
 

@@ -92,6 +92,11 @@ def test_page_shows_the_figures_and_follows_an_edit(preview, browser, site):
     assert browser.evaluate(
         "!!document.querySelector('#mtm-preview-bar a[href=\"/__preview/pdf\"]')"
     )
+    # the bar's audit: the tally by severity, then the list, serious first
+    summary = browser.evaluate("document.querySelector('#mtm-preview-bar summary').innerText")
+    assert summary == "24 audit findings: 17 serious, 7 minor"
+    listed = browser.evaluate("document.querySelector('#mtm-preview-bar details pre').textContent")
+    assert listed.startswith("serious (17): ") and "\nminor (7): " in listed
 
     edit(site.data_dir / f"{QUARTER}.yaml", TOTAL_LINE, "total: 4512345")
 

@@ -169,10 +169,11 @@ def test_list_shows_status_pending_and_findings(scratch):
     result = run("list", "--data", str(scratch.data_dir))
     assert result.exit_code == 0
     lines = [line for line in result.output.splitlines() if line.startswith("20")]
-    assert lines[0] == "2023-Q2  complete  6 sections  3 audit finding(s)"
-    assert lines[1] == "2023-Q3  complete  7 sections  22 audit finding(s)"
+    assert lines[0] == "2023-Q2  complete  6 sections  3 audit findings: 2 serious, 1 minor"
+    assert lines[1] == "2023-Q3  complete  7 sections  24 audit findings: 17 serious, 7 minor"
     assert lines[2].startswith("2023-Q4  draft, ")
     entries = json.loads(run("list", "--json", "--data", str(scratch.data_dir)).output)
+    assert entries[1]["findings"] == {"serious": 17, "minor": 7}
     q4 = entries[2]
     assert q4["status"] == "draft"
     assert "Remittances" in q4["pending_by_section"]
