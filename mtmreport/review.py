@@ -76,12 +76,12 @@ class Review:
         return Markup(' <a class="fig-at" href="{}">{}:{}</a>').format(href, self.doc.name, line)
 
     def _input(self, item: Input, depth: int) -> Markup:
-        text = Markup("<li>{} <b>{}</b>{}").format(
+        text = Markup('<span class="fig-input">{} <b>{}</b>{}').format(
             item.label, item.value, self.place(item.location)
         )
         if item.trace is not None:
             text += self._trace(item.trace, depth + 1)
-        return text + Markup("</li>")
+        return text + Markup("</span>")
 
     def _trace(self, trace: Trace, depth: int) -> Markup:
         if depth > _MAX_DEPTH:
@@ -91,7 +91,8 @@ class Review:
             parts += Markup('<span class="fig-formula">= {}</span>').format(trace.formula)
         inputs = [i for i in trace.inputs if not (trace.basis == "typed" and i.location is None)]
         if inputs:
-            parts += Markup("<ul>{}</ul>").format(
+            # Spans, not a list: the note sits inside a paragraph, where a <ul> is not allowed.
+            parts += Markup('<span class="fig-inputs">{}</span>').format(
                 Markup("").join(self._input(i, depth) for i in inputs)
             )
         return parts
@@ -102,7 +103,7 @@ class Review:
         text += self._trace(trace, 0)
         if trace.stated is not None:
             text += Markup(
-                '<span class="fig-stated">Stated in the source: <b>{}</b>{}</span>'
+                '<span class="fig-source">Stated in the source: <b>{}</b>{}</span>'
             ).format(trace.stated.value, self.place(trace.stated.location))
         if trace.remark:
             text += Markup('<span class="fig-remark">{}</span>').format(trace.remark)

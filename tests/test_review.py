@@ -164,3 +164,11 @@ def test_a_wrong_editor_link_template_is_a_usage_error(tmp_path: Path):
     assert result.exit_code == 2
     assert "can only name {path}, {line} and {column}" in result.output
     assert not (tmp_path / "2023-Q2").exists()
+
+
+def test_the_notes_are_phrasing_content_so_paragraphs_stay_whole(reviewed):
+    # A list or block inside a <p> would end the paragraph and spill every note into the page.
+    review = (reviewed["2023-Q3"].folder / "review.html").read_text(encoding="utf-8")
+    report = (reviewed["2023-Q3"].folder / "report.html").read_text(encoding="utf-8")
+    for tag in ("<ul", "<li", "<div", "<p>", "<p "):
+        assert review.count(tag) == report.count(tag), tag
