@@ -170,5 +170,5 @@ def test_the_notes_are_phrasing_content_so_paragraphs_stay_whole(reviewed):
     # A list or block inside a <p> would end the paragraph and spill every note into the page.
     review = (reviewed["2023-Q3"].folder / "review.html").read_text(encoding="utf-8")
     report = (reviewed["2023-Q3"].folder / "report.html").read_text(encoding="utf-8")
-    for tag in ("<ul", "<li", "<div", "<p>", "<p "):
+    for tag in ("<ul>", "<ul ", "<li>", "<li ", "<div", "<p>", "<p "):
         assert review.count(tag) == report.count(tag), tag
