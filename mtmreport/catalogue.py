@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mtmreport.errors import MtmReportError, QuarterFileError
-from mtmreport.load import quarter_ids
 
 if TYPE_CHECKING:
-    from mtmreport.compute import QuarterFigures
+    from mtmreport.project import Project
 
 
 @dataclass(frozen=True)
@@ -46,16 +44,14 @@ class QuarterEntry:
         return asdict(self)
 
 
-def catalogue(data_dir: Path) -> list[QuarterEntry]:
-    """One entry per quarter file, oldest first; an unreadable file is listed as invalid."""
-    from mtmreport.build import Paths, link_quarter, load_quarter
+def catalogue(project: Project) -> list[QuarterEntry]:
+    """One entry per quarter file, oldest first; an unreadable file is listed as invalid.
 
-    paths = Paths(data_dir=data_dir)
+    No quarter file at all is an error (`Project.every_quarter`)."""
     entries = []
-    known: dict[str, QuarterFigures] = {}  # each file computed once, for all the links
-    for quarter in quarter_ids(data_dir):
+    for quarter in project.every_quarter():
         try:
-            loaded = load_quarter(quarter, paths)
+            loaded = project.loaded(quarter)
         except QuarterFileError as error:
             entries.append(
                 QuarterEntry(quarter, "invalid", problems=[str(p) for p in error.problems])
@@ -78,7 +74,7 @@ def catalogue(data_dir: Path) -> list[QuarterEntry]:
                 sections=[s.title for s in model.sections],
                 pending=pending,
                 pending_by_section=by_section,
-                findings=len(link_quarter(loaded, paths, known).findings),
+                findings=len(project.linked(quarter).findings),
             )
         )
     return entries

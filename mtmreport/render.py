@@ -20,7 +20,6 @@ from jinja2 import (
     BytecodeCache,
     Environment,
     FileSystemBytecodeCache,
-    FileSystemLoader,
     StrictUndefined,
     select_autoescape,
 )
@@ -33,6 +32,7 @@ from mtmreport.annex import Annex
 from mtmreport.charts.plan import alt_text
 from mtmreport.charts.spec import ChartSpec, data_rows
 from mtmreport.periods import Period
+from mtmreport.theme import Templates
 from mtmreport.wording import Wording
 
 ALLOWED_TAGS = {
@@ -157,7 +157,7 @@ _COMPILED = _CompiledTemplates()
 
 
 def make_environment(
-    templates_dir: Path, wording: Wording, *, bytecode_dir: Path | None = None
+    templates: Templates, wording: Wording, *, bytecode_dir: Path | None = None
 ) -> Environment:
     """The templates' environment; with `bytecode_dir`, compiled templates are kept there,
     otherwise in this process's memory.
@@ -167,7 +167,7 @@ def make_environment(
     version, since the environment's options shape the compiled code too.
     """
     env = Environment(
-        loader=FileSystemLoader(str(templates_dir)),
+        loader=templates.loader(),  # the project's templates, then the package's
         bytecode_cache=_bytecode_cache(bytecode_dir) if bytecode_dir else _COMPILED,
         autoescape=select_autoescape(["html", "j2", "html.j2"], default=True),
         undefined=StrictUndefined,
@@ -264,7 +264,7 @@ def render_report(
     figures: c.QuarterFigures,
     charts: dict[tuple, list[ChartView]],
     wording: Wording,
-    templates_dir: Path,
+    templates: Templates,
     *,
     stylesheet: str = "report.css",
     logo: str | None = None,
@@ -273,7 +273,7 @@ def render_report(
     bytecode_dir: Path | None = None,
 ) -> str:
     """The whole report as one HTML document."""
-    env = make_environment(templates_dir, wording, bytecode_dir=bytecode_dir)
+    env = make_environment(templates, wording, bytecode_dir=bytecode_dir)
     template = env.get_template("report.html.j2")
     quarter = figures.quarter
     by_location = {b.location: b for b in figures.blocks}

@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 
 from mtmreport import audit as a
-from mtmreport.build import load_quarter
 from mtmreport.compute import compute
 from mtmreport.load import parse_yaml
+from mtmreport.project import Project
 from mtmreport.validate import validate_document
-from tests.conftest import DATA
+from tests.conftest import DATA, ROOT
 
 FLOWS = "sections[1].blocks[0].flows."
 PR = "sections[3].blocks[0].permanent_residence."
@@ -56,12 +56,12 @@ Q3_SLIPS = {
 
 
 def test_q3_audit_lists_exactly_the_published_slips():
-    findings = load_quarter("2023-Q3").findings
+    findings = Project.at(ROOT).loaded("2023-Q3").findings
     assert {(f.field, f.code) for f in findings} == Q3_SLIPS
 
 
 def test_findings_name_file_line_stated_and_computed():
-    findings = load_quarter("2023-Q3").findings
+    findings = Project.at(ROOT).loaded("2023-Q3").findings
     balance = next(f for f in findings if f.field == PR + "non_cis.balance")
     assert balance.file.endswith("2023-Q3.yaml")
     lines = (DATA / "2023-Q3.yaml").read_text(encoding="utf-8").splitlines()

@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from mtmreport.build import BuildOptions, Paths, build_report
+from mtmreport.build import BuildOptions, build_report
 from mtmreport.preview import strip_chrome
+from mtmreport.project import Project
 from tests.browser import Browser, find_chromium
 from tests.conftest import DATA, TEMPLATES, pdf_text
 from tests.preview_process import PreviewProcess
@@ -44,15 +45,15 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Paths:
+def site(tmp_path: Path) -> Project:
     """Scratch copies of the quarter files and templates that a test may edit."""
     shutil.copytree(DATA, tmp_path / "data")
     shutil.copytree(TEMPLATES, tmp_path / "templates")
-    return Paths(tmp_path / "data", tmp_path / "templates", tmp_path / "output")
+    return Project(tmp_path / "data", tmp_path / "templates", tmp_path / "output")
 
 
 @pytest.fixture
-def preview(site: Paths, tmp_path: Path, browser: Browser) -> Iterator[PreviewProcess]:
+def preview(site: Project, tmp_path: Path, browser: Browser) -> Iterator[PreviewProcess]:
     server = PreviewProcess(QUARTER, site.data_dir, site.templates_dir, tmp_path)
     yield server
     browser.call("Page.navigate", url="about:blank")  # closes the page's event stream
@@ -165,7 +166,7 @@ def test_two_quick_saves_end_in_one_coherent_page(preview, browser, site, tmp_pa
     # Coherent: the served draft is exactly what a fresh build of the final file makes.
     fresh = build_report(
         QUARTER,
-        Paths(site.data_dir, site.templates_dir, tmp_path / "fresh"),
+        Project(site.data_dir, site.templates_dir, tmp_path / "fresh"),
         BuildOptions(pdf=False),
     )
     served = strip_chrome(preview.get("/").decode("utf-8"))
