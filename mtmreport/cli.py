@@ -53,7 +53,12 @@ def _reports_errors(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (QuarterFileError, ProjectError) as error:
+        except ProjectError as error:
+            prefix = "" if error.problems else "error: "
+            for line in error.lines:
+                click.echo(f"{prefix}{line}", err=True)
+            sys.exit(error.exit_code)
+        except QuarterFileError as error:
             for line in error.lines:
                 click.echo(line, err=True)
             count = len(error.problems)

@@ -225,8 +225,8 @@ class _GuardedLoader(yaml.SafeLoader):
 _YAML_PROBLEMS = (
     (
         re.compile(r"expected <block end>, but found '<block (mapping|sequence) start>'"),
-        "this line is indented more than the line above it allows: line up each key with "
-        "the keys beside it (the same number of spaces), and list items under their key",
+        "the indentation of this line matches none of the lines above it: line it up, with "
+        "the same number of spaces, with the keys it belongs with",
     ),
     (
         re.compile(r"expected <block end>, but found '(<scalar>|-|\?)'"),
@@ -240,8 +240,8 @@ _YAML_PROBLEMS = (
     ),
     (
         re.compile(r"mapping values are not allowed here"),
-        "a ': ' where no key can start: put a text that contains ': ' in quotes, or check "
-        "that this line is indented under its key",
+        "a key where none can start: this line is indented further than the keys beside it "
+        "(line it up with them), or a text holds ': ' (put the whole text in quotes)",
     ),
     (
         re.compile(r"could not find expected ':'"),

@@ -468,14 +468,17 @@ def _line_of(text: str, key: str) -> int | None:
     return None
 
 
-def project_file_text(settings: dict[str, str] | None = None) -> str:
-    """A project file with every key explained, as `init` writes it."""
-    settings = settings or {key: default for key, (default, _) in SETTINGS.items()}
+def project_file_text() -> str:
+    """A project file with every key explained, as `init` writes it. The templates line is a
+    comment: a new project uses the packaged templates until it has a folder of its own (a
+    folder the file names must exist)."""
     lines = [
         "# An mtmreport project. mtmreport finds this file from the folder you work in (or any",
         "# folder below it); the paths here are relative to this file.",
     ]
-    for key, (_, meaning) in SETTINGS.items():
+    for key, (default, meaning) in SETTINGS.items():
         lines.append(f"\n# {meaning[:1].upper()}{meaning[1:]}")
-        lines.append(f'{key} = "{settings[key]}"')
+        if key == "templates":
+            lines.append("# (uncomment once the folder exists; until then the packaged are used)")
+        lines.append(f'{"# " if key == "templates" else ""}{key} = "{default}"')
     return "\n".join(lines) + "\n"
