@@ -230,8 +230,9 @@ _YAML_PROBLEMS = (
     ),
     (
         re.compile(r"expected <block end>, but found '(<scalar>|-|\?)'"),
-        "this line is indented differently from the lines around it: line it up with the "
-        "keys or list items it belongs with",
+        "this line does not fit where it stands: it is indented differently from the lines "
+        "around it (line it up with the keys or list items it belongs with), or a quote "
+        "opened above it is not closed",
     ),
     (
         re.compile(r"did not find expected key|did not find expected '-' indicator"),

@@ -257,7 +257,13 @@ def test_charts_take_the_fonts_of_the_templates_in_use(project: Path):
         ),
         ("rate: 472.5 ", "rate: 472,5 ", "(decimals take a point: 472.5)"),
     ],
-    ids=["indented-less", "indented-more", "decimal-comma-in-braces", "per-cent-sign", "decimal-comma"],
+    ids=[
+        "indented-less",
+        "indented-more",
+        "decimal-comma-in-braces",
+        "per-cent-sign",
+        "decimal-comma",
+    ],
 )
 def test_yaml_mistakes_are_said_in_plain_words(project: Path, old: str, new: str, message: str):
     line = edit(quarter(project), old, new)
