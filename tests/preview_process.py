@@ -65,6 +65,9 @@ class PreviewProcess:
         self._reader.start()
         try:
             self.url = self._wait_for_url(timeout)
+            # The server answers once the first draft is built (or failed): on a loaded
+            # machine that can outlast a browser's patience for one navigation.
+            self._wait_for_line(r": draft 1 (built|does not build)", timeout)
         except BaseException:
             self.stop()
             raise
@@ -88,6 +91,16 @@ class PreviewProcess:
                 raise RuntimeError(f"mtmreport serve exited early:\n{self.output()}")
             time.sleep(0.05)
         raise TimeoutError(f"mtmreport serve printed no URL in {timeout} s:\n{self.output()}")
+
+    def _wait_for_line(self, pattern: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(re.search(pattern, line) for line in list(self.lines)):
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"mtmreport serve exited early:\n{self.output()}")
+            time.sleep(0.05)
+        raise TimeoutError(f"mtmreport serve printed no {pattern!r} in {timeout} s")
 
     def get(self, path: str, timeout: float = 10) -> bytes:
         with urllib.request.urlopen(self.url + path.lstrip("/"), timeout=timeout) as response:

@@ -543,9 +543,9 @@ def test_in_a_real_process(case_id: str, command: list[str], good, canary, tmp_p
     output, digest = good
     data = case_data(case, tmp_path, canary.url)
     target = tmp_path / "out" if case.harmless else output
+    folders = ["--data", str(data), "--output", str(target)]
     process = subprocess.run(
-        [*command, "--project", str(ROOT), "build", case.quarter]
-        + ["--data", str(data), "--output", str(target)],
+        [*command, "--project", str(ROOT), "build", case.quarter, *folders],
         capture_output=True,
         text=True,
         timeout=120,

@@ -394,3 +394,53 @@ def test_serve_open_opens_the_browser_on_the_preview(project: Path, tmp_path: Pa
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+# --- make ------------------------------------------------------------------------------------
+
+
+def test_make_notices_a_venv_that_no_longer_runs_and_makes_it_afresh(tmp_path: Path):
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    bin_dir = tmp_path / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    script = bin_dir / "mtmreport"  # as pip wrote it before the folder was moved
+    script.write_text("#!/where/it/was/.venv/bin/python\n")
+    script.chmod(0o755)
+    (tmp_path / ".venv" / ".installed").touch()  # the stamp alone says all is well
+    result = subprocess.run(
+        ["make", "-n", "report"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert ".venv does not run from this folder (moved or copied?): making it afresh" in (
+        result.stdout
+    )
+    assert not (tmp_path / ".venv").exists()
+    assert "python3 -m venv .venv" in result.stdout
+    assert ".venv/bin/mtmreport build --all" in result.stdout
+
+
+def test_make_keeps_a_venv_that_runs():
+    result = subprocess.run(
+        ["make", "-n", "report"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "making it afresh" not in result.stdout
+    assert (ROOT / ".venv" / "bin" / "mtmreport").is_file()
+
+
+def test_serve_with_no_free_port_says_so_with_its_exit_code(project: Path, monkeypatch):
+    monkeypatch.setattr("mtmreport.preview.PORTS_TRIED", 2)
+    with socket.socket() as first, socket.socket() as second:
+        first.bind(("127.0.0.1", 0))
+        port = first.getsockname()[1]
+        try:
+            second.bind(("127.0.0.1", port + 1))
+        except OSError:
+            pytest.skip("the port after a free one is taken already")
+        first.listen()
+        second.listen()
+        result = run("serve", "2023-Q2", "--port", str(port))
+    assert result.exit_code == 5
+    assert f"error: cannot listen on 127.0.0.1:{port} or the 1 ports after it" in result.output
+    assert "give another with --port" in result.output
