@@ -14,6 +14,7 @@ from mtmreport.charts import style
 from mtmreport.charts.draw import DPI, draw
 from mtmreport.charts.plan import alt_text, plan_block, plan_charts
 from mtmreport.charts.spec import MAX_DONUT_SLICES, ChartSpec, data_rows
+from mtmreport.charts.style import use_fonts
 from mtmreport.charts.trends import trend_specs
 from mtmreport.load import read_yaml
 from mtmreport.project import Project
@@ -28,6 +29,7 @@ QUARTERS = ("2023-Q2", "2023-Q3")
 
 @pytest.fixture(scope="module")
 def wording():
+    use_fonts(REPO_TEMPLATES.font_files)  # charts are drawn in the fonts of the templates in use
     return load_wording(REPO_TEMPLATES)
 
 
