@@ -444,3 +444,45 @@ def test_serve_with_no_free_port_says_so_with_its_exit_code(project: Path, monke
     assert result.exit_code == 5
     assert f"error: cannot listen on 127.0.0.1:{port} or the 1 ports after it" in result.output
     assert "give another with --port" in result.output
+
+
+# --- one Project reads each quarter once -----------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["list"], ["audit", "--all"], ["build", "--all", "--no-pdf"]])
+def test_a_command_reads_each_quarter_file_once(project: Path, monkeypatch, command):
+    import mtmreport.load
+
+    reads: list[str] = []
+    real = mtmreport.load.read_yaml
+
+    def counted(path: Path):  # type: ignore[no-untyped-def]
+        reads.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(mtmreport.load, "read_yaml", counted)
+    result = run(*command)
+    assert result.exit_code == 0, result.output
+    # Each report links the quarters before it; still, every file is parsed once.
+    assert sorted(reads) == ["2023-Q2.yaml", "2023-Q3.yaml", "2023-Q4.yaml"]
+
+
+def test_an_edited_file_is_read_again_by_the_same_project(project: Path):
+    reports = Project.find()
+    assert reports.figures("2023-Q3") is reports.figures("2023-Q3")  # kept, not recomputed
+    first = reports.linked("2023-Q3").loaded.doc
+    edit(quarter(project), "key decision-makers.", "key decision-makers, edited.")
+    again = reports.linked("2023-Q3").loaded.doc
+    assert again is not first
+    assert "edited" in str(again.data) and "edited" not in str(first.data)
+
+
+def test_history_and_build_import_no_circle():
+    code = (
+        "import sys, mtmreport.history, mtmreport.project, mtmreport.catalogue; "
+        "print(sorted(m for m in sys.modules if m in ('mtmreport.build', 'mtmreport.cli')))"
+    )
+    imported = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert imported.stdout.strip() == "[]"
