@@ -222,8 +222,8 @@ class Project:
         stray = f" ({len(self.stray_files())} misnamed, listed above)" if self.stray_files() else ""
         return (
             f"no quarter files (YYYY-QN.yaml) in {shown(self.data_dir)}{stray}; "
-            "`mtmreport new YYYY-QN` makes one from an earlier quarter, `mtmreport init` "
-            "starts a project with one"
+            "copy a quarter file there to start from (`mtmreport init FOLDER` makes a new "
+            "project with an example one)"
         )
 
     def quarter_id(self, text: str | None) -> str:
