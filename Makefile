@@ -1,5 +1,6 @@
 # Two commands on a fresh machine: `make report` and `make test`. Each sets up what it needs
 # (system libraries for WeasyPrint, a .venv with the package) and is quick when run again.
+# This repository is itself an mtmreport project (mtmreport.toml): data/quarters/ -> output/.
 
 PYTHON ?= python3
 VENV := .venv
@@ -11,10 +12,25 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconf
 BROWSER_PACKAGES := chromium
 LINT_PATHS := mtmreport tests $(wildcard benchmarks/*.py)
 
+# A .venv that no longer runs from here -- the folder was moved or copied, so its scripts and
+# its editable install name the old path ("cannot execute: required file not found", or the
+# old folder's code) -- is made afresh. The stamp alone cannot tell.
+ifneq ($(wildcard $(STAMP)),)
+VENV_HERE := $(shell $(BIN)/mtmreport --version >/dev/null 2>&1 && $(BIN)/python -c \
+  "import mtmreport, os, sys; sys.exit(os.path.realpath(mtmreport.__file__) != os.path.realpath('mtmreport/__init__.py'))" \
+  2>/dev/null && echo yes)
+ifneq ($(VENV_HERE),yes)
+$(info .venv does not run from this folder (moved or copied?): making it afresh)
+$(shell rm -rf $(VENV))
+endif
+endif
+
 .PHONY: report test lint format bench bench-preview setup bytecode system-deps clean
 
+# Every quarter on file; the terminal says which are drafts (their pending blocks print as
+# "Data pending").
 report: setup bytecode
-	$(BIN)/mtmreport build
+	$(BIN)/mtmreport build --all
 
 test: SYSTEM_PACKAGES += $(BROWSER_PACKAGES)
 test: setup lint

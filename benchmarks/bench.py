@@ -60,11 +60,13 @@ PHASES_SCRIPT = """
 import json, sys, time
 from pathlib import Path
 start = time.perf_counter()
-from mtmreport.build import BuildOptions, Paths, build_report
+from dataclasses import replace
+from mtmreport.build import BuildOptions, build_report
+from mtmreport.project import Project
 imported = time.perf_counter()
 result = build_report(
     sys.argv[1],
-    Paths(output_dir=Path(sys.argv[2])),
+    replace(Project.find(), output_dir=Path(sys.argv[2])),
     BuildOptions(parallel=False, chart_format=sys.argv[3]),
 )
 end = time.perf_counter()
@@ -75,16 +77,20 @@ print(json.dumps({"import": imported - start, **result.timings, "total": end - s
 FORMAT_SCRIPT = """
 import sys
 from pathlib import Path
-from mtmreport.build import BuildOptions, Paths, build_report
-paths = Paths(output_dir=Path(sys.argv[2]))
+from dataclasses import replace
+from mtmreport.build import BuildOptions, build_report
+from mtmreport.project import Project
+paths = replace(Project.find(), output_dir=Path(sys.argv[2]))
 build_report(sys.argv[1], paths, BuildOptions(chart_format=sys.argv[3]))
 """
 
 WARM_SCRIPT = """
 import json, sys, time
 from pathlib import Path
-from mtmreport.build import BuildOptions, Paths, build_report
-paths = Paths(output_dir=Path(sys.argv[2]))
+from dataclasses import replace
+from mtmreport.build import BuildOptions, build_report
+from mtmreport.project import Project
+paths = replace(Project.find(), output_dir=Path(sys.argv[2]))
 options = BuildOptions(pdf=False)
 build_report(sys.argv[1], paths, options)  # imports, fonts, chart cache
 times = []

@@ -16,9 +16,9 @@ several quarters in worker processes.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
@@ -26,37 +26,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mtmreport.chartcache import ChartCache, ChartPlan
-from mtmreport.diagnostics import Diagnostic, listing, ordered, tally_text
-from mtmreport.errors import (
-    AuditFailedError,
-    BuildError,
-    MtmReportError,
-    QuarterFileError,
-)
+from mtmreport.diagnostics import Diagnostic, listing, tally_text
+from mtmreport.errors import AuditFailedError, BuildError, MtmReportError
 from mtmreport.helper import Helper
-from mtmreport.load import latest_quarter, quarter_file, quarter_ids, read_yaml
+from mtmreport.project import LinkedQuarter, Project
+from mtmreport.theme import template_failure
+from mtmreport.timing import Timer as _Timer
 
 if TYPE_CHECKING:
     from mtmreport.annex import AnnexPlan
-    from mtmreport.compute import QuarterFigures
-    from mtmreport.history import History
-    from mtmreport.load import YamlDocument
-    from mtmreport.model import QuarterFile
+    from mtmreport.project import LoadedQuarter
     from mtmreport.review import Review
+    from mtmreport.theme import Templates
     from mtmreport.wording import Wording
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CHART_CACHE = Path(".cache") / "charts"  # inside the output folder
 TEMPLATE_CACHE = Path(".cache") / "templates"  # compiled Jinja templates
-
-
-@dataclass(frozen=True)
-class Paths:
-    """Where a build reads and writes; defaults are the repository's own folders."""
-
-    data_dir: Path = PROJECT_ROOT / "data" / "quarters"
-    templates_dir: Path = PROJECT_ROOT / "templates"
-    output_dir: Path = PROJECT_ROOT / "output"
 
 
 @dataclass(frozen=True)
@@ -76,24 +61,6 @@ class BuildOptions:
 
 
 @dataclass(frozen=True)
-class LoadedQuarter:
-    path: Path
-    quarter: QuarterFile
-    figures: QuarterFigures
-    findings: list[Diagnostic]
-    doc: YamlDocument
-
-
-@dataclass(frozen=True)
-class LinkedQuarter:
-    """A quarter read together with every other quarter on file."""
-
-    loaded: LoadedQuarter
-    history: History
-    findings: list[Diagnostic]  # its own and those against other quarters' files
-
-
-@dataclass(frozen=True)
 class BuildResult:
     quarter: str
     folder: Path
@@ -103,106 +70,21 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     charts_drawn: int = 0
     charts_cached: int = 0
+    pending: int = 0  # a draft's entries still to come; they print as "Data pending"
 
 
-class _Timer:
-    def __init__(self) -> None:
-        self.timings: dict[str, float] = {}
-
-    @contextmanager
-    def phase(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
-
-
-def _read_quarter(
-    quarter_id: str, paths: Paths, timer: _Timer
-) -> tuple[Path, YamlDocument, QuarterFile, QuarterFigures]:
-    """Read, validate and compute one quarter's file."""
-    with timer.phase("imports"):
-        from mtmreport.compute import compute
-        from mtmreport.drafts import pending_locations
-        from mtmreport.validate import validate_document
-
-    path = quarter_file(paths.data_dir, quarter_id)
-    with timer.phase("load"):
-        doc = read_yaml(path)
-    with timer.phase("validate"):
-        model = validate_document(doc, expected_quarter=quarter_id)
-    with timer.phase("compute"):
-        figures = compute(model, list(pending_locations(doc.data)))
-    return path, doc, model, figures
-
-
-def quarter_figures(quarter_id: str, paths: Paths = Paths()) -> QuarterFigures:
-    """One quarter's computed figures, unaudited: what another quarter's report links to."""
-    return _read_quarter(quarter_id, paths, _Timer())[3]
-
-
-def load_quarter(
-    quarter: str | None, paths: Paths = Paths(), timer: _Timer | None = None
-) -> LoadedQuarter:
-    """Read, validate, compute and audit one quarter: everything short of output."""
-    timer = timer or _Timer()
-    with timer.phase("imports"):
-        from mtmreport import audit as audit_mod
-
-    quarter_id = quarter or latest_quarter(paths.data_dir)
-    path, doc, model, figures = _read_quarter(quarter_id, paths, timer)
-    with timer.phase("audit"):
-        findings = audit_mod.audit(figures, doc)
-    return LoadedQuarter(path, model, figures, findings, doc)
-
-
-def link_quarter(
-    loaded: LoadedQuarter, paths: Paths = Paths(), known: dict[str, QuarterFigures] | None = None
-) -> LinkedQuarter:
-    """Read the other quarters on file and check this one's baselines against them.
-
-    `known` holds figures already computed, by quarter, and gains those read here: a command
-    that links several quarters (`list`, `audit --all`) reads each file once.
-    """
-    from mtmreport import audit as audit_mod
-    from mtmreport.history import History
-
-    known = {} if known is None else known
-    known[loaded.figures.quarter.quarter] = loaded.figures
-
-    def figures_of(quarter_id: str) -> QuarterFigures:
-        if quarter_id not in known:
-            known[quarter_id] = quarter_figures(quarter_id, paths)
-        return known[quarter_id]
-
-    history = History.load(paths.data_dir, loaded.figures, figures_of)
-    against = audit_mod.cross_quarter(loaded.figures, loaded.doc, history)
-    return LinkedQuarter(loaded, history, ordered([*loaded.findings, *against]))
-
-
-def check_quarter(quarter: str | None, paths: Paths = Paths()) -> list[Diagnostic]:
-    """Every schema problem of one quarter's file (empty when it is valid)."""
-    from mtmreport.validate import validate_document
-
-    quarter_id = quarter or latest_quarter(paths.data_dir)
-    try:
-        validate_document(
-            read_yaml(quarter_file(paths.data_dir, quarter_id)), expected_quarter=quarter_id
-        )
-    except QuarterFileError as error:
-        return error.problems
-    return []
-
-
-def _copy_assets(templates_dir: Path, folder: Path) -> str | None:
-    """Stylesheet and fonts beside the HTML; a user's logo file if one is placed there."""
-    shutil.copy2(templates_dir / "report.css", folder / "report.css")
-    shutil.copytree(templates_dir / "fonts", folder / "fonts", dirs_exist_ok=True)
-    for candidate in ("logo.svg", "logo.png"):
-        if (templates_dir / candidate).is_file():
-            shutil.copy2(templates_dir / candidate, folder / candidate)
-            return candidate
+def _copy_assets(templates: Templates, folder: Path) -> str | None:
+    """Stylesheet and fonts of the templates in use beside the HTML; a user's logo file if one
+    is placed there."""
+    shutil.copyfile(templates.find("report.css"), folder / "report.css")
+    (folder / "fonts").mkdir(exist_ok=True)
+    for font in templates.fonts_dir.iterdir():
+        if font.is_file():
+            shutil.copyfile(font, folder / "fonts" / font.name)
+    logo = templates.optional("logo.svg", "logo.png")
+    if logo is not None:
+        shutil.copyfile(logo, folder / logo.name)
+        return logo.name
     return None
 
 
@@ -240,9 +122,10 @@ class HtmlDraft:
 
 def write_html(
     linked: LinkedQuarter,
-    templates_dir: Path,
+    templates: Templates,
     folder: Path,
     *,
+    language: str = "en",
     cache: ChartCache,
     chart_format: str = "png",
     helper: Helper | None = None,
@@ -270,18 +153,18 @@ def write_html(
         from mtmreport.wording import load_wording
 
     figures = linked.loaded.figures
-    wording = load_wording(templates_dir)
+    wording = load_wording(templates, language)
     with timer.phase("charts"):
         trends = trend_specs(linked.history, figures, wording)
         specs = plan_charts(figures, wording, extra=trends)
-        charts = ChartPlan(specs, wording, chart_format, cache)
+        charts = ChartPlan(specs, wording, chart_format, cache, templates.font_files)
         in_helper = charts.start(helper, wording)
     with timer.phase("imports"):  # only now: the helper should start drawing without delay
         from mtmreport.annex import plan_annex
         from mtmreport.render import chart_views, render_report
     annex = plan_annex(specs, figures, wording)
     with timer.phase("render"):
-        logo = _copy_assets(templates_dir, folder)
+        logo = _copy_assets(templates, folder)
         views = chart_views(specs, charts.files, wording)
         history_links = linked.history.links(figures)
         for name, marks in (("report.html", None), ("review.html", review)):
@@ -291,7 +174,7 @@ def write_html(
                 figures,
                 views,
                 wording,
-                templates_dir,
+                templates,
                 logo=logo,
                 annex=annex.links,
                 links=history_links,
@@ -300,7 +183,7 @@ def write_html(
             )
             (folder / name).write_text(html, encoding="utf-8")
         if review is not None:
-            shutil.copy2(templates_dir / "review.css", folder / "review.css")
+            shutil.copyfile(templates.find("review.css"), folder / "review.css")
     if not annex_later:
         with timer.phase("annex"):
             annex.write(folder)
@@ -334,7 +217,10 @@ def forget_cached_inputs() -> None:
 @contextmanager
 def _staging(output_dir: Path, quarter: str) -> Iterator[Path]:
     output_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{quarter}.building-", dir=output_dir))
+    # Not mkdtemp, whose folder is private (rwx------): published, this is the user's report
+    # folder, with the permissions `mkdir` gives any folder of theirs (under their umask).
+    staging = output_dir / f".{quarter}.building-{os.getpid()}-{secrets.token_hex(4)}"
+    staging.mkdir()
     try:
         yield staging
     finally:
@@ -383,30 +269,29 @@ def _review(loaded: LoadedQuarter, options: BuildOptions) -> Review | None:
 
 
 def build_report(
-    quarter: str | None = None,
-    paths: Paths = Paths(),
-    options: BuildOptions = BuildOptions(),
-    known: dict[str, QuarterFigures] | None = None,
+    quarter: str | None, project: Project, options: BuildOptions = BuildOptions()
 ) -> BuildResult:
-    """Build one quarter's report (HTML and PDF) into `paths.output_dir/<quarter>/`.
+    """Build one quarter's report (HTML and PDF) into `<project output>/<quarter>/`.
 
-    `known`: figures of other quarters already computed (see `link_quarter`)."""
+    `quarter` as typed (None: the latest on file). Quarters the report links to are read
+    through `project`, which reads each file once, however many reports it builds."""
+    import jinja2
+
     timer = _Timer()
-    quarter_id = quarter or latest_quarter(paths.data_dir)
-    quarter_file(paths.data_dir, quarter_id)  # a wrong id fails before any process starts
+    quarter_id = project.quarter_id(quarter)
+    project.quarter_path(quarter_id)  # a wrong id fails before any process starts
     fmt = options.chart_format
     with ExitStack() as stack:
         if options.cache:
-            cache = ChartCache(paths.output_dir / CHART_CACHE)
+            cache = ChartCache(project.output_dir / CHART_CACHE)
         else:
             scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="mtmreport-"))
             cache = ChartCache(Path(scratch))
         helper = stack.enter_context(_helper_for(quarter_id, cache, options))
         with timer.phase("imports"):  # only now, so that the helper imports at the same time
             from mtmreport import audit as audit_mod
-        loaded = load_quarter(quarter_id, paths, timer)
-        with timer.phase("history"):
-            linked = link_quarter(loaded, paths, known)
+        linked = project.linked(quarter_id, timer)
+        loaded = linked.loaded
         findings = linked.findings
         if options.strict and loaded.figures.pending:
             raise AuditFailedError(
@@ -418,24 +303,25 @@ def build_report(
                 f"{tally_text(findings, 'audit finding')} and --strict is on:\n"
                 + "\n".join(listing(findings))
             )
-        final = paths.output_dir / quarter_id
-        staging = stack.enter_context(_staging(paths.output_dir, quarter_id))
+        final = project.output_dir / quarter_id
+        staging = stack.enter_context(_staging(project.output_dir, quarter_id))
         try:
             draft = write_html(
                 linked,
-                paths.templates_dir,
+                project.templates,
                 staging,
+                language=project.language,
                 cache=cache,
                 chart_format=fmt,
                 helper=helper,
                 pdf_next=options.pdf,
                 annex_later=True,
-                bytecode_dir=paths.output_dir / TEMPLATE_CACHE if options.cache else None,
+                bytecode_dir=project.output_dir / TEMPLATE_CACHE if options.cache else None,
                 timer=timer,
                 review=_review(loaded, options),
             )
             charts = draft.charts
-            job = (staging / "report.html", staging / "report.pdf", [staging, paths.templates_dir])
+            job = (staging / "report.html", staging / "report.pdf", [staging])
             in_helper = options.pdf and helper is not None and helper.role == "pdf"
             if in_helper:
                 helper.start(write_pdf, *job)  # type: ignore[union-attr]
@@ -449,6 +335,8 @@ def build_report(
             if in_helper:
                 with timer.phase("pdf"):
                     helper.finish(write_pdf, *job)  # type: ignore[union-attr]
+        except jinja2.TemplateError as error:
+            raise template_failure(error) from error
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise BuildError(f"building {quarter_id} failed: {error}") from error
         _publish(staging, final)
@@ -464,6 +352,7 @@ def build_report(
         timings=timer.timings,
         charts_drawn=len(charts.missing),
         charts_cached=len(charts.specs) - len(charts.missing),
+        pending=len(loaded.figures.pending),
     )
 
 
@@ -480,15 +369,10 @@ class QuarterOutcome:
     exit_code: int = 0
 
 
-def _build_one(
-    quarter: str,
-    paths: Paths,
-    options: BuildOptions,
-    known: dict[str, QuarterFigures] | None = None,
-) -> QuarterOutcome:
+def _build_one(quarter: str, project: Project, options: BuildOptions) -> QuarterOutcome:
     """Build one quarter and turn any failure into an outcome, so the others go on."""
     try:
-        return QuarterOutcome(quarter, result=build_report(quarter, paths, options, known))
+        return QuarterOutcome(quarter, result=build_report(quarter, project, options))
     except MtmReportError as error:
         return QuarterOutcome(quarter, errors=error.lines, exit_code=error.exit_code)
     except Exception as error:  # a bug in one quarter must not stop the others
@@ -497,7 +381,7 @@ def _build_one(
 
 
 def build_all(
-    paths: Paths = Paths(), options: BuildOptions = BuildOptions(), jobs: int = 1
+    project: Project, options: BuildOptions = BuildOptions(), jobs: int = 1
 ) -> list[QuarterOutcome]:
     """Build every quarter on file, oldest first, in `jobs` processes at once.
 
@@ -506,18 +390,16 @@ def build_all(
     build starts a helper of its own (`parallel` is off): the quarters themselves fill the
     cores, and jobs=1 stays a one-core baseline.
     """
-    quarters = quarter_ids(paths.data_dir)
-    if not quarters:
-        latest_quarter(paths.data_dir)  # raises the "no quarter files" error
+    quarters = project.every_quarter()
     serial = replace(options, parallel=False)
     workers = min(jobs, len(quarters))
     if workers <= 1:
-        known: dict[str, QuarterFigures] = {}  # oldest first: each file computed once
-        return [_build_one(q, paths, serial, known) for q in quarters]
+        # oldest first, in one project: each file read and computed once
+        return [_build_one(q, project, serial) for q in quarters]
     from concurrent.futures import ProcessPoolExecutor
 
     from mtmreport.helper import process_context
 
     with ProcessPoolExecutor(max_workers=workers, mp_context=process_context()) as pool:
-        futures = [pool.submit(_build_one, q, paths, serial) for q in quarters]
+        futures = [pool.submit(_build_one, q, project, serial) for q in quarters]
         return [future.result() for future in futures]

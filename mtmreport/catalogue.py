@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mtmreport.diagnostics import Diagnostic, counts_text, tally
 from mtmreport.errors import MtmReportError, QuarterFileError, display_path
-from mtmreport.load import quarter_ids
 
 if TYPE_CHECKING:
-    from mtmreport.compute import QuarterFigures
+    from mtmreport.project import Project
 
 
 @dataclass(frozen=True)
@@ -47,21 +45,19 @@ class QuarterEntry:
         return asdict(self)
 
 
-def catalogue(data_dir: Path) -> list[QuarterEntry]:
-    """One entry per quarter file, oldest first; an unreadable file is listed as invalid."""
-    from mtmreport.build import Paths, link_quarter, load_quarter
+def catalogue(project: Project) -> list[QuarterEntry]:
+    """One entry per quarter file, oldest first; an unreadable file is listed as invalid.
 
-    paths = Paths(data_dir=data_dir)
+    No quarter file at all is an error (`Project.every_quarter`)."""
     entries = []
-    known: dict[str, QuarterFigures] = {}  # each file computed once, for all the links
-    for quarter in quarter_ids(data_dir):
+    for quarter in project.every_quarter():
         try:
-            loaded = load_quarter(quarter, paths)
+            loaded = project.loaded(quarter)
         except QuarterFileError as error:
             entries.append(QuarterEntry(quarter, "invalid", problems=list(error.problems)))
             continue
         except MtmReportError as error:
-            problem = Diagnostic(display_path(data_dir / f"{quarter}.yaml"), str(error))
+            problem = Diagnostic(display_path(project.data_dir / f"{quarter}.yaml"), str(error))
             entries.append(QuarterEntry(quarter, "invalid", problems=[problem]))
             continue
         model = loaded.quarter
@@ -78,7 +74,7 @@ def catalogue(data_dir: Path) -> list[QuarterEntry]:
                 sections=[s.title for s in model.sections],
                 pending=pending,
                 pending_by_section=by_section,
-                findings=tally(link_quarter(loaded, paths, known).findings),
+                findings=tally(project.linked(quarter).findings),
             )
         )
     return entries

@@ -49,13 +49,11 @@ KEEP_ENTRIES = 400  # ~40 charts a quarter for ten quarters; older entries are p
 
 
 @cache
-def _drawing_fingerprint() -> str:
+def _drawing_fingerprint(fonts: tuple[Path, ...]) -> str:
     """Hash of the drawing code, the fonts charts use and the libraries that rasterise."""
-    from mtmreport.charts.style import FONT_DIR
-
     digest = hashlib.sha256()
     files = sorted({p for pattern in DRAWING_INPUTS for p in PACKAGE.glob(pattern)})
-    files += sorted(FONT_DIR.glob("*.ttf"))
+    files += sorted(fonts)
     for path in files:
         digest.update(path.name.encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
@@ -72,7 +70,7 @@ def _wording_fingerprint(wording: Wording) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def chart_key(spec: ChartSpec, wording: Wording, chart_format: str) -> str:
+def chart_key(spec: ChartSpec, wording: Wording, chart_format: str, fonts: tuple[Path, ...]) -> str:
     """A hex digest naming everything that decides the chart file's bytes.
 
     The figure number is left out: it names the file, it is not drawn.
@@ -80,7 +78,7 @@ def chart_key(spec: ChartSpec, wording: Wording, chart_format: str) -> str:
     table = spec.table
     described: dict[str, Any] = {
         "format": chart_format,
-        "drawing": _drawing_fingerprint(),
+        "drawing": _drawing_fingerprint(fonts),
         "wording": _wording_fingerprint(wording),
         "columns": [str(c) for c in table.columns],
         "dtypes": [str(t) for t in table.dtypes],
@@ -166,11 +164,18 @@ class ChartCache:
 
 
 def draw_into_cache(
-    cache_dir: Path, jobs: list[tuple[ChartSpec, str]], wording: Wording, chart_format: str
+    cache_dir: Path,
+    jobs: list[tuple[ChartSpec, str]],
+    wording: Wording,
+    chart_format: str,
+    fonts: tuple[Path, ...],
 ) -> None:
-    """Draw each (spec, key) into the cache folder. Runs in the helper or in this process."""
+    """Draw each (spec, key) into the cache folder, in the fonts of the templates in use.
+    Runs in the helper or in this process."""
     from mtmreport.charts.draw import draw, save
+    from mtmreport.charts.style import use_fonts
 
+    use_fonts(fonts)
     cache = ChartCache(cache_dir)
     for spec, key in jobs:
         with cache.writing(key, chart_format) as path:
@@ -186,11 +191,13 @@ class ChartPlan:
         wording: Wording,
         chart_format: str,
         cache: ChartCache,
+        fonts: tuple[Path, ...],
     ):
         self.format = chart_format
         self.cache = cache
+        self.fonts = fonts  # the font files of the templates in use
         self.specs = [spec for block in specs.values() for spec in block]
-        self.keys = [chart_key(spec, wording, chart_format) for spec in self.specs]
+        self.keys = [chart_key(spec, wording, chart_format, fonts) for spec in self.specs]
         self.missing = [
             (spec, key)
             for spec, key in zip(self.specs, self.keys, strict=True)
@@ -203,7 +210,7 @@ class ChartPlan:
         returned: collect them with `wait`), otherwise here and now."""
         if not self.missing:
             return False
-        job = (self.cache.folder, self.missing, wording, self.format)
+        job = (self.cache.folder, self.missing, wording, self.format, self.fonts)
         if helper is not None and helper.role == "charts":
             helper.start(draw_into_cache, *job)
             return True
@@ -212,7 +219,9 @@ class ChartPlan:
 
     def wait(self, helper: Helper, wording: Wording) -> None:
         """The helper's drawing done (or, should it have died, done here)."""
-        helper.finish(draw_into_cache, self.cache.folder, self.missing, wording, self.format)
+        helper.finish(
+            draw_into_cache, self.cache.folder, self.missing, wording, self.format, self.fonts
+        )
 
     def copy_into(self, folder: Path, wording: Wording) -> None:
         """Copy every chart into `folder/charts`, drawing here any that went missing since."""
@@ -221,5 +230,5 @@ class ChartPlan:
         for spec, key in zip(self.specs, self.keys, strict=True):
             dest = folder / self.files[spec.file_stem]
             if not self.cache.fetch(key, self.format, dest):  # pruned by a parallel build
-                draw_into_cache(self.cache.folder, [(spec, key)], wording, self.format)
+                draw_into_cache(self.cache.folder, [(spec, key)], wording, self.format, self.fonts)
                 self.cache.fetch(key, self.format, dest)

@@ -5,9 +5,13 @@ library raises become a message and an exit code, never a traceback. Heavy modul
 matplotlib, WeasyPrint) are imported inside the commands that need them, so `--help` is
 instant.
 
-Exit codes: 0 success; 1 unexpected internal error; 2 the quarter file or id is wrong;
-3 audit findings with --strict; 4 the build failed while writing output; 5 the preview
-could not start (its port is taken).
+Exit codes: 0 success; 1 unexpected internal error; 2 a quarter file, quarter id or the
+project file is wrong (or there is no project); 3 audit findings with --strict; 4 the build
+failed while writing output; 5 the preview could not start (no free port); 6 a template is
+broken.
+
+Every command works on the project of the current folder (found upward by its
+`mtmreport.toml`) or of `--project DIR`.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
+from dataclasses import dataclass, replace
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -25,9 +30,10 @@ import click
 from mtmreport import __version__
 from mtmreport.diagnostics import Diagnostic, listing, tally_text
 from mtmreport.errors import MtmReportError, QuarterFileError
+from mtmreport.project import ProjectError
 
 if TYPE_CHECKING:
-    from mtmreport.compute import QuarterFigures
+    from mtmreport.project import Project
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,6 +53,11 @@ def _reports_errors(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
+        except ProjectError as error:
+            prefix = "" if error.problems else "error: "
+            for line in error.lines:
+                click.echo(f"{prefix}{line}", err=True)
+            sys.exit(error.exit_code)
         except QuarterFileError as error:
             for line in error.lines:
                 click.echo(line, err=True)
@@ -71,15 +82,40 @@ def _reports_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _paths(data: Path | None, templates: Path | None, output: Path | None) -> Any:
-    from mtmreport.build import Paths
+@dataclass(frozen=True)
+class _Where:
+    """`--project DIR`, if given: where the commands find the project file."""
 
-    defaults = Paths()
-    return Paths(
-        data_dir=data or defaults.data_dir,
-        templates_dir=templates or defaults.templates_dir,
-        output_dir=output or defaults.output_dir,
+    project: Path | None
+
+
+def _project(
+    data: Path | None = None, templates: Path | None = None, output: Path | None = None
+) -> Project:
+    """The project of `--project` or of the current folder, with any folder the command line
+    names instead of the project file's; files named almost like quarter files are pointed
+    out at once, what reading the quarters noticed when the command ends."""
+    from mtmreport.project import Project
+
+    context = click.get_current_context()
+    where = context.find_object(_Where)
+    folder = where.project if where is not None else None
+    project = Project.at(folder) if folder is not None else Project.find()
+    project = replace(
+        project,
+        data_dir=data or project.data_dir,
+        templates_dir=templates or project.templates_dir,
+        output_dir=output or project.output_dir,
     )
+    for line in project.stray_files():
+        click.echo(f"warning: {line}", err=True)
+
+    def notices() -> None:
+        for line in dict.fromkeys(project.notices):
+            click.echo(f"warning: {line}", err=True)
+
+    context.call_on_close(notices)
+    return project
 
 
 DATA_OPTION = click.option(
@@ -105,13 +141,25 @@ def _folder_options(command: F) -> F:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mtmreport")
-def main() -> None:
+@click.option(
+    "--project",
+    "project_dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="The project folder (with mtmreport.toml) [default: the current folder or one above].",
+)
+@click.pass_context
+def main(context: click.Context, project_dir: Path | None) -> None:
     """Build IOM's MTM Kazakhstan Quarterly Compilation Report from a quarter's YAML file.
+
+    Works on the project of the current folder: the nearest folder upward with an
+    mtmreport.toml (`mtmreport init FOLDER` starts one).
 
     \b
     Typical use:
+      mtmreport init my-reports    a new project with an example quarter
       mtmreport build 2023-Q3      write output/2023-Q3/report.pdf and report.html
     """
+    context.obj = _Where(project_dir)
 
 
 @main.command(epilog=EPILOG_BUILD)
@@ -156,7 +204,6 @@ def build(
     """Build the report of QUARTER, by default the latest quarter on file."""
     from mtmreport.build import BuildOptions, build_all, build_report
 
-    paths = _paths(data, templates, output)
     if review:
         from mtmreport.review import editor_url_template
 
@@ -168,12 +215,12 @@ def build(
     if not every:
         if jobs != 1:
             raise click.UsageError("--jobs applies to --all")
-        _print_result(build_report(quarter, paths, options))
+        _print_result(build_report(quarter, _project(data, templates, output), options))
         return
     if quarter:
         raise click.UsageError("give a QUARTER or --all, not both")
     failed = []
-    for outcome in build_all(paths, options, jobs):
+    for outcome in build_all(_project(data, templates, output), options, jobs):
         if outcome.result is not None:
             _print_result(outcome.result)
             continue
@@ -203,17 +250,20 @@ def _print_result(result: Any) -> None:
             f"`mtmreport audit {result.quarter}`",
             err=True,
         )
+    if result.pending:
+        click.echo(
+            f"{result.quarter}: a draft: {result.pending} entries still pending print as "
+            '"Data pending" (`mtmreport list` shows them)'
+        )
 
 
-def _quarters(quarter: str | None, every: bool, data: Path | None) -> list[str | None]:
-    """The quarters a command covers: one, the latest, or all with --all."""
+def _quarters(quarter: str | None, every: bool, project: Project) -> list[str]:
+    """The quarters a command covers: one, the latest, or all with --all (none is an error)."""
     if not every:
-        return [quarter]
+        return [project.quarter_id(quarter)]
     if quarter:
         raise click.UsageError("give a QUARTER or --all, not both")
-    from mtmreport.load import quarter_ids
-
-    return list(quarter_ids(_paths(data, None, None).data_dir))
+    return project.every_quarter()
 
 
 @main.command()
@@ -230,10 +280,8 @@ def validate(quarter: str | None, every: bool, as_json: bool, data: Path | None)
       mtmreport validate 2023-Q3
       mtmreport validate --all --json
     """
-    from mtmreport.build import check_quarter
-
-    paths = _paths(data, None, None)
-    results = {q or "latest": check_quarter(q, paths) for q in _quarters(quarter, every, data)}
+    project = _project(data)
+    results = {q: project.problems(q) for q in _quarters(quarter, every, project)}
     _print_results(
         results,
         as_json,
@@ -260,14 +308,8 @@ def audit(quarter: str | None, every: bool, as_json: bool, strict: bool, data: P
       mtmreport audit 2023-Q3
       mtmreport audit --all --strict
     """
-    from mtmreport.build import link_quarter, load_quarter
-
-    paths = _paths(data, None, None)
-    results = {}
-    known: dict[str, QuarterFigures] = {}  # each file computed once, for all the links
-    for q in _quarters(quarter, every, data):
-        loaded = load_quarter(q, paths)
-        results[loaded.quarter.quarter] = link_quarter(loaded, paths, known).findings
+    project = _project(data)  # it reads each file once, for all the links
+    results = {q: project.linked(q).findings for q in _quarters(quarter, every, project)}
     _print_results(results, as_json, lines_to_stderr=False, tally=tally_text, lines=listing)
     if strict and any(results.values()):
         sys.exit(3)
@@ -317,11 +359,18 @@ def new(quarter: str, data: Path | None) -> None:
     from mtmreport.errors import display_path
     from mtmreport.scaffold import new_quarter
 
-    made = new_quarter(quarter, _paths(data, None, None).data_dir)
+    project = _project(data)
+    made = new_quarter(project.quarter_id(quarter), project.data_dir, project.quarter_ids())
     click.echo(
         f"created {display_path(made.path)} from {made.template}: a draft with "
         f"{made.pending} pending entries"
     )
+    if made.expected:
+        click.echo(
+            f"warning: {made.path.stem} is not the quarter after the latest on file; that "
+            f"would be {made.expected}",
+            err=True,
+        )
 
 
 @main.command("list")
@@ -334,7 +383,7 @@ def list_quarters(data: Path | None, as_json: bool) -> None:
 
     from mtmreport.catalogue import catalogue
 
-    entries = catalogue(_paths(data, None, None).data_dir)
+    entries = catalogue(_project(data))
     if as_json:
         click.echo(json.dumps([e.to_dict() for e in entries], indent=2, ensure_ascii=False))
         return
@@ -348,7 +397,8 @@ def list_quarters(data: Path | None, as_json: bool) -> None:
 @click.option(
     "--output",
     type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
-    help="File to write, or - for standard output [default: data/quarter.schema.json].",
+    help="File to write, or - for standard output [default: quarter.schema.json beside the "
+    "project's quarter folder].",
 )
 @_reports_errors
 def schema(output: Path | None) -> None:
@@ -357,15 +407,37 @@ def schema(output: Path | None) -> None:
     Quarter files name it in their first line (`# yaml-language-server:
     $schema=../quarter.schema.json`); run this after changing the model.
     """
-    from mtmreport.build import Paths
     from mtmreport.errors import display_path
-    from mtmreport.schema import SCHEMA_FILE_NAME, schema_text, write_schema
+    from mtmreport.schema import schema_text, write_schema
 
     if output is not None and str(output) == "-":
         click.echo(schema_text(), nl=False)
         return
-    target = output or Paths().data_dir.parent / SCHEMA_FILE_NAME
+    target = output or _project().schema_file
     click.echo(f"wrote {display_path(write_schema(target))}")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path, dir_okay=True, file_okay=False))
+@_reports_errors
+def init(folder: Path) -> None:
+    """Start a new project in FOLDER (made if missing): the project file, data/quarters/
+    with an example quarter, the editor schema and a .gitignore. Never overwrites a file.
+
+    \b
+    Example:
+      mtmreport init my-reports && cd my-reports && mtmreport build
+    """
+    from mtmreport.errors import display_path
+    from mtmreport.newproject import init_project
+
+    made = init_project(folder)
+    for path in made.written:
+        click.echo(f"created {display_path(path)}")
+    click.echo(
+        f"A new project in {display_path(folder)}: edit its quarter files, then run "
+        "`mtmreport build` there."
+    )
 
 
 @main.command()
@@ -377,13 +449,17 @@ def schema(output: Path | None) -> None:
     show_default=True,
     help="Port on 127.0.0.1 to listen on; 0 takes any free port.",
 )
+@click.option("--open", "open_browser", is_flag=True, help="Open the preview in the browser.")
 @DATA_OPTION
 @TEMPLATES_OPTION
 @_reports_errors
-def serve(quarter: str | None, port: int, data: Path | None, templates: Path | None) -> None:
+def serve(
+    quarter: str | None, port: int, open_browser: bool, data: Path | None, templates: Path | None
+) -> None:
     """Preview QUARTER's draft in the browser, rebuilt on every save, until Ctrl-C.
 
-    Listens on 127.0.0.1 only and builds into a temporary folder, never into output/. The
+    Listens on 127.0.0.1 only (the next free port when PORT is taken) and builds into a
+    temporary folder, never into output/. The
     open page reloads itself when the quarter file, the templates or the reference data
     change, and shows the file's problems over the last good draft while there are any.
     The PDF view shows the pages as they will print, re-rendered in the background.
@@ -394,7 +470,9 @@ def serve(quarter: str | None, port: int, data: Path | None, templates: Path | N
     """
     from mtmreport.preview import serve as serve_preview
 
-    serve_preview(quarter, _paths(data, templates, None), port, log=click.echo)
+    serve_preview(
+        quarter, _project(data, templates), port, log=click.echo, open_browser=open_browser
+    )
 
 
 def run() -> None:

@@ -95,6 +95,11 @@ _CODES = [
     Code("order", MINOR, "A ranked list is out of order."),
     Code("period-order", MINOR, "Periods compared are not in time order."),
     Code("suspicious", MINOR, "A figure worth a second look (e.g. copied from another one)."),
+    Code(
+        "comment-in-value",
+        MINOR,
+        "A # inside an unquoted value starts a YAML comment and cuts the value short.",
+    ),
 ]
 CODES: Mapping[str, Code] = {code.name: code for code in _CODES}
 

@@ -63,6 +63,12 @@ class ServeError(MtmReportError):
     exit_code = 5
 
 
+class TemplateFailedError(MtmReportError):
+    """A template (the project's or the package's) is broken: `file:line: template error: …`."""
+
+    exit_code = 6
+
+
 def display_path(path: Path | str) -> str:
     """The path as an analyst would type it: relative to the working folder when inside it."""
     path = Path(path)

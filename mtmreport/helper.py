@@ -47,9 +47,6 @@ def _prepare(role: Role) -> None:
         import pandas  # noqa: F401  (chart specs carry DataFrames)
 
         from mtmreport.charts import draw  # noqa: F401
-        from mtmreport.charts.style import register_fonts
-
-        register_fonts()
     else:
         import mtmreport.pdf  # noqa: F401
 

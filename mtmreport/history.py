@@ -10,9 +10,8 @@ can draw every point on file.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 from mtmreport import compute as c
@@ -211,26 +210,18 @@ class History:
     @classmethod
     def load(
         cls,
-        data_dir: Path,
+        quarter_ids: Iterable[str],
         current: c.QuarterFigures,
-        figures_of: Callable[[str], c.QuarterFigures] | None = None,
+        figures_of: Callable[[str], c.QuarterFigures],
     ) -> History:
-        """The readable quarters up to `current` in `data_dir`, `current` as given.
+        """The readable quarters on file (`quarter_ids`) up to `current`, `current` as given.
 
         Later quarters are left out, so adding next quarter's file never changes a report
-        that was already published. `figures_of` gives a quarter's figures (by default read
-        and computed here; `build.link_quarter` passes one that remembers them).
+        that was already published. `figures_of` gives a quarter's figures (the project's,
+        which reads each file once).
         """
-        from mtmreport.load import quarter_ids
-
-        if figures_of is None:
-            from mtmreport.build import Paths, quarter_figures
-
-            def figures_of(quarter_id: str) -> c.QuarterFigures:
-                return quarter_figures(quarter_id, Paths(data_dir=data_dir))
-
         quarters = {current.quarter.quarter: current}
-        for quarter in quarter_ids(data_dir):
+        for quarter in quarter_ids:
             if quarter in quarters or quarter > current.quarter.quarter:
                 continue
             try:

@@ -1,4 +1,4 @@
-"""Finding quarter files and reading them as YAML, keeping where every value stands.
+"""Reading quarter files as YAML, keeping where every value stands.
 
 PyYAML's safe composer gives nodes with positions; we build plain Python values from them
 ourselves so that we can (a) remember the line and column of every key and item for error
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -23,7 +22,6 @@ import yaml
 from mtmreport.diagnostics import Diagnostic
 from mtmreport.errors import QuarterFileError, QuarterNotFoundError, display_path
 from mtmreport.numbers import FIGURE_RANGE, usable_figure
-from mtmreport.periods import QUARTER_ID
 
 MAX_FILE_BYTES = 1_000_000  # a quarter file is ~30 KB; anything near this is a mistake
 MAX_NODES = 50_000
@@ -45,6 +43,8 @@ class YamlDocument:
     data: Any
     positions: dict[Location, tuple[int, int]] = field(default_factory=dict)
     text: str = ""  # the file as read: where a figure stands inside a paragraph
+    # What the file probably did not mean but YAML allows (a `#` cutting a text short).
+    warnings: list[Diagnostic] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -86,10 +86,12 @@ class _Reject(Exception):
 class _Builder:
     """Turns a composed node tree into values, recording positions on the way."""
 
-    def __init__(self) -> None:
+    def __init__(self, lines: list[str] | None = None) -> None:
         self.positions: dict[Location, tuple[int, int]] = {}
         self._scalars = yaml.SafeLoader("")
         self._seen: set[int] = set()
+        self._lines = lines or []
+        self.cut_short: list[tuple[yaml.Node, Location, str]] = []  # (value, where, the rest)
 
     def build(self, node: yaml.Node, location: Location) -> Any:
         try:
@@ -115,7 +117,21 @@ class _Builder:
                 self.positions[(*location, index)] = _pos(child)
                 items.append(self.build(child, (*location, index)))
             return items
-        return self._scalar(node)
+        value = self._scalar(node)
+        if isinstance(value, str) and node.style is None:
+            self._note_comment_after(node, location)
+        return value
+
+    def _note_comment_after(self, node: yaml.Node, location: Location) -> None:
+        """A plain text followed on its line by `#` and a word ("Decree #555"): YAML reads
+        the rest as a comment, which the analyst probably did not mean."""
+        mark = node.end_mark
+        if mark.line >= len(self._lines):
+            return
+        rest = self._lines[mark.line][mark.column :]
+        cut = _CUT_BY_COMMENT.match(rest)
+        if cut:
+            self.cut_short.append((node, location, cut.group(1)))
 
     def _mapping(self, node: yaml.MappingNode, location: Location) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -207,10 +223,59 @@ class _GuardedLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
+# PyYAML's words for a syntax error, and what they mean to someone editing a quarter file.
+_YAML_PROBLEMS = (
+    (
+        re.compile(r"expected <block end>, but found '<block (mapping|sequence) start>'"),
+        "the indentation of this line matches none of the lines above it: line it up, with "
+        "the same number of spaces, with the keys it belongs with",
+    ),
+    (
+        re.compile(r"expected <block end>, but found '(<scalar>|-|\?)'"),
+        "this line does not fit where it stands: it is indented differently from the lines "
+        "around it (line it up with the keys or list items it belongs with), or a quote "
+        "opened above it is not closed",
+    ),
+    (
+        re.compile(r"did not find expected key|did not find expected '-' indicator"),
+        "a key or list item here is not lined up with the ones before it, or a quoted text "
+        "before it is not closed",
+    ),
+    (
+        re.compile(r"mapping values are not allowed here"),
+        "a key where none can start: this line is indented further than the keys beside it "
+        "(line it up with them), or a text holds ': ' (put the whole text in quotes)",
+    ),
+    (
+        re.compile(r"could not find expected ':'"),
+        "a key without its ':' (write `key: value`), or a quoted text that is not closed",
+    ),
+    (
+        re.compile(r"found unexpected end of stream"),
+        "the file ends inside a quoted text: a quote is opened and never closed",
+    ),
+    (
+        re.compile(r"found character '(.)' that cannot start any token"),
+        "a value cannot start with {0} in YAML: put the whole value in quotes",
+    ),
+    (
+        re.compile(r"expected ',' or '[}\]]'"),
+        "a list in [ ] or a set of keys in { } is not closed, or a ',' is missing inside it",
+    ),
+)
+# A plain text's line going on with `#` and a word: `source: Government Decree #555`.
+_CUT_BY_COMMENT = re.compile(r"^[ \t]+(#\S.*)$")
+
+
 def _friendly_yaml_error(error: yaml.MarkedYAMLError) -> str:
     problem = (error.problem or str(error)).strip()
     if "'\\t'" in problem or "\\t" in problem:
         return "a tab character is used for indentation; YAML needs spaces"
+    for pattern, meaning in _YAML_PROBLEMS:
+        found = pattern.search(problem)
+        if found:
+            groups = found.groups()
+            return meaning.replace("{0}", repr(groups[0])) if groups else meaning
     context = f" ({error.context})" if error.context else ""
     return f"the file is not valid YAML: {problem}{context}"
 
@@ -268,7 +333,7 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
         raise QuarterFileError([Diagnostic(name, f"the file is not valid YAML: {error}")]) from None
     if node is None:
         raise QuarterFileError([Diagnostic(name, "the file is empty", line=1, code="empty")])
-    builder = _Builder()
+    builder = _Builder(text.splitlines())
     builder.positions[()] = _pos(node)  # where the file's content starts: for a missing key
     try:
         data = builder.build(node, ())
@@ -278,7 +343,24 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
         raise QuarterFileError(
             [Diagnostic(name, reject.message, field, line=line, column=column, code=reject.code)]
         ) from None
-    return YamlDocument(path=path, data=data, positions=builder.positions, text=text)
+    warnings = [
+        Diagnostic(
+            name,
+            f"the text stops at {_shown_text(value.value)}: YAML reads {rest[:40]!r} after it as "
+            "a comment; if it belongs to the text, put the whole text in quotes",
+            format_location(where),
+            *_pos(value),
+            code="comment-in-value",
+        )
+        for value, where, rest in builder.cut_short
+    ]
+    return YamlDocument(
+        path=path, data=data, positions=builder.positions, text=text, warnings=warnings
+    )
+
+
+def _shown_text(text: str) -> str:
+    return repr(text if len(text) <= 40 else "…" + text[-40:])
 
 
 def read_yaml(path: Path) -> YamlDocument:
@@ -313,37 +395,3 @@ def read_yaml(path: Path) -> YamlDocument:
             ]
         ) from None
     return parse_yaml(text, path)
-
-
-def quarter_file(data_dir: Path, quarter: str) -> Path:
-    """The file of one quarter; the id is checked first, since it becomes a path."""
-    if not QUARTER_ID.match(quarter):
-        raise QuarterNotFoundError(
-            f"{quarter!r} is not a quarter; write it as YYYY-QN, for example 2023-Q3"
-        )
-    path = data_dir / f"{quarter}.yaml"
-    if not path.is_file():
-        known = ", ".join(quarter_ids(data_dir)) or "none"
-        raise QuarterNotFoundError(
-            f"no file for {quarter} in {display_path(data_dir)} (quarters on file: {known})"
-        )
-    return path
-
-
-def quarter_ids(data_dir: Path) -> list[str]:
-    """Quarter ids on file, oldest first."""
-    return sorted(p.stem for p in _quarter_paths(data_dir))
-
-
-def _quarter_paths(data_dir: Path) -> Iterator[Path]:
-    if data_dir.is_dir():
-        for path in data_dir.glob("*.yaml"):
-            if QUARTER_ID.match(path.stem):
-                yield path
-
-
-def latest_quarter(data_dir: Path) -> str:
-    ids = quarter_ids(data_dir)
-    if not ids:
-        raise QuarterNotFoundError(f"no quarter files (YYYY-QN.yaml) in {display_path(data_dir)}")
-    return ids[-1]

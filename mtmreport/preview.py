@@ -4,8 +4,9 @@ The preview owns serving and rebuilding and has no build steps of its own: every
 `build.load_quarter` + `build.link_quarter` + `build.write_html`, every PDF is
 `build.write_pdf`. Who does what:
 
-- a watcher thread (watchfiles) watches *folders* -- the data folder, the templates and the
-  package's reference data -- because editors save by replacing files, and asks for a rebuild;
+- a watcher thread (watchfiles) watches *folders* -- the data folder, the templates in use
+  (the project's and the package's) and the package's reference data -- because editors save
+  by replacing files, and asks for a rebuild;
 - a builder thread builds each draft into a fresh folder under a temporary directory (never
   `output/`) and swaps it in only when complete, so a page never sees half a draft. Saves
   that arrive during a build are coalesced into one more build of the newest content;
@@ -32,7 +33,6 @@ import signal
 import tempfile
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -47,8 +47,8 @@ import watchfiles
 from mtmreport import build
 from mtmreport.chartcache import ChartCache
 from mtmreport.diagnostics import Diagnostic, listing, tally, tally_text
-from mtmreport.errors import MtmReportError, ServeError, display_path
-from mtmreport.load import latest_quarter, quarter_file
+from mtmreport.errors import MtmReportError, ServeError
+from mtmreport.project import Project
 from mtmreport.review import Review, editor_url_template
 
 HOST = "127.0.0.1"
@@ -59,6 +59,7 @@ EVENTS = "/__preview/events"
 STATUS = "/__preview/status"
 KEEPALIVE_SECONDS = 15.0
 WATCH_STEP_MS = 30  # quiet time that ends a burst of file events; the preview waits no longer
+PORTS_TRIED = 20  # a taken port: the next ones up are tried, as many as this in all
 REFERENCE_DIR = Path(build.__file__).resolve().parent / "reference"
 BEGIN_MARK = "<!-- mtmreport serve: begin -->"
 END_MARK = "<!-- mtmreport serve: end -->"
@@ -92,18 +93,10 @@ def describe_failure(error: BaseException) -> tuple[str, ...]:
     """A failed build as lines an analyst can act on, located in their files where possible."""
     import jinja2
 
-    if isinstance(error, jinja2.TemplateSyntaxError):
-        where = display_path(error.filename) if error.filename else error.name or "template"
-        return (f"{where}:{error.lineno}: template error: {error.message}",)
+    from mtmreport.theme import template_failure
+
     if isinstance(error, jinja2.TemplateError):
-        # Jinja rewrites tracebacks so template frames carry the template's file and line.
-        frames = [
-            frame
-            for frame in traceback.extract_tb(error.__traceback__)
-            if frame.filename.endswith(".j2")
-        ]
-        where = f"{display_path(frames[-1].filename)}:{frames[-1].lineno}: " if frames else ""
-        return (f"{where}template error: {error}",)
+        return template_failure(error).lines
     if isinstance(error, MtmReportError):
         return error.lines
     return (f"internal error: {type(error).__name__}: {error}",)
@@ -132,11 +125,11 @@ def _pdf_worker(jobs: Connection) -> None:
 class Preview:
     """The drafts of one quarter, rebuilt on change, with the state pages are told about."""
 
-    def __init__(self, quarter: str, paths: build.Paths, workdir: Path, log: Log) -> None:
+    def __init__(self, quarter: str, project: Project, workdir: Path, log: Log) -> None:
         self.quarter = quarter
-        self.paths = paths
+        self.project = project
         self.log = log
-        self.quarter_path = quarter_file(paths.data_dir, quarter).resolve()
+        self.quarter_path = project.quarter_path(quarter).resolve()
         self.empty_dir = workdir / "empty"
         self._drafts_dir = workdir / "drafts"
         self._pdf_dir = workdir / "pdf"
@@ -231,7 +224,7 @@ class Preview:
             self._notify()
 
     def _watch_filter(self) -> watchfiles.BaseFilter:
-        data_dir = self.paths.data_dir.resolve()
+        data_dir = self.project.data_dir.resolve()
         quarter_path = self.quarter_path
 
         class Relevant(watchfiles.DefaultFilter):
@@ -246,8 +239,8 @@ class Preview:
 
     def _watch_loop(self) -> None:
         folders = {
-            self.paths.data_dir.resolve(),
-            self.paths.templates_dir.resolve(),
+            self.project.data_dir.resolve(),
+            *(folder.resolve() for folder in self.project.templates.folders),
             REFERENCE_DIR,
         }
         try:
@@ -291,11 +284,13 @@ class Preview:
         folder = self._drafts_dir / f"draft-{version:05d}"
         try:
             folder.mkdir()
-            linked = build.link_quarter(build.load_quarter(self.quarter, self.paths), self.paths)
+            # The project reads again only the quarter files changed since the last draft.
+            linked = self.project.linked(self.quarter)
             build.write_html(
                 linked,
-                self.paths.templates_dir,
+                self.project.templates,
                 folder,
+                language=self.project.language,
                 cache=ChartCache(self._chart_cache),
                 review=Review(linked.loaded.doc, editor_url_template()),
             )
@@ -365,7 +360,7 @@ class Preview:
         assert draft.folder is not None
         error = ""
         try:
-            jobs.send((draft.folder / "report.html", target, [self.paths.templates_dir]))
+            jobs.send((draft.folder / "report.html", target, []))  # its own folder only
             while not jobs.poll(0.2):
                 if self.stopping.is_set():
                     return
@@ -633,34 +628,55 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+def _listen(port: int, preview: Preview, log: Log) -> _Server:
+    """A server on `port`, or, when it is taken, on the next free port up (said in the log)."""
+    tried = [port] if port == 0 else list(range(port, min(port + PORTS_TRIED, 65536)))
+    reason = ""
+    for candidate in tried:
+        try:
+            server = _Server(candidate, preview)
+        except OSError as error:
+            reason = error.strerror
+            continue
+        if candidate != port:
+            log(f"Port {port} is taken; using port {candidate} instead.")
+        return server
+    raise ServeError(
+        f"cannot listen on {HOST}:{port}"
+        + (f" or the {len(tried) - 1} ports after it" if len(tried) > 1 else "")
+        + f": {reason}; give another with --port"
+    )
+
+
 def serve(
     quarter: str | None,
-    paths: build.Paths | None = None,
+    project: Project,
     port: int = DEFAULT_PORT,
     log: Log = _stderr,
+    open_browser: bool = False,
 ) -> None:
     """Serve a live preview of `quarter` (the latest by default) on 127.0.0.1 until Ctrl-C.
 
-    `port` 0 takes any free port. The first line logged names the URL.
+    `port` 0 takes any free port; a taken port, the next free one. The first line logged
+    names the URL; `open_browser` opens it in the user's browser.
     """
-    paths = paths or build.Paths()
-    quarter_id = quarter or latest_quarter(paths.data_dir)
-    quarter_file(paths.data_dir, quarter_id)  # a wrong id is an error now, not an overlay
+    quarter_id = project.quarter_id(quarter)
+    project.quarter_path(quarter_id)  # a wrong id is an error now, not an overlay
     with (
         _sigterm_as_interrupt(),
         tempfile.TemporaryDirectory(prefix="mtmreport-serve-") as workdir,
     ):
-        preview = Preview(quarter_id, paths, Path(workdir), log)
-        try:
-            server = _Server(port, preview)
-        except OSError as error:
-            raise ServeError(f"cannot listen on {HOST}:{port}: {error.strerror}") from None
-        with server:
+        preview = Preview(quarter_id, project, Path(workdir), log)
+        with _listen(port, preview, log) as server:
             url = f"http://{HOST}:{server.server_address[1]}/"
             log(f"Serving a live preview of {quarter_id} at {url}")
             log(f"PDF view: {url.rstrip('/')}{PDF_VIEW}   (Ctrl-C stops)")
             try:
                 preview.start()
+                if open_browser:
+                    import webbrowser
+
+                    webbrowser.open(url)
                 server.serve_forever(poll_interval=0.25)
             except KeyboardInterrupt:
                 log("Stopped.")

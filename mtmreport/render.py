@@ -20,7 +20,6 @@ from jinja2 import (
     BytecodeCache,
     Environment,
     FileSystemBytecodeCache,
-    FileSystemLoader,
     StrictUndefined,
     select_autoescape,
 )
@@ -34,6 +33,7 @@ from mtmreport.charts.plan import alt_text
 from mtmreport.charts.spec import ChartSpec, data_rows, records
 from mtmreport.periods import Period
 from mtmreport.review import Review
+from mtmreport.theme import Templates
 from mtmreport.wording import Wording
 
 ALLOWED_TAGS = {
@@ -158,7 +158,7 @@ _COMPILED = _CompiledTemplates()
 
 
 def make_environment(
-    templates_dir: Path,
+    templates: Templates,
     wording: Wording,
     *,
     bytecode_dir: Path | None = None,
@@ -172,7 +172,7 @@ def make_environment(
     version, since the environment's options shape the compiled code too.
     """
     env = Environment(
-        loader=FileSystemLoader(str(templates_dir)),
+        loader=templates.loader(),  # the project's templates, then the package's
         bytecode_cache=_bytecode_cache(bytecode_dir) if bytecode_dir else _COMPILED,
         autoescape=select_autoescape(["html", "j2", "html.j2"], default=True),
         undefined=StrictUndefined,
@@ -298,7 +298,7 @@ def render_report(
     figures: c.QuarterFigures,
     charts: dict[tuple, list[ChartView]],
     wording: Wording,
-    templates_dir: Path,
+    templates: Templates,
     *,
     stylesheet: str = "report.css",
     logo: str | None = None,
@@ -308,7 +308,7 @@ def render_report(
     review: Review | None = None,
 ) -> str:
     """The whole report as one HTML document; with `review`, the review view of it."""
-    env = make_environment(templates_dir, wording, bytecode_dir=bytecode_dir, review=review)
+    env = make_environment(templates, wording, bytecode_dir=bytecode_dir, review=review)
     template = env.get_template("report.html.j2")
     quarter = figures.quarter
     by_location = {b.location: b for b in figures.blocks}

@@ -18,7 +18,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from mtmreport.drafts import FIGURE_KEYS, PENDING, pending_locations
 from mtmreport.errors import MtmReportError, QuarterNotFoundError, display_path
-from mtmreport.load import parse_yaml, quarter_ids
+from mtmreport.load import parse_yaml
 from mtmreport.periods import QUARTER_ID, Period
 
 PERIOD_KEYS = frozenset({"period", "month"})
@@ -75,6 +75,9 @@ class Scaffolded:
     path: Path
     template: str
     pending: int
+    # The quarter after the latest on file, when the new one is not it (a gap, or one
+    # started before a later quarter): worth a word, not a refusal.
+    expected: str | None = None
 
 
 def move_period(period: Period, old: Period, new: Period) -> Period:
@@ -147,8 +150,9 @@ def _header(template: str, quarter: str) -> str:
     )
 
 
-def new_quarter(quarter: str, data_dir: Path) -> Scaffolded:
-    """Create `data_dir/<quarter>.yaml` from the latest earlier quarter on file."""
+def new_quarter(quarter: str, data_dir: Path, on_file: list[str]) -> Scaffolded:
+    """Create `data_dir/<quarter>.yaml` from the latest earlier quarter on file (`on_file`:
+    the quarter ids in `data_dir`, oldest first)."""
     if not QUARTER_ID.match(quarter):
         raise QuarterNotFoundError(
             f"{quarter!r} is not a quarter; write it as YYYY-QN, for example 2024-Q1"
@@ -158,7 +162,7 @@ def new_quarter(quarter: str, data_dir: Path) -> Scaffolded:
         raise ScaffoldError(
             f"{display_path(target)} exists already; mtmreport new never overwrites a file"
         )
-    earlier = [q for q in quarter_ids(data_dir) if q < quarter]
+    earlier = [q for q in on_file if q < quarter]
     if not earlier:
         raise ScaffoldError(
             f"no quarter before {quarter} in {display_path(data_dir)} to start from"
@@ -183,7 +187,8 @@ def new_quarter(quarter: str, data_dir: Path) -> Scaffolded:
     pending = sum(1 for _ in pending_locations(doc.data))
     with target.open("x", encoding="utf-8") as handle:  # "x": refuse to overwrite, even in a race
         handle.write(text)
-    return Scaffolded(target, template, pending)
+    following = str(Period.parse(on_file[-1]).shifted(months=3))
+    return Scaffolded(target, template, pending, None if quarter == following else following)
 
 
 def _without_leading_comment(text: str) -> str:

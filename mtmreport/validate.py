@@ -6,6 +6,7 @@ for an analyst (`expected a whole number, got 'abc'`, `unknown key 'arivals' —
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from decimal import Decimal
@@ -67,6 +68,9 @@ def _problem(doc: YamlDocument, detail: dict[str, Any]) -> Diagnostic:
     given = detail.get("input")
     if kind == "extra_forbidden":
         key = str(location[-1])
+        comma = _decimal_comma(doc, location)
+        if comma:
+            return doc.problem(location, comma, code="unknown-key")
         allowed = sorted(_allowed_keys(location[:-1]))
         hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
         message = f"unknown key {key!r}"
@@ -75,6 +79,41 @@ def _problem(doc: YamlDocument, detail: dict[str, Any]) -> Diagnostic:
     if kind == "missing":
         return doc.problem(location, f"required key {location[-1]!r} is missing", "missing")
     return doc.problem(location, _wording(kind, detail, given), code=_code(kind))
+
+
+def _decimal_comma(doc: YamlDocument, location: Location) -> str:
+    """For `{country: X, share: 43,5}`: YAML reads `5` as a key after `share: 43`. Said as
+    what it is, a decimal comma."""
+    key = str(location[-1])
+    parent: Any = doc.data
+    for part in location[:-1]:
+        try:
+            parent = parent[part]
+        except (KeyError, IndexError, TypeError):
+            return ""
+    if not key.isdigit() or not isinstance(parent, dict):
+        return ""
+    keys = list(parent)
+    before = keys[keys.index(key) - 1] if key in keys and keys.index(key) > 0 else None
+    value = parent.get(before) if before is not None else None
+    if not isinstance(value, (int, Decimal)) or isinstance(value, bool):
+        return ""
+    return (
+        f"unknown key {key!r}: a decimal comma? `{before}: {value},{key}` reads as "
+        f"`{before}: {value}` and a key {key!r}; decimals take a point: {before}: {value}.{key}"
+    )
+
+
+def _number_hint(given: Any) -> str:
+    """What is wrong with a number written as text: a decimal comma, a per cent sign."""
+    if not isinstance(given, str):
+        return ""
+    text = given.strip()
+    if re.fullmatch(r"[-+]?\d+,\d{1,2}", text):
+        return f" (decimals take a point: {text.replace(',', '.')})"
+    if re.fullmatch(r"[-+]?\d+(\.\d+)?\s*%", text):
+        return f" (write the number without the per cent sign: {text.rstrip('%').strip()})"
+    return ""
 
 
 def _code(kind: str) -> str:
@@ -96,14 +135,16 @@ def _shown(value: Any) -> str:
 def _wording(kind: str, detail: dict[str, Any], given: Any) -> str:
     context = detail.get("ctx") or {}
     if kind in {"int_type", "int_parsing", "int_from_float"}:
-        hint = ""
-        if isinstance(given, str) and given.replace(",", "").replace(" ", "").isdigit():
+        hint = _number_hint(given)
+        if hint:
+            pass
+        elif isinstance(given, str) and given.replace(",", "").replace(" ", "").isdigit():
             hint = " (write it without separators, e.g. 4482427)"
         elif isinstance(given, (Decimal, float)):
             hint = " (a count has no decimals)"
         return f"expected a whole number, got {_shown(given)}{hint}"
     if kind in {"decimal_type", "decimal_parsing", "float_type", "float_parsing"}:
-        return f"expected a number, got {_shown(given)}"
+        return f"expected a number, got {_shown(given)}{_number_hint(given)}"
     if kind in {"greater_than_equal", "greater_than"}:
         limit = context.get("ge", context.get("gt"))
         return (

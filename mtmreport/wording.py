@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from babel.dates import get_month_names
@@ -23,6 +23,9 @@ from babel.numbers import format_decimal, get_decimal_symbol, parse_decimal
 from mtmreport.numbers import Number, decimals_of, half_unit, half_up
 from mtmreport.periods import Period
 from mtmreport.provenance import decimals_printed
+
+if TYPE_CHECKING:
+    from mtmreport.theme import Templates
 
 
 @dataclass(frozen=True)
@@ -187,5 +190,7 @@ def _load_strings(path: Path) -> dict[str, Any]:
         return yaml.safe_load(handle)
 
 
-def load_wording(templates_dir: Path, language: str = "en") -> Wording:
-    return Wording(_load_strings(templates_dir / "strings" / f"{language}.yaml"))
+def load_wording(templates: Templates, language: str = "en") -> Wording:
+    """The fixed strings of `language` from the templates in use (a project's own
+    `strings/<language>.yaml`, or the packaged one)."""
+    return Wording(_load_strings(templates.find(f"strings/{language}.yaml")))

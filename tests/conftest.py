@@ -11,12 +11,16 @@ import pytest
 import tinyhtml5
 from pypdf import PdfReader
 
-from mtmreport.build import BuildResult, Paths, build_report
+from mtmreport.build import BuildResult, build_report
+from mtmreport.project import Project
+from mtmreport.theme import Templates
 from tests.canary import Canary
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "quarters"
 TEMPLATES = ROOT / "templates"
+# The templates a build of this repository uses: its own folder, which is also the packaged one.
+REPO_TEMPLATES = Templates.over_defaults(TEMPLATES)
 
 
 def pdf_text(path: Path) -> str:
@@ -46,23 +50,25 @@ def hostile_references(html: str) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def repo_paths(tmp_path_factory: pytest.TempPathFactory) -> Paths:
-    """The shipped data and templates, with output into a temporary folder."""
-    return Paths(data_dir=DATA, templates_dir=TEMPLATES, output_dir=tmp_path_factory.mktemp("out"))
+def repo_paths(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """This repository's project (its data and templates), with output into a temporary folder."""
+    return Project(
+        data_dir=DATA, templates_dir=TEMPLATES, output_dir=tmp_path_factory.mktemp("out")
+    )
 
 
 @pytest.fixture(scope="session")
-def built(repo_paths: Paths) -> dict[str, BuildResult]:
+def built(repo_paths: Project) -> dict[str, BuildResult]:
     """The shipped quarters built once, HTML and PDF, for the end-to-end tests."""
     return {q: build_report(q, repo_paths) for q in ("2023-Q2", "2023-Q3", "2023-Q4")}
 
 
 @pytest.fixture
-def scratch(tmp_path: Path) -> Paths:
+def scratch(tmp_path: Path) -> Project:
     """A private copy of the data folder that a test may edit, with its own output."""
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
-    return Paths(data_dir=data, templates_dir=TEMPLATES, output_dir=tmp_path / "output")
+    return Project(data_dir=data, templates_dir=TEMPLATES, output_dir=tmp_path / "output")
 
 
 @pytest.fixture

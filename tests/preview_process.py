@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+REPOSITORY = Path(__file__).resolve().parent.parent  # a project itself (mtmreport.toml)
+
 
 class PreviewProcess:
     """The real command, as an analyst runs it, on folders the caller owns.
@@ -24,13 +26,31 @@ class PreviewProcess:
     """
 
     def __init__(
-        self, quarter: str, data_dir: Path, templates_dir: Path, workdir: Path, timeout: float = 60
+        self,
+        quarter: str,
+        data_dir: Path | None,
+        templates_dir: Path | None,
+        workdir: Path,
+        timeout: float = 60,
+        *,
+        program: list[str] | None = None,
+        cwd: Path | None = None,
+        port: int = 0,
+        env: dict[str, str] | None = None,
     ) -> None:
+        """Run `program serve` (this interpreter's mtmreport by default) in `cwd`'s project, or,
+        without `cwd`, in `workdir` on the repository's project with the folders given."""
         self.tmpdir = workdir / "tmp"
         self.tmpdir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "TMPDIR": str(self.tmpdir), "PYTHONUNBUFFERED": "1"}
-        command = [sys.executable, "-m", "mtmreport", "serve", quarter, "--port", "0"]
-        command += ["--data", str(data_dir), "--templates", str(templates_dir)]
+        env = {**os.environ, **(env or {}), "TMPDIR": str(self.tmpdir), "PYTHONUNBUFFERED": "1"}
+        command = list(program or [sys.executable, "-m", "mtmreport"])
+        if cwd is None:
+            command += ["--project", str(REPOSITORY)]
+        command += ["serve", quarter, "--port", str(port)]
+        if data_dir is not None:
+            command += ["--data", str(data_dir)]
+        if templates_dir is not None:
+            command += ["--templates", str(templates_dir)]
         self.process = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
@@ -38,13 +58,16 @@ class PreviewProcess:
             stderr=subprocess.STDOUT,
             text=True,
             env=env,
-            cwd=workdir,
+            cwd=cwd or workdir,
         )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
         try:
             self.url = self._wait_for_url(timeout)
+            # The server answers once the first draft is built (or failed): on a loaded
+            # machine that can outlast a browser's patience for one navigation.
+            self._wait_for_line(r": draft 1 (built|does not build)", timeout)
         except BaseException:
             self.stop()
             raise
@@ -68,6 +91,16 @@ class PreviewProcess:
                 raise RuntimeError(f"mtmreport serve exited early:\n{self.output()}")
             time.sleep(0.05)
         raise TimeoutError(f"mtmreport serve printed no URL in {timeout} s:\n{self.output()}")
+
+    def _wait_for_line(self, pattern: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(re.search(pattern, line) for line in list(self.lines)):
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"mtmreport serve exited early:\n{self.output()}")
+            time.sleep(0.05)
+        raise TimeoutError(f"mtmreport serve printed no {pattern!r} in {timeout} s")
 
     def get(self, path: str, timeout: float = 10) -> bytes:
         with urllib.request.urlopen(self.url + path.lstrip("/"), timeout=timeout) as response:

@@ -11,12 +11,13 @@ import tinyhtml5
 
 from mtmreport import compute as c
 from mtmreport.annex import chart_tables, report_tables, write_workbook
-from mtmreport.build import Paths, build_report
+from mtmreport.build import build_report
 from mtmreport.charts.plan import plan_charts
 from mtmreport.load import read_yaml
+from mtmreport.project import Project
 from mtmreport.validate import validate_document
 from mtmreport.wording import load_wording
-from tests.conftest import DATA, TEMPLATES, pdf_text
+from tests.conftest import DATA, REPO_TEMPLATES, pdf_text
 
 NS = "{http://www.w3.org/1999/xhtml}"
 
@@ -133,7 +134,7 @@ def test_workbook_has_an_about_sheet_and_the_csv_figures(built):
 
 
 def test_workbook_bytes_depend_on_the_data_only(q3, tmp_path):
-    wording = load_wording(TEMPLATES)
+    wording = load_wording(REPO_TEMPLATES)
     tables = chart_tables(plan_charts(q3, wording)) + report_tables(q3, wording)
     first, second = tmp_path / "a.xlsx", tmp_path / "b" / "other-name.xlsx"
     second.parent.mkdir()
@@ -146,7 +147,7 @@ def test_repeated_builds_give_identical_bytes(built, repo_paths, tmp_path):
     """Charts, CSVs, workbook, HTML and PDF: built again into another folder, same bytes."""
     again = build_report(
         "2023-Q3",
-        Paths(
+        Project(
             data_dir=repo_paths.data_dir,
             templates_dir=repo_paths.templates_dir,
             output_dir=tmp_path / "elsewhere",

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from mtmreport import audit as a
-from mtmreport.build import load_quarter
 from mtmreport.compute import compute
 from mtmreport.diagnostics import CODES, SEVERITIES, Diagnostic, tally
 from mtmreport.load import parse_yaml
+from mtmreport.project import Project
 from mtmreport.validate import validate_document
-from tests.conftest import DATA
+from tests.conftest import DATA, ROOT
 
 FLOWS = "sections[1].blocks[0].flows."
 PR = "sections[3].blocks[0].permanent_residence."
@@ -77,12 +77,12 @@ Q3_MINOR = {
 
 
 def test_q3_audit_lists_exactly_the_published_slips():
-    findings = load_quarter("2023-Q3").findings
+    findings = Project.at(ROOT).loaded("2023-Q3").findings
     assert {(f.field, f.code) for f in findings} == Q3_SLIPS
 
 
 def test_findings_name_file_line_stated_and_computed():
-    findings = load_quarter("2023-Q3").findings
+    findings = Project.at(ROOT).loaded("2023-Q3").findings
     balance = next(f for f in findings if f.field == PR + "non_cis.balance")
     assert balance.file.endswith("2023-Q3.yaml")
     lines = (DATA / "2023-Q3.yaml").read_text(encoding="utf-8").splitlines()
@@ -144,7 +144,7 @@ def test_written_beside_the_report(built, quarter):
 
 
 def test_serious_first_with_a_count_per_severity():
-    q3 = load_quarter("2023-Q3").findings
+    q3 = Project.at(ROOT).loaded("2023-Q3").findings
     assert {(f.field, f.code) for f in q3 if f.severity == "minor"} == Q3_MINOR
     assert tally(q3) == {"serious": len(Q3_SLIPS) - len(Q3_MINOR), "minor": len(Q3_MINOR)}
     assert tally(q3) == {"serious": 17, "minor": 7}
@@ -154,7 +154,7 @@ def test_serious_first_with_a_count_per_severity():
     assert serious_lines == sorted(serious_lines)  # then in file order
     # 2023-Q2: the departures "decreased by 56.7%" (6,996 / 12,339 - 1 = -43.3) and shares
     # adding up to 98 are serious; Hungary (2.05) listed before Korea (2.3) is minor.
-    q2 = load_quarter("2023-Q2").findings
+    q2 = Project.at(ROOT).loaded("2023-Q2").findings
     assert [(f.code, f.severity) for f in q2] == [
         ("change", "serious"),
         ("shares-sum", "serious"),
@@ -176,7 +176,7 @@ def test_a_truncation_is_told_from_a_slip():
     # a negative figure is cut towards zero: -22.38 truncated is -22.3
     assert a.judge(Decimal("-22.3"), a.exact(-22.38)) == "truncated"
     assert a.judge(Decimal("-22.3"), a.exact(-22.21)) == "differs"
-    findings = {f.field: f for f in load_quarter("2023-Q3").findings}
+    findings = {f.field: f for f in Project.at(ROOT).loaded("2023-Q3").findings}
     russia = findings[FLOWS + "departures.cis.countries[1].share"]
     mongolia = findings[PR + "non_cis.holders.countries[1].share"]
     assert (russia.code, russia.severity) == ("truncated", "minor")
@@ -185,7 +185,7 @@ def test_a_truncation_is_told_from_a_slip():
 
 
 def test_one_corrected_input_for_several_findings():
-    findings = load_quarter("2023-Q3").findings
+    findings = Project.at(ROOT).loaded("2023-Q3").findings
     [hint] = [f for f in findings if f.code == "one-input"]
     lines = (DATA / "2023-Q3.yaml").read_text(encoding="utf-8").splitlines()
     assert "total: 2300" in lines[hint.line - 1]
@@ -259,7 +259,7 @@ def test_solving_one_typed_figure_of_a_check():
 
 
 def test_the_audit_changes_nothing_it_reads():
-    loaded = load_quarter("2023-Q3")
+    loaded = Project.at(ROOT).loaded("2023-Q3")
     before = copy.deepcopy(loaded.doc.data)
     a.audit(loaded.figures, loaded.doc)
     assert loaded.doc.data == before

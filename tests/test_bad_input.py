@@ -20,7 +20,7 @@ from click.testing import CliRunner, Result
 
 from mtmreport.cli import main
 from mtmreport.load import MAX_FILE_BYTES, MAX_NODES
-from tests.conftest import DATA, hostile_references
+from tests.conftest import DATA, ROOT, hostile_references
 
 Q3 = (DATA / "2023-Q3.yaml").read_text(encoding="utf-8")
 CANARY = "http://canary.invalid"  # replaced by the running canary server's address
@@ -84,27 +84,27 @@ CASES = [
         "unclosed-flow-mapping",
         "share: 43.5}",
         "share: 43.5",
-        "not valid YAML",
+        "a list in [ ] or a set of keys in { } is not closed, or a ',' is missing inside it",
         at="- {country: Russian Federation, number: 1154493",
     ),
     edited(
         "unclosed-quote",
         "  title: Quarterly Compilation Report",
         '  title: "Quarterly Compilation Report',
-        "not valid YAML",
+        "or a quote opened above it is not closed",
         at='"foreign labour investors',  # where the quoted text ends: the parser's view
     ),
     edited(
         "bad-indentation",
         "  title: Quarterly Compilation Report",
         "    title: Quarterly Compilation Report",
-        "not valid YAML",
+        "this line is indented further than the keys beside it",
     ),
     edited(
         "key-without-colon",
         "  title: Quarterly Compilation Report",
         "  title Quarterly Compilation Report",
-        "not valid YAML",
+        "a key without its ':' (write `key: value`)",
         at="  published: 2023-12",
     ),
     edited("tab-indentation", "  title: Quarterly", "\ttitle: Quarterly", "tab character"),
@@ -292,8 +292,13 @@ CASES = [
     # --- quarters and periods -----------------------------------------------------------------
     edited("quarter-mismatch", "quarter: 2023-Q3", "quarter: 2023-Q4", "is named for 2023-Q3"),
     edited("quarter-path-in-file", "quarter: 2023-Q3", "quarter: ../../etc", "expected a quarter"),
-    whole("quarter-id-dotdot", Q3, "is not a quarter", quarter="../../etc"),
-    whole("quarter-id-nested-dotdot", Q3, "is not a quarter", quarter="2023-Q3/../../x"),
+    whole("quarter-id-dotdot", Q3, "is not in this project's quarter folder", quarter="../../etc"),
+    whole(
+        "quarter-id-nested-dotdot",
+        Q3,
+        "is not in this project's quarter folder",
+        quarter="2023-Q3/../../x",
+    ),
     whole("quarter-id-unknown", Q3, "no file for 2031-Q1", quarter="2031-Q1"),
     edited("period-not-a-period", "period: 2023-Q3", "period: summer", "'summer' is not a period"),
     edited(
@@ -538,8 +543,9 @@ def test_in_a_real_process(case_id: str, command: list[str], good, canary, tmp_p
     output, digest = good
     data = case_data(case, tmp_path, canary.url)
     target = tmp_path / "out" if case.harmless else output
+    folders = ["--data", str(data), "--output", str(target)]
     process = subprocess.run(
-        [*command, "build", case.quarter, "--data", str(data), "--output", str(target)],
+        [*command, "--project", str(ROOT), "build", case.quarter, *folders],
         capture_output=True,
         text=True,
         timeout=120,

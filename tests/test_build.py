@@ -99,14 +99,14 @@ def test_a_template_error_also_leaves_the_output_untouched(scratch, tmp_path):
 
 
 def test_chart_cache_redraws_only_what_an_edit_changes_and_draws_the_same(scratch, tmp_path):
-    from mtmreport.build import link_quarter, load_quarter, write_html
+    from mtmreport.build import write_html
     from mtmreport.chartcache import ChartCache
 
     cache = tmp_path / "chart-cache"
 
     def html_into(folder: Path) -> None:
-        linked = link_quarter(load_quarter("2023-Q3", scratch), scratch)
-        write_html(linked, scratch.templates_dir, folder, cache=ChartCache(cache))
+        linked = scratch.linked("2023-Q3")
+        write_html(linked, scratch.templates, folder, cache=ChartCache(cache))
 
     first, second = tmp_path / "first", tmp_path / "second"
     first.mkdir()

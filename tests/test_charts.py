@@ -10,17 +10,18 @@ from pypdf import PdfReader
 
 from mtmreport import compute as c
 from mtmreport import model as m
-from mtmreport.build import Paths, link_quarter, load_quarter
 from mtmreport.charts import style
 from mtmreport.charts.draw import DPI, draw
 from mtmreport.charts.plan import alt_text, plan_block, plan_charts
 from mtmreport.charts.spec import MAX_DONUT_SLICES, ChartSpec, data_rows
+from mtmreport.charts.style import use_fonts
 from mtmreport.charts.trends import trend_specs
 from mtmreport.load import read_yaml
+from mtmreport.project import Project
 from mtmreport.reference.regions import all_regions
 from mtmreport.validate import validate_document
 from mtmreport.wording import load_wording
-from tests.conftest import DATA, TEMPLATES
+from tests.conftest import DATA, REPO_TEMPLATES, TEMPLATES
 
 NS = "{http://www.w3.org/1999/xhtml}"
 QUARTERS = ("2023-Q2", "2023-Q3")
@@ -28,7 +29,8 @@ QUARTERS = ("2023-Q2", "2023-Q3")
 
 @pytest.fixture(scope="module")
 def wording():
-    return load_wording(TEMPLATES)
+    use_fonts(REPO_TEMPLATES.font_files)  # charts are drawn in the fonts of the templates in use
+    return load_wording(REPO_TEMPLATES)
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +41,12 @@ def figures() -> dict[str, c.QuarterFigures]:
 @pytest.fixture(scope="module")
 def specs(wording) -> dict[str, list[ChartSpec]]:
     """Each quarter's charts as its build plans them, trends over the quarters on file too."""
-    paths = Paths(data_dir=DATA, templates_dir=TEMPLATES)
+    project = Project(data_dir=DATA, templates_dir=TEMPLATES, output_dir=DATA / "unused")
     planned = {}
     for quarter in QUARTERS:
-        loaded = load_quarter(quarter, paths)
-        trends = trend_specs(link_quarter(loaded, paths).history, loaded.figures, wording)
-        by_block = plan_charts(loaded.figures, wording, extra=trends)
+        linked = project.linked(quarter)
+        trends = trend_specs(linked.history, linked.loaded.figures, wording)
+        by_block = plan_charts(linked.loaded.figures, wording, extra=trends)
         planned[quarter] = [s for block in by_block.values() for s in block]
     return planned
 

@@ -4,8 +4,9 @@ from pathlib import Path
 import pytest
 
 from mtmreport.errors import QuarterFileError, QuarterNotFoundError
-from mtmreport.load import MAX_FILE_BYTES, latest_quarter, parse_yaml, quarter_file, read_yaml
-from tests.conftest import DATA
+from mtmreport.load import MAX_FILE_BYTES, parse_yaml, read_yaml
+from mtmreport.project import Project
+from tests.conftest import DATA, ROOT
 
 
 def _problem(text: str):
@@ -57,8 +58,9 @@ def test_non_utf8_and_huge_files(tmp_path):
 
 
 def test_quarter_files_are_found_by_strict_id():
-    assert quarter_file(DATA, "2023-Q3") == DATA / "2023-Q3.yaml"
-    assert latest_quarter(DATA) >= "2023-Q3"
+    project = Project.at(ROOT)
+    assert project.quarter_path(project.quarter_id("2023-Q3")) == DATA / "2023-Q3.yaml"
+    assert project.latest() >= "2023-Q3"
     for bad in ("../../etc/passwd", "2023-Q3/../../x", "2019-Q1"):
         with pytest.raises(QuarterNotFoundError):
-            quarter_file(DATA, bad)
+            project.quarter_path(project.quarter_id(bad))

@@ -18,18 +18,18 @@ from __future__ import annotations
 import pytest
 
 from mtmreport import narrative
-from mtmreport.build import load_quarter
-from tests.conftest import DATA
+from mtmreport.project import Project
+from tests.conftest import DATA, ROOT
 
 
 @pytest.fixture(scope="module")
 def q3():
-    return load_quarter("2023-Q3")
+    return Project.at(ROOT).loaded("2023-Q3")
 
 
 @pytest.fixture(scope="module")
 def q2():
-    return load_quarter("2023-Q2")
+    return Project.at(ROOT).loaded("2023-Q2")
 
 
 def _read(loaded, text: str) -> list[tuple[str, str, str]]:
@@ -58,7 +58,7 @@ def test_the_published_india_paragraph_is_found_at_its_line(q3):
 def test_the_shipped_texts_raise_only_the_india_figure(quarter):
     found = [
         (f.line, f.stated)
-        for f in load_quarter(quarter).findings
+        for f in Project.at(ROOT).loaded(quarter).findings
         if "text's figure" in f.message or f.code == "narrative"
     ]
     assert found == ([(162, "7.4 per cent")] if quarter == "2023-Q3" else [])

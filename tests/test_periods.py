@@ -4,9 +4,9 @@ import pytest
 
 from mtmreport.periods import Period, parse_quarter_id
 from mtmreport.wording import load_wording
-from tests.conftest import TEMPLATES
+from tests.conftest import REPO_TEMPLATES
 
-WORDING = load_wording(TEMPLATES)
+WORDING = load_wording(REPO_TEMPLATES)
 
 
 @pytest.mark.parametrize(

@@ -11,16 +11,15 @@ import http.client
 import os
 import shutil
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
-from mtmreport.build import BuildOptions, Paths, build_report
+from mtmreport.build import BuildOptions, build_report
 from mtmreport.preview import strip_chrome
+from mtmreport.project import Project
 from tests.browser import Browser, find_chromium
 from tests.conftest import DATA, TEMPLATES, pdf_text
 from tests.preview_process import PreviewProcess
@@ -44,15 +43,15 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Paths:
+def site(tmp_path: Path) -> Project:
     """Scratch copies of the quarter files and templates that a test may edit."""
     shutil.copytree(DATA, tmp_path / "data")
     shutil.copytree(TEMPLATES, tmp_path / "templates")
-    return Paths(tmp_path / "data", tmp_path / "templates", tmp_path / "output")
+    return Project(tmp_path / "data", tmp_path / "templates", tmp_path / "output")
 
 
 @pytest.fixture
-def preview(site: Paths, tmp_path: Path, browser: Browser) -> Iterator[PreviewProcess]:
+def preview(site: Project, tmp_path: Path, browser: Browser) -> Iterator[PreviewProcess]:
     server = PreviewProcess(QUARTER, site.data_dir, site.templates_dir, tmp_path)
     yield server
     browser.call("Page.navigate", url="about:blank")  # closes the page's event stream
@@ -115,7 +114,7 @@ def test_broken_file_shows_an_escaped_overlay_and_recovers(preview, browser, sit
     edit(quarter_path, TOTAL_LINE, "total: [4482427")  # not YAML any more
     text = overlay_text(browser)
     assert f"{QUARTER}.yaml:{line_of(quarter_path, 'total: [4482427') + 1}:" in text
-    assert "not valid YAML" in text
+    assert "a list in [ ] or a set of keys in { } is not closed" in text
     assert preview.status()["ok"] is False
 
     save(quarter_path, good.replace("country: Russian Federation", "country: <b>Atlantis</b>", 1))
@@ -170,7 +169,7 @@ def test_two_quick_saves_end_in_one_coherent_page(preview, browser, site, tmp_pa
     # Coherent: the served draft is exactly what a fresh build of the final file makes.
     fresh = build_report(
         QUARTER,
-        Paths(site.data_dir, site.templates_dir, tmp_path / "fresh"),
+        Project(site.data_dir, site.templates_dir, tmp_path / "fresh"),
         BuildOptions(pdf=False),
     )
     served = strip_chrome(preview.get("/").decode("utf-8"))
@@ -221,16 +220,15 @@ def test_listens_on_127_0_0_1_only_and_cleans_up(preview, site, tmp_path):
     connection.request("GET", "/", headers={"Host": f"drafts.example.com:{port}"})
     assert connection.getresponse().status == 403
     connection.close()
-    # A second preview on the same port says so and exits with its own code.
-    folders = ["--data", str(site.data_dir), "--templates", str(site.templates_dir)]
-    taken = subprocess.run(
-        [sys.executable, "-m", "mtmreport", "serve", QUARTER, "--port", str(port), *folders],
-        capture_output=True,
-        text=True,
-        timeout=60,
+    # A second preview on the same port says so and takes the next free one.
+    second = PreviewProcess(
+        QUARTER, site.data_dir, site.templates_dir, tmp_path / "second", port=port
     )
-    assert taken.returncode == 5
-    assert f"cannot listen on 127.0.0.1:{port}" in taken.stderr
+    try:
+        assert f"Port {port} is taken; using port " in second.output()
+        assert second.url != preview.url
+    finally:
+        assert second.stop() == 0
     # Drafts are built in a temporary folder, never in output/.
     preview.wait_status(lambda s: s["draft"] >= 1)
     drafts = list(preview.tmpdir.glob("mtmreport-serve-*/drafts/*/report.html"))

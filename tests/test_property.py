@@ -22,9 +22,10 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from mtmreport.build import BuildOptions, Paths, build_report
+from mtmreport.build import BuildOptions, build_report
 from mtmreport.errors import QuarterFileError
 from mtmreport.load import format_location, read_yaml
+from mtmreport.project import Project
 from tests.conftest import DATA, TEMPLATES, hostile_references
 
 SHIPPED = read_yaml(DATA / "2023-Q3.yaml").data
@@ -218,7 +219,7 @@ def test_any_file_is_built_or_refused_with_located_problems(file: Mangled):
         data = Path(folder) / "data"
         data.mkdir()
         (data / "2023-Q3.yaml").write_text(file.text, encoding="utf-8")
-        paths = Paths(data_dir=data, templates_dir=TEMPLATES, output_dir=Path(folder) / "out")
+        paths = Project(data_dir=data, templates_dir=TEMPLATES, output_dir=Path(folder) / "out")
         try:
             result = build_report("2023-Q3", paths, BuildOptions(pdf=False, chart_format="svg"))
         except QuarterFileError as error:

@@ -23,7 +23,7 @@ from mtmreport.errors import QuarterFileError
 from mtmreport.load import parse_yaml, read_yaml
 from mtmreport.validate import validate_document
 from mtmreport.wording import load_wording
-from tests.conftest import DATA, TEMPLATES, pdf_text
+from tests.conftest import DATA, REPO_TEMPLATES, pdf_text
 
 NS = "{http://www.w3.org/1999/xhtml}"
 QUARTERS = ("2023-Q2", "2023-Q3")
@@ -242,7 +242,7 @@ def test_a_qualifier_is_one_of_the_known_words():
 
 
 def test_wording_of_qualifiers_and_rates():
-    w = load_wording(TEMPLATES)
+    w = load_wording(REPO_TEMPLATES)
     assert w.qualified("70.7 billion KZT", None) == "70.7 billion KZT"
     assert w.qualified("70.7 billion KZT", "over") == "over 70.7 billion KZT"
     assert w.qualified("1 KZT", "estimated over") == "estimated to be over 1 KZT"
@@ -355,7 +355,7 @@ def test_chart_tables_note_rounding_where_printed_shares_miss_100(built, quarter
 
 
 def test_rounding_shows_reads_printed_values():
-    w = load_wording(TEMPLATES)
+    w = load_wording(REPO_TEMPLATES)
     assert w.rounding_shows(["24.1", "22.12", "24.4"], "70.7")  # 70.62
     assert not w.rounding_shows(["88.6", "98.8", "93.2"], "280.6")  # adds up
     assert w.rounding_shows(["1,000.4", "2,000.4"], "3,000.9")  # 3,000.8: grouping read back

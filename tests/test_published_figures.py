@@ -32,7 +32,8 @@ import tinyhtml5
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject
 
-from mtmreport.build import BuildResult, Paths, build_report
+from mtmreport.build import BuildResult, build_report
+from mtmreport.project import Project
 from tests.conftest import DATA, TEMPLATES, pdf_text
 
 TABLES = Path(__file__).resolve().parent / "published_figures"
@@ -358,7 +359,9 @@ def audit_findings(folder: Path) -> list[Finding]:
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
     """Both quarters built once from the shipped data, HTML and PDF, into a temporary folder."""
-    paths = Paths(data_dir=DATA, templates_dir=TEMPLATES, output_dir=tmp_path_factory.mktemp("pf"))
+    paths = Project(
+        data_dir=DATA, templates_dir=TEMPLATES, output_dir=tmp_path_factory.mktemp("pf")
+    )
     out = {}
     for quarter in QUARTERS:
         result: BuildResult = build_report(quarter, paths)

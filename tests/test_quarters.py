@@ -7,17 +7,16 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from mtmreport.build import BuildOptions, build_report, link_quarter, load_quarter
+from mtmreport.build import BuildOptions, build_report
 from mtmreport.charts.trends import trend_specs
 from mtmreport.cli import main
 from mtmreport.errors import AuditFailedError, QuarterFileError
-from mtmreport.history import History
 from mtmreport.load import read_yaml
 from mtmreport.periods import Period
 from mtmreport.scaffold import move_period, renamed_quarter
 from mtmreport.validate import validate_document
 from mtmreport.wording import load_wording
-from tests.conftest import TEMPLATES, pdf_text
+from tests.conftest import REPO_TEMPLATES, pdf_text
 
 
 def run(*args: str):
@@ -101,7 +100,7 @@ def test_pending_outside_a_draft_is_an_error(scratch):
     path = scratch.data_dir / "2023-Q3.yaml"
     path.write_text(path.read_text().replace("total: 4482427", "total: pending"))
     with pytest.raises(QuarterFileError) as caught:
-        load_quarter("2023-Q3", scratch)
+        scratch.loaded("2023-Q3")
     [problem] = caught.value.problems
     assert problem.field == "sections[1].blocks[0].flows.arrivals.total"
     assert "only a draft may have pending figures" in problem.message
@@ -131,7 +130,7 @@ def test_a_baseline_contradicting_an_earlier_file_is_a_finding(scratch):
     marker = "              compare_with:\n"
     stated = marker + "                - {period: 2023-Q2, total: {kzt_bn: 250.0}}\n"
     path.write_text(text.replace(marker, stated, 1), encoding="utf-8")
-    findings = link_quarter(load_quarter("2023-Q3", scratch), scratch).findings
+    findings = scratch.linked("2023-Q3").findings
     [baseline] = [f for f in findings if f.code == "baseline"]
     assert baseline.field.endswith("compare_with[0].total.kzt_bn")
     assert (baseline.stated, baseline.computed) == ("250.0", "253.8")
@@ -139,15 +138,17 @@ def test_a_baseline_contradicting_an_earlier_file_is_a_finding(scratch):
     # the published figure itself raises nothing
     same = marker + "                - {period: 2023-Q2, total: {kzt_bn: 253.8}}\n"
     path.write_text(text.replace(marker, same, 1), encoding="utf-8")
-    findings = link_quarter(load_quarter("2023-Q3", scratch), scratch).findings
+    findings = scratch.linked("2023-Q3").findings
     assert not [f for f in findings if f.code == "baseline"]
 
 
 def test_trends_over_every_quarter_on_file(repo_paths):
-    q3 = load_quarter("2023-Q3", repo_paths).figures
-    history = History.load(repo_paths.data_dir, q3)
+    q3 = repo_paths.figures("2023-Q3")
+    history = repo_paths.linked("2023-Q3").history
     specs = [
-        s for block in trend_specs(history, q3, load_wording(TEMPLATES)).values() for s in block
+        s
+        for block in trend_specs(history, q3, load_wording(REPO_TEMPLATES)).values()
+        for s in block
     ]
     by_slug = {s.slug: s for s in specs}
     outflow = by_slug["trend-remittances-outflow"].table
@@ -159,8 +160,8 @@ def test_trends_over_every_quarter_on_file(repo_paths):
     india = by_slug["trend-non-cis-arrival-share-india"].table
     assert list(india["label"]) == ["Q4 2022", "Q1 2023", "Q3 2023"]
     # a quarter's report never shows later quarters
-    q2 = load_quarter("2023-Q2", repo_paths).figures
-    q2_specs = trend_specs(History.load(repo_paths.data_dir, q2), q2, load_wording(TEMPLATES))
+    q2 = repo_paths.figures("2023-Q2")
+    q2_specs = trend_specs(repo_paths.linked("2023-Q2").history, q2, load_wording(REPO_TEMPLATES))
     q2_outflow = [s for b in q2_specs.values() for s in b if s.slug.endswith("outflow")]
     assert list(q2_outflow[0].table["label"]) == ["Q2 2022", "Q1 2023", "Q2 2023"]
 

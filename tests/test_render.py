@@ -10,7 +10,7 @@ import tinyhtml5
 from mtmreport.charts.spec import cell_text
 from mtmreport.render import Footnotes, markdown_block, markdown_inline
 from mtmreport.wording import load_wording
-from tests.conftest import TEMPLATES
+from tests.conftest import REPO_TEMPLATES
 
 NS = "{http://www.w3.org/1999/xhtml}"
 
@@ -117,7 +117,7 @@ def test_markdown_is_sanitised():
 def test_text_and_chart_tables_round_halves_alike():
     """A paragraph and the chart's data table print one value with the same digits: half
     up, as a reader rounds (Babel alone would round half to even: 43.25 -> 43.2)."""
-    wording = load_wording(TEMPLATES)
+    wording = load_wording(REPO_TEMPLATES)
     for value, digits in ((43.25, "43.3"), (2.05, "2.1"), (np.float64(0.45), "0.5")):
         assert wording.per_cent(value, 1) == f"{digits} per cent"
         assert cell_text(value, "percent", wording) == f"{digits}%"

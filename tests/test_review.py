@@ -13,8 +13,9 @@ import pytest
 import tinyhtml5
 from click.testing import CliRunner
 
-from mtmreport.build import BuildOptions, BuildResult, Paths, build_report
+from mtmreport.build import BuildOptions, BuildResult, build_report
 from mtmreport.cli import main
+from mtmreport.project import Project
 from tests.conftest import DATA, TEMPLATES
 
 NS = "{http://www.w3.org/1999/xhtml}"
@@ -23,7 +24,7 @@ Q3_FILE = DATA / "2023-Q3.yaml"
 
 @pytest.fixture(scope="module")
 def reviewed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, BuildResult]:
-    paths = Paths(DATA, TEMPLATES, tmp_path_factory.mktemp("review"))
+    paths = Project(DATA, TEMPLATES, tmp_path_factory.mktemp("review"))
     options = BuildOptions(pdf=False, review=True, editor_url="editor://open?{path}&line={line}")
     return {q: build_report(q, paths, options) for q in ("2023-Q2", "2023-Q3")}
 

@@ -16,13 +16,14 @@ import tinyhtml5
 from pypdf import PdfReader
 from weasyprint import HTML
 
-from mtmreport.build import BuildOptions, Paths, build_report
+from mtmreport.build import BuildOptions, build_report
 from mtmreport.errors import QuarterFileError
 from mtmreport.load import parse_yaml
 from mtmreport.pdf import VIRTUAL_ROOT, ConfinedFetcher
+from mtmreport.project import Project
 from mtmreport.render import make_environment
 from mtmreport.wording import load_wording
-from tests.conftest import DATA, TEMPLATES, hostile_references, pdf_text
+from tests.conftest import DATA, REPO_TEMPLATES, TEMPLATES, hostile_references, pdf_text
 
 Q3 = (DATA / "2023-Q3.yaml").read_text(encoding="utf-8")
 PASSWD = Path("/etc/passwd")
@@ -81,7 +82,7 @@ def embedded_files(pdf: Path) -> list[str]:
 
 
 def test_a_hostile_build_reaches_nothing_and_embeds_nothing(canary, tmp_path):
-    paths = Paths(
+    paths = Project(
         data_dir=hostile_quarter(tmp_path, canary.url),
         templates_dir=hostile_templates(tmp_path, canary.url),
         output_dir=tmp_path / "output",
@@ -196,7 +197,7 @@ def test_quarter_text_is_escaped_in_the_html(tmp_path):
         1,
     )
     (data / "2023-Q3.yaml").write_text(text, encoding="utf-8")
-    paths = Paths(data_dir=data, templates_dir=TEMPLATES, output_dir=tmp_path / "out")
+    paths = Project(data_dir=data, templates_dir=TEMPLATES, output_dir=tmp_path / "out")
     html = build_report("2023-Q3", paths, BuildOptions(pdf=False)).html.read_text("utf-8")
     document = tinyhtml5.parse(html)
     assert hostile_references(html) == []
@@ -207,7 +208,7 @@ def test_quarter_text_is_escaped_in_the_html(tmp_path):
 
 
 def test_every_template_autoescapes():
-    env = make_environment(TEMPLATES, load_wording(TEMPLATES))
+    env = make_environment(REPO_TEMPLATES, load_wording(REPO_TEMPLATES))
     for name in env.list_templates():
         if name.endswith(".j2"):
             assert env.autoescape(name), name

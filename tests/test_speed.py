@@ -86,22 +86,24 @@ def test_a_text_edit_redraws_no_chart_and_a_data_edit_only_its_own(scratch, tmp_
 
 
 def test_chart_key_follows_what_the_chart_shows(built, repo_paths):
-    from mtmreport.build import link_quarter, load_quarter
     from mtmreport.charts.plan import plan_charts
     from mtmreport.wording import Wording, load_wording
 
-    wording = load_wording(repo_paths.templates_dir)
-    loaded = load_quarter("2023-Q3", repo_paths)
-    assert link_quarter(loaded, repo_paths)  # the history loads
+    wording = load_wording(repo_paths.templates)
+    loaded = repo_paths.loaded("2023-Q3")
+    assert repo_paths.linked("2023-Q3")  # the history loads
     spec = next(s for block in plan_charts(loaded.figures, wording).values() for s in block)
-    key = chart_key(spec, wording, "png")
-    assert key == chart_key(spec.numbered(99), wording, "png")  # the number only names files
-    assert key != chart_key(spec, wording, "svg")
+    fonts = repo_paths.templates.font_files
+    key = chart_key(spec, wording, "png", fonts)
+    assert key == chart_key(spec.numbered(99), wording, "png", fonts)  # the number only names files
+    assert key != chart_key(spec, wording, "svg", fonts)
     table = spec.table.copy()
     table.loc[0, "value"] = table.loc[0, "value"] + 1e-9
-    assert key != chart_key(spec.__class__(**{**spec.__dict__, "table": table}), wording, "png")
+    assert key != chart_key(
+        spec.__class__(**{**spec.__dict__, "table": table}), wording, "png", fonts
+    )
     other = Wording({**wording.strings, "locale": "ru"})
-    assert key != chart_key(spec, other, "png")
+    assert key != chart_key(spec, other, "png", fonts)
 
 
 def test_cache_entries_are_whole_and_pruned_oldest_first(tmp_path):

@@ -6,6 +6,7 @@ CSS speak one visual language.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -26,7 +27,7 @@ NO_DATA_HATCH = "////"
 # Categorical order: strong blue first, then the accents, for donuts and multi-series bars.
 CATEGORICAL = (IOM_BLUE, LIGHT_BLUE, YELLOW, MINT, ORANGE, RED, *BLUE_TINTS, GREY)
 
-FONT_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "fonts"
+# The family charts are set in; its files come from the templates in use (`theme.Templates`).
 FONT_FAMILY = "Carlito"
 BASE_SIZE = 8.5
 FIGURE_WIDTH_IN = 6.3  # the region map's drawing width (its layout is tuned to it)
@@ -38,20 +39,42 @@ FULL_WIDTH_IN = TEXT_WIDTH_MM / 25.4
 HALF_WIDTH_IN = (TEXT_WIDTH_MM - COLUMN_GAP_MM) / 2 / 25.4
 
 
+def use_fonts(font_files: Sequence[Path]) -> None:
+    """Make the fonts of the templates in use known to matplotlib (once a set, a process).
+
+    Charts must be drawn in the report's own typeface: should the set lack FONT_FAMILY, this
+    fails rather than let matplotlib fall back to another font (and other bytes).
+    """
+    _register(tuple(Path(p) for p in font_files))
+
+
 @cache
-def register_fonts(font_dir: Path = FONT_DIR) -> str:
-    """Make the bundled font known to matplotlib, once per process, and return its family."""
+def _register(font_files: tuple[Path, ...]) -> None:
     from matplotlib import font_manager
 
-    for path in sorted(font_dir.glob("*.ttf")):
+    for path in font_files:
         font_manager.fontManager.addfont(str(path))
-    return FONT_FAMILY
+    _check_family()
+
+
+def _check_family() -> None:
+    from matplotlib import font_manager
+
+    try:
+        font_manager.fontManager.findfont(FONT_FAMILY, fallback_to_default=False)
+    except ValueError:
+        raise FileNotFoundError(
+            f"the charts are set in {FONT_FAMILY}, and the fonts of the templates in use have "
+            f"no {FONT_FAMILY} font file"
+        ) from None
 
 
 def rc_params() -> dict[str, object]:
-    """matplotlib settings shared by every chart (applied with `plt.rc_context`)."""
+    """matplotlib settings shared by every chart (applied with `plt.rc_context`); the chart
+    font must have been registered (`use_fonts`)."""
+    _check_family()
     return {
-        "font.family": register_fonts(),
+        "font.family": FONT_FAMILY,
         "font.size": BASE_SIZE,
         "axes.edgecolor": GREY,
         "axes.labelcolor": GREY,
