@@ -16,6 +16,8 @@ from urllib.parse import unquote, urlsplit
 
 from weasyprint import HTML, URLFetcher
 
+from mtmreport import pdfua
+
 REPRODUCIBLE_EPOCH = "1700000000"
 
 
@@ -115,14 +117,18 @@ def render_pdf(
     """
     folder = html_path.parent
     fetcher = WaitingFetcher([folder, *allowed_roots], virtual_root=folder, on_missing=on_missing)
+    document_html = html_path.read_text(encoding="utf-8")
     document = HTML(
-        string=html_path.read_text(encoding="utf-8"),
+        string=document_html,
         base_url=VIRTUAL_ROOT + html_path.name,
         url_fetcher=fetcher,
     )
     with _reproducible_timestamps():
         # PDF/UA-1: tagged structure, XMP metadata naming the standard, title shown by viewers
         document.write_pdf(pdf_path, pdf_variant="pdf/ua-1")
+    if fetcher.failure is None:
+        # What WeasyPrint cannot be told from HTML or CSS (see mtmreport.pdfua)
+        pdfua.repair(pdf_path, document_html)
     if fetcher.failure is not None:
         raise fetcher.failure
     return fetcher.refused
