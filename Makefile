@@ -8,7 +8,9 @@ STAMP := $(VENV)/.installed
 # Debian packages WeasyPrint and the tests need; checked first, installed only when missing.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig poppler-utils
 # Only the browser tests (and the preview benchmark) need Chromium: Debian's, never a download.
-BROWSER_PACKAGES := chromium
+# The accessibility tests run axe-core (npm, package.json) inside it.
+BROWSER_PACKAGES := chromium npm
+AXE := node_modules/axe-core/axe.min.js
 LINT_PATHS := mtmreport tests $(wildcard benchmarks/*.py)
 
 .PHONY: report test lint format bench bench-preview setup bytecode system-deps clean
@@ -17,8 +19,13 @@ report: setup bytecode
 	$(BIN)/mtmreport build
 
 test: SYSTEM_PACKAGES += $(BROWSER_PACKAGES)
-test: setup lint
+test: setup lint $(AXE)
 	$(BIN)/python -m pytest -q
+
+# axe-core at the version package-lock.json pins; the browser is Debian's, not npm's.
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $(AXE)
 
 lint: setup
 	$(BIN)/ruff check $(LINT_PATHS)
@@ -66,4 +73,4 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) output/*/ .pytest_cache .ruff_cache
+	rm -rf $(VENV) output/*/ .pytest_cache .ruff_cache node_modules

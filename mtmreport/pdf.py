@@ -152,6 +152,16 @@ def back_matter_fits(document: Document) -> bool:
     return False
 
 
+def lay_out(document: HTML) -> Document:
+    """The report's pages as they are printed (the tests read the same layout)."""
+    laid_out = document.render(pdf_variant=PDF_VARIANT)
+    if back_matter_fits(laid_out):
+        laid_out = document.render(
+            stylesheets=[CSS(string=BACK_MATTER_FOLLOWS)], pdf_variant=PDF_VARIANT
+        )
+    return laid_out
+
+
 def render_pdf(
     html_path: Path,
     pdf_path: Path,
@@ -173,12 +183,7 @@ def render_pdf(
     )
     with _reproducible_timestamps():
         # PDF/UA-1: tagged structure, XMP metadata naming the standard, title shown by viewers
-        laid_out = document.render(pdf_variant=PDF_VARIANT)
-        if back_matter_fits(laid_out):
-            laid_out = document.render(
-                stylesheets=[CSS(string=BACK_MATTER_FOLLOWS)], pdf_variant=PDF_VARIANT
-            )
-        laid_out.write_pdf(pdf_path, pdf_variant=PDF_VARIANT)
+        lay_out(document).write_pdf(pdf_path, pdf_variant=PDF_VARIANT)
     if fetcher.failure is None:
         # What WeasyPrint cannot be told from HTML or CSS (see mtmreport.pdfua)
         pdfua.repair(pdf_path, document_html)
