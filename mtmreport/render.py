@@ -315,10 +315,13 @@ def typographic_ties(html: str, units: list[str]) -> str:
         if spaced
         else None
     )
+    # The head is left alone: the title becomes the PDF's metadata, which has no lines.
+    start = html.find("<body")
+    head, html = (html[:start], html[start:]) if start >= 0 else ("", html)
     parts = _TAG.split(html)
     for i in range(0, len(parts), 2):  # even parts are text, odd ones tags
         text = _SPACED_DASH.sub(NO_BREAK_SPACE + r"\1 ", parts[i])
         if number_unit is not None:
             text = number_unit.sub(lambda m: m.group(1).replace(" ", NO_BREAK_SPACE), text)
         parts[i] = text
-    return "".join(parts)
+    return head + "".join(parts)
