@@ -28,9 +28,10 @@ PDF_VARIANT = "pdf/ua-1"
 # empty. CSS cannot say "a new page only if this does not fit": a block that may stay or move
 # whole (break-inside: avoid) makes WeasyPrint 70 push the footnotes of the page it tried to
 # fill onto the next page, away from their calls. So the choice is made on the laid-out pages.
+# (A stylesheet given to `render` is the user's, which yields to the author's unless important.)
 BACK_MATTER_FOLLOWS = (
-    ".back-matter { break-before: auto; margin-top: 8mm; padding-top: 5mm;"
-    " border-top: 0.5pt solid #B3C2E3; }"
+    ".back-matter { break-before: auto !important; margin-top: 8mm !important;"
+    " padding-top: 5mm !important; border-top: 0.5pt solid #B3C2E3 !important; }"
 )
 BACK_MATTER_GAP_PX = 13 * 96 / 25.4  # the margin and padding above, in CSS pixels
 
