@@ -8,8 +8,8 @@ STAMP := $(VENV)/.installed
 # Debian packages WeasyPrint and the tests need; checked first, installed only when missing.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig poppler-utils
 # Only the browser tests (and the preview benchmark) need Chromium: Debian's, never a download.
+BROWSER_PACKAGES := chromium
 # The accessibility tests run axe-core (npm, package.json) inside it.
-BROWSER_PACKAGES := chromium npm
 AXE := node_modules/axe-core/axe.min.js
 LINT_PATHS := mtmreport tests $(wildcard benchmarks/*.py)
 
@@ -24,6 +24,10 @@ test: setup lint $(AXE)
 
 # axe-core at the version package-lock.json pins; the browser is Debian's, not npm's.
 $(AXE): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "Installing npm (Debian's)"; SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends npm; }
 	npm ci --no-audit --no-fund --ignore-scripts
 	touch $(AXE)
 
