@@ -37,6 +37,7 @@ def repair(pdf_path: Path, html: str) -> None:
         _footnotes_as_notes(tree)
         _header_scopes(tree)
         _list_bodies(pdf, tree)
+        _column_lists_joined(tree)
         _figure_boxes_in_points(pdf, tree)
         _link_descriptions(pdf, _link_texts(html))
         # The same input gives the same bytes: the file identifier comes from the content.
@@ -164,6 +165,20 @@ def _list_bodies(pdf: pikepdf.Pdf, tree: StructTree) -> None:
             if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
                 kid.P = body
         item.K = pikepdf.Array([kid for kid in kids if _is_role(kid, "/Lbl", "/LBody")] + [body])
+
+
+def _column_lists_joined(tree: StructTree) -> None:
+    """A list set in columns (the outline) comes out as a list of one list per column; it is
+    one list of items to a reader."""
+    for outer in list(tree.of_type("/L")):
+        columns = _kids(outer.K)
+        if len(columns) < 2 or not all(_is_role(column, "/L") for column in columns):
+            continue
+        items = [item for column in columns for item in _kids(column.K)]
+        for item in items:
+            if isinstance(item, pikepdf.Dictionary) and "/S" in item:
+                item.P = outer
+        outer.K = pikepdf.Array(items)
 
 
 def _is_role(kid: pikepdf.Object, *roles: str) -> bool:

@@ -327,6 +327,21 @@ def test_links_are_link_elements_with_their_text_as_description(structure, quart
     assert described == {a.get("href")[1:]: " ".join(a.itertext()) for a in outline}
 
 
+@pytest.mark.parametrize("quarter", QUARTERS)
+def test_the_outline_is_one_list_of_numbered_entries(structure, quarter):
+    """Set in two columns, read as one list: each item a label (its number) and a body."""
+    _, elements = structure[quarter]
+    outline = next(e for e in elements if e.S == "/L")
+    items = [k for k in outline.K]
+    root = tinyhtml5.parse(pdf_html(structure, quarter))
+    entries = [li for nav in root.iter(NS + "nav") for li in nav.iter(NS + "li")]
+    assert [item.S for item in items] == ["/LI"] * len(entries)
+    expected = [
+        ["/Lbl", "/LBody"] if li.get("class") == "numbered" else ["/LBody"] for li in entries
+    ]
+    assert [[str(k.S) for k in item.K] for item in items] == expected
+
+
 def pdf_html(structure, quarter: str) -> str:
     pdf, _ = structure[quarter]
     return (Path(pdf.filename).parent / "report.html").read_text(encoding="utf-8")
