@@ -10,6 +10,8 @@ STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig poppler-utils
 # Only the browser tests (and the preview benchmark) need Chromium: Debian's, never a download.
 BROWSER_PACKAGES := chromium
+# The accessibility tests run axe-core (npm, package.json) inside it.
+AXE := node_modules/axe-core/axe.min.js
 LINT_PATHS := mtmreport tests $(wildcard benchmarks/*.py)
 
 # A .venv that no longer runs from here -- the folder was moved or copied, so its scripts and
@@ -33,8 +35,17 @@ report: setup bytecode
 	$(BIN)/mtmreport build --all
 
 test: SYSTEM_PACKAGES += $(BROWSER_PACKAGES)
-test: setup lint
+test: setup lint $(AXE)
 	$(BIN)/python -m pytest -q
+
+# axe-core at the version package-lock.json pins; the browser is Debian's, not npm's.
+$(AXE): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "Installing npm (Debian's)"; SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends npm; }
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $(AXE)
 
 lint: setup
 	$(BIN)/ruff check $(LINT_PATHS)
@@ -82,4 +93,4 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) output/*/ .pytest_cache .ruff_cache
+	rm -rf $(VENV) output/*/ .pytest_cache .ruff_cache node_modules

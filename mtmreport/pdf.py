@@ -14,9 +14,26 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from weasyprint import HTML, URLFetcher
+from weasyprint import CSS, HTML, URLFetcher
+from weasyprint.document import Document
+from weasyprint.formatting_structure import boxes
+
+from mtmreport import pdfua
 
 REPRODUCIBLE_EPOCH = "1700000000"
+PDF_VARIANT = "pdf/ua-1"
+
+# The back matter (disclaimer, publisher) starts a page of its own (report.css) unless it fits
+# below the end of the text: then it follows it, with a rule, rather than leave a page nearly
+# empty. CSS cannot say "a new page only if this does not fit": a block that may stay or move
+# whole (break-inside: avoid) makes WeasyPrint 70 push the footnotes of the page it tried to
+# fill onto the next page, away from their calls. So the choice is made on the laid-out pages.
+# (A stylesheet given to `render` is the user's, which yields to the author's unless important.)
+BACK_MATTER_FOLLOWS = (
+    ".back-matter { break-before: auto !important; margin-top: 8mm !important;"
+    " padding-top: 5mm !important; border-top: 0.5pt solid #B3C2E3 !important; }"
+)
+BACK_MATTER_GAP_PX = 13 * 96 / 25.4  # the margin and padding above, in CSS pixels
 
 
 # The document is laid out against this virtual base URL, which the fetcher maps onto the
@@ -102,6 +119,50 @@ def _reproducible_timestamps() -> Iterator[None]:
             os.environ.pop("SOURCE_DATE_EPOCH", None)
 
 
+def _flow_bottom(page_box: boxes.PageBox) -> float:
+    """Where a page's text and images end, in CSS pixels from the top of the page (split
+    boxes reach the page's foot, their lines and images do not)."""
+    bottom = page_box.content_box_y()
+    for box in page_box.children[0].descendants():
+        if isinstance(box, (boxes.LineBox, boxes.ReplacedBox)):
+            bottom = max(bottom, box.position_y + box.margin_height())
+    return bottom
+
+
+def _space_left(page_box: boxes.PageBox) -> float:
+    """Room under the text of a page, above its footnotes."""
+    floor = page_box.content_box_y() + page_box.height
+    for child in page_box.children:
+        if isinstance(child, boxes.FootnoteAreaBox) and child.children:
+            floor = min(floor, child.position_y)
+    return floor - _flow_bottom(page_box)
+
+
+def back_matter_fits(document: Document) -> bool:
+    """Whether the back matter, laid out on a page of its own, would fit below the text of
+    the page before it."""
+    for index, page in enumerate(document.pages):
+        for box in page._page_box.children[0].descendants():
+            classes = (box.element.get("class") or "").split() if box.element is not None else []
+            if box.element_tag == "section" and "back-matter" in classes and index > 0:
+                if index != len(document.pages) - 1:
+                    return False  # longer than a page: it keeps its own
+                previous = document.pages[index - 1]._page_box
+                needed = box.margin_height() + BACK_MATTER_GAP_PX
+                return needed <= _space_left(previous)
+    return False
+
+
+def lay_out(document: HTML) -> Document:
+    """The report's pages as they are printed (the tests read the same layout)."""
+    laid_out = document.render(pdf_variant=PDF_VARIANT)
+    if back_matter_fits(laid_out):
+        laid_out = document.render(
+            stylesheets=[CSS(string=BACK_MATTER_FOLLOWS)], pdf_variant=PDF_VARIANT
+        )
+    return laid_out
+
+
 def render_pdf(
     html_path: Path,
     pdf_path: Path,
@@ -115,14 +176,18 @@ def render_pdf(
     """
     folder = html_path.parent
     fetcher = WaitingFetcher([folder, *allowed_roots], virtual_root=folder, on_missing=on_missing)
+    document_html = html_path.read_text(encoding="utf-8")
     document = HTML(
-        string=html_path.read_text(encoding="utf-8"),
+        string=document_html,
         base_url=VIRTUAL_ROOT + html_path.name,
         url_fetcher=fetcher,
     )
     with _reproducible_timestamps():
         # PDF/UA-1: tagged structure, XMP metadata naming the standard, title shown by viewers
-        document.write_pdf(pdf_path, pdf_variant="pdf/ua-1")
+        lay_out(document).write_pdf(pdf_path, pdf_variant=PDF_VARIANT)
+    if fetcher.failure is None:
+        # What WeasyPrint cannot be told from HTML or CSS (see mtmreport.pdfua)
+        pdfua.repair(pdf_path, document_html)
     if fetcher.failure is not None:
         raise fetcher.failure
     return fetcher.refused

@@ -501,15 +501,17 @@ def _chrome(quarter: str, draft: Draft, pdf: Pdf, view: str) -> str:
     findings = ""
     if draft.findings:
         summary = tally_text(draft.findings, "audit finding")
+        listed = html.escape(chr(10).join(listing(draft.findings)))
         findings = (
             f"<details><summary>{html.escape(summary)}</summary>"
-            f"<pre>{html.escape(chr(10).join(listing(draft.findings)))}</pre></details>"
+            # A scrolling box takes the keyboard focus, so it can be scrolled without a mouse.
+            f'<pre tabindex="0">{listed}</pre></details>'
         )
     overlay = ""
     if draft.problems:
         shown = "The last good draft is underneath." if draft.folder else "No draft has built yet."
         overlay = (
-            '<div id="mtm-preview-overlay" role="alert">'
+            '<div id="mtm-preview-overlay" role="alert" tabindex="0">'
             "<h2>The draft does not build</h2>"
             f"<p>{shown} Fix the file and save: this page comes back by itself.</p>"
             f"<pre>{html.escape(chr(10).join(draft.problems))}</pre></div>"
@@ -517,7 +519,8 @@ def _chrome(quarter: str, draft: Draft, pdf: Pdf, view: str) -> str:
     state_json = json.dumps(state).replace("<", "\\u003c")
     return (
         f'{BEGIN_MARK}<div id="mtm-preview"><style>{CHROME_STYLE}</style>{overlay}'
-        f'<div id="mtm-preview-bar"><span>{html.escape(built)}</span> {links} '
+        '<div id="mtm-preview-bar" role="region" aria-label="Preview">'
+        f"<span>{html.escape(built)}</span> {links} "
         f'<span id="mtm-preview-pdf-status">{html.escape(_pdf_status(draft, pdf))}</span>'
         f"{findings}</div>"
         f'<script type="application/json" id="mtm-preview-state">{state_json}</script>'

@@ -8,6 +8,7 @@ the PDF renderer fetch anything.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -102,7 +103,8 @@ class Footnotes:
             return Markup("")
         text = self.ibid if self.entries and self.entries[-1] == source else source
         self.entries.append(source)
-        return Markup('<span class="footnote">{}</span>').format(text)
+        # A word joiner: the footnote call never starts a line of its own.
+        return Markup('\u2060<span class="footnote">{}</span>').format(text)
 
 
 @dataclass(frozen=True)
@@ -312,7 +314,7 @@ def render_report(
     template = env.get_template("report.html.j2")
     quarter = figures.quarter
     by_location = {b.location: b for b in figures.blocks}
-    return template.render(
+    html = template.render(
         q=quarter,
         period=figures.period,
         figures=figures,
@@ -326,3 +328,37 @@ def render_report(
         annex=annex,
         links=links or {},
     )
+    return typographic_ties(html, unit_phrases(wording))
+
+
+NO_BREAK_SPACE = "\u00a0"
+_TAG = re.compile(r"(<[^>]*>)")
+_SPACED_DASH = re.compile(r" ([–—]) ")
+
+
+def unit_phrases(wording: Wording) -> list[str]:
+    """What the strings catalogue prints after a number: " per cent", "%", " billion KZT"."""
+    samples = (wording.per_cent(7), wording.percent_sign(7))
+    samples += (wording.billion_kzt(7, 0), wording.million_usd(7, 0))
+    return sorted({s.split("7", 1)[1] for s in samples if "7" in s}, key=len, reverse=True)
+
+
+def typographic_ties(html: str, units: list[str]) -> str:
+    """No line break between a number and its unit, nor before a spaced dash ("July – September"
+    never starts a line with the dash), in every text of the document, whoever wrote it."""
+    spaced = [unit for unit in units if " " in unit]
+    number_unit = (
+        re.compile(r"(?<=\d)(" + "|".join(re.escape(u) for u in spaced) + r")(?!\w)")
+        if spaced
+        else None
+    )
+    # The head is left alone: the title becomes the PDF's metadata, which has no lines.
+    start = html.find("<body")
+    head, html = (html[:start], html[start:]) if start >= 0 else ("", html)
+    parts = _TAG.split(html)
+    for i in range(0, len(parts), 2):  # even parts are text, odd ones tags
+        text = _SPACED_DASH.sub(NO_BREAK_SPACE + r"\1 ", parts[i])
+        if number_unit is not None:
+            text = number_unit.sub(lambda m: m.group(1).replace(" ", NO_BREAK_SPACE), text)
+        parts[i] = text
+    return head + "".join(parts)

@@ -254,7 +254,8 @@ def test_each_chart_offers_its_data_as_a_table(built, specs, wording, quarter):
         headers = ["".join(th.itertext()) for th in table.find(f"{NS}thead").iter(NS + "th")]
         assert headers == [col.header for col in spec.columns]
         rows = [
-            ["".join(cell.itertext()) for cell in tr]
+            # no-break spaces keep a spaced dash off the start of a line (issue 14)
+            ["".join(cell.itertext()).replace("\u00a0", " ") for cell in tr]
             for tr in table.find(f"{NS}tbody").iter(NS + "tr")
         ]
         assert rows == data_rows(spec, wording)

@@ -101,7 +101,9 @@ def test_a_rate_prints_as_stated_or_to_one_decimal(texts):
 
 def test_earlier_quarter_figures_cite_that_quarters_source(built, texts):
     # Q3's change against Q2 cites the Q2 report's source, as a footnote of its own.
+    # Ties and word joiners (no dash or footnote mark starts a line) read as plain text here.
     html = built["2023-Q3"].html.read_text(encoding="utf-8")
+    html = html.replace("\u00a0", " ").replace("\u2060", "")
     for amount in ("253.8", "80.9"):
         assert f'({amount} billion KZT).<span class="footnote">{Q2_NATIONAL_BANK}</span>' in html
     # Trend charts cite the sources of the reports their points come from, oldest first:

@@ -275,7 +275,9 @@ class Finding:
 
 
 def _squash(text: str) -> str:
-    return re.sub(r"\s+", " ", text.replace("\u00a0", " ").replace("\u202f", " ")).strip()
+    """Spaces as spaces, whatever kind the layout ties words with; no word joiners."""
+    text = text.replace("\u00a0", " ").replace("\u202f", " ").replace("\u2060", "")
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def _local(tag: object) -> str:

@@ -39,7 +39,7 @@ def _figures(result: BuildResult) -> list:
 
 
 def _printed(span) -> str:
-    return (span.text or "").strip()
+    return (span.text or "").replace("\u00a0", " ").strip()
 
 
 def _how(span):
@@ -47,7 +47,7 @@ def _how(span):
 
 
 def _text(element) -> str:
-    return re.sub(r"\s+", " ", "".join(element.itertext())).strip()
+    return re.sub(r"\s+", " ", "".join(element.itertext()).replace("\u2060", "")).strip()
 
 
 def _lines(element) -> list[int]:

@@ -13,6 +13,7 @@ ranked by value, which read better than thin slices.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, Literal
 
 import pandas as pd
@@ -438,7 +439,9 @@ def plan_charts(
     planned: dict[tuple, list[ChartSpec]] = {}
     number = 0
     for placed in figures.blocks:
-        specs = [*plan_block(placed.figures, wording), *(extra or {}).get(placed.location, [])]
+        specs = _share_rows(
+            [*plan_block(placed.figures, wording), *(extra or {}).get(placed.location, [])]
+        )
         numbered = []
         for spec in specs:
             number += 1
@@ -446,6 +449,20 @@ def plan_charts(
         if numbered:
             planned[placed.location] = numbered
     return planned
+
+
+def _share_rows(specs: list[ChartSpec]) -> list[ChartSpec]:
+    """A half-width chart left without a partner (two halves share a row, see
+    `render.figure_rows`) takes the block's next chart beside it when that is a trend, which
+    reads as well at half width: no row is left half empty (issue 14, Figure 12)."""
+    shared: list[ChartSpec] = []
+    open_half = False  # the last row holds one half-width chart
+    for spec in specs:
+        if open_half and spec.kind == "trend" and spec.width == "full":
+            spec = replace(spec, width="half")
+        open_half = spec.width == "half" and not open_half
+        shared.append(spec)
+    return shared
 
 
 # --- alt text -------------------------------------------------------------------------------
