@@ -32,9 +32,11 @@ from mtmreport.errors import (
     MtmReportError,
     Problem,
     QuarterFileError,
+    display_path,
 )
-from mtmreport.helper import Helper
+from mtmreport.helper import Helper, die_with_parent
 from mtmreport.load import latest_quarter, quarter_file, quarter_ids, read_yaml
+from mtmreport.publish import publish, staging, writing_error
 
 if TYPE_CHECKING:
     from mtmreport.annex import AnnexPlan
@@ -47,7 +49,6 @@ if TYPE_CHECKING:
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CHART_CACHE = Path(".cache") / "charts"  # inside the output folder
-TEMPLATE_CACHE = Path(".cache") / "templates"  # compiled Jinja templates
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class BuildOptions:
     pdf: bool = True
     chart_format: str = "png"
     # Reuse chart files from `<output>/.cache/charts/` when their data and style are unchanged,
-    # and compiled templates from `<output>/.cache/templates/`.
+    # and compiled templates from Jinja's per-user cache folder (never from the output folder).
     cache: bool = True
     # Run a helper process beside the build (off inside `build_all`'s workers: the cores are
     # taken by then).
@@ -195,7 +196,12 @@ def check_quarter(quarter: str | None, paths: Paths = Paths()) -> list[Problem]:
 def _copy_assets(templates_dir: Path, folder: Path) -> str | None:
     """Stylesheet and fonts beside the HTML; a user's logo file if one is placed there."""
     shutil.copy2(templates_dir / "report.css", folder / "report.css")
-    shutil.copytree(templates_dir / "fonts", folder / "fonts", dirs_exist_ok=True)
+    # File by file rather than copytree: a failed copy raises its own error (a full disk),
+    # not a list of them, and only the fonts folder's own files are read.
+    (folder / "fonts").mkdir(exist_ok=True)
+    for font in sorted((templates_dir / "fonts").iterdir()):
+        if font.is_file():
+            shutil.copy2(font, folder / "fonts" / font.name)
     for candidate in ("logo.svg", "logo.png"):
         if (templates_dir / candidate).is_file():
             shutil.copy2(templates_dir / candidate, folder / candidate)
@@ -245,7 +251,7 @@ def write_html(
     helper: Helper | None = None,
     pdf_next: bool = False,
     annex_later: bool = False,
-    bytecode_dir: Path | None = None,
+    persistent_templates: bool = False,
     timer: _Timer | None = None,
 ) -> HtmlDraft:
     """Charts, stylesheet, fonts and `report.html` of a quarter, written into `folder`; the
@@ -285,7 +291,7 @@ def write_html(
             logo=logo,
             annex=annex.links,
             links=linked.history.links(figures),
-            bytecode_dir=bytecode_dir,
+            persistent_templates=persistent_templates,
         )
         (folder / "report.html").write_text(html, encoding="utf-8")
     if not annex_later:
@@ -318,30 +324,14 @@ def forget_cached_inputs() -> None:
                 value.cache_clear()
 
 
-@contextmanager
-def _staging(output_dir: Path, quarter: str) -> Iterator[Path]:
-    output_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{quarter}.building-", dir=output_dir))
-    try:
-        yield staging
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _publish(staging: Path, final: Path) -> None:
-    """Replace `final` with `staging` by renames, restoring the old folder on failure."""
-    backup = final.with_name(f".{final.name}.previous-{os.getpid()}")
-    had_previous = final.exists()
-    if had_previous:
-        final.rename(backup)
-    try:
-        staging.rename(final)
-    except OSError:
-        if had_previous:
-            backup.rename(final)
-        raise
-    if had_previous:
-        shutil.rmtree(backup, ignore_errors=True)
+def _check_output_dir(paths: Paths) -> None:
+    """Refuse an output folder inside the templates: a build copies the fonts from there."""
+    output, templates = paths.output_dir.resolve(), paths.templates_dir.resolve()
+    if output == templates or templates in output.parents:
+        raise BuildError(
+            f"the output folder {display_path(paths.output_dir)} is inside the templates "
+            f"folder {display_path(paths.templates_dir)}; choose one outside it with --output"
+        )
 
 
 def _helper_for(
@@ -373,10 +363,11 @@ def build_report(
     timer = _Timer()
     quarter_id = quarter or latest_quarter(paths.data_dir)
     quarter_file(paths.data_dir, quarter_id)  # a wrong id fails before any process starts
+    _check_output_dir(paths)
     fmt = options.chart_format
     with ExitStack() as stack:
         if options.cache:
-            cache = ChartCache(paths.output_dir / CHART_CACHE)
+            cache = ChartCache.inside(paths.output_dir, CHART_CACHE)
         else:
             scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="mtmreport-"))
             cache = ChartCache(Path(scratch))
@@ -398,22 +389,22 @@ def build_report(
                 + "\n".join(str(f) for f in findings)
             )
         final = paths.output_dir / quarter_id
-        staging = stack.enter_context(_staging(paths.output_dir, quarter_id))
+        folder = stack.enter_context(staging(paths.output_dir, quarter_id))
         try:
             draft = write_html(
                 linked,
                 paths.templates_dir,
-                staging,
+                folder,
                 cache=cache,
                 chart_format=fmt,
                 helper=helper,
                 pdf_next=options.pdf,
                 annex_later=True,
-                bytecode_dir=paths.output_dir / TEMPLATE_CACHE if options.cache else None,
+                persistent_templates=options.cache,
                 timer=timer,
             )
             charts = draft.charts
-            job = (staging / "report.html", staging / "report.pdf", [staging, paths.templates_dir])
+            job = (folder / "report.html", folder / "report.pdf", [folder, paths.templates_dir])
             in_helper = options.pdf and helper is not None and helper.role == "pdf"
             if in_helper:
                 helper.start(write_pdf, *job)  # type: ignore[union-attr]
@@ -422,17 +413,21 @@ def build_report(
                     write_pdf(*job, on_missing=draft.place_charts)
             draft.place_charts()  # in case the PDF never asked for them
             with timer.phase("annex"):  # while the helper, if any, lays the PDF out
-                draft.annex.write(staging)
-                audit_mod.write_findings(findings, staging)
+                draft.annex.write(folder)
+                audit_mod.write_findings(findings, folder)
             if in_helper:
                 with timer.phase("pdf"):
                     helper.finish(write_pdf, *job)  # type: ignore[union-attr]
-        except (OSError, ValueError, KeyError, TypeError) as error:
+            if options.cache:  # before publishing: a cache that cannot be written fails here
+                cache.remember(quarter_id, fmt, charts.keys)
+                cache.prune()
+        except OSError as error:
+            raise writing_error(error, paths.output_dir) or BuildError(
+                f"building {quarter_id} failed: {error}"
+            ) from error
+        except (ValueError, KeyError, TypeError) as error:
             raise BuildError(f"building {quarter_id} failed: {error}") from error
-        _publish(staging, final)
-    if options.cache:
-        cache.remember(quarter_id, fmt, charts.keys)
-        cache.prune()
+        publish(folder, final)
     return BuildResult(
         quarter=quarter_id,
         folder=final,
@@ -496,6 +491,20 @@ def build_all(
 
     from mtmreport.helper import process_context
 
-    with ProcessPoolExecutor(max_workers=workers, mp_context=process_context()) as pool:
+    # Workers die with this process: a killed command publishes nothing afterwards.
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=process_context(),
+        initializer=die_with_parent,
+        initargs=(os.getpid(),),
+    )
+    try:
         futures = [pool.submit(_build_one, q, paths, serial) for q in quarters]
-        return [future.result() for future in futures]
+        outcomes = [future.result() for future in futures]
+    except BaseException:
+        # Interrupted (Ctrl-C, SIGTERM): start nothing more and wait for no one; the workers
+        # end with this process, and the next build sweeps up their staging folders.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return outcomes

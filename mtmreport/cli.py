@@ -13,7 +13,9 @@ could not start (its port is taken).
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from functools import wraps
@@ -30,6 +32,27 @@ if TYPE_CHECKING:
     from mtmreport.compute import QuarterFigures
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Bidirectional overrides and isolates reorder what a terminal shows ("Trojan Source").
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def terminal_text(text: str) -> str:
+    r"""`text` with control characters shown as escapes (`\x1b`, `\r`, `\u202e`): text from a
+    quarter file or a file name must not drive the terminal (clear it, move the cursor,
+    rewrite a line). Newlines and tabs stay; letters of any script and spaces stay."""
+    return "".join(
+        repr(ch)[1:-1]
+        if ch not in "\n\t" and (unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS)
+        else ch
+        for ch in text
+    )
+
+
+def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
+    """Every line a command prints goes through here (see `terminal_text`)."""
+    click.echo(terminal_text(str(message)), err=err, nl=nl)
+
 
 EPILOG_BUILD = """\b
 Examples:
@@ -49,23 +72,23 @@ def _reports_errors(command: F) -> F:
             return command(*args, **kwargs)
         except QuarterFileError as error:
             for line in error.lines:
-                click.echo(line, err=True)
+                echo(line, err=True)
             count = len(error.problems)
-            click.echo(f"{count} problem{'s' if count != 1 else ''} found.", err=True)
+            echo(f"{count} problem{'s' if count != 1 else ''} found.", err=True)
             sys.exit(error.exit_code)
         except MtmReportError as error:
-            click.echo(f"error: {error}", err=True)
+            echo(f"error: {error}", err=True)
             sys.exit(error.exit_code)
         except click.ClickException:  # usage errors: click prints them with exit code 2
             raise
         except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
+            echo("interrupted", err=True)
             sys.exit(130)
         except BrokenPipeError:  # the reader stopped early (`mtmreport audit | head`): fine
             sys.exit(0)
         except Exception as error:
-            click.echo(f"internal error: {type(error).__name__}: {error}", err=True)
-            click.echo("This is a bug in mtmreport; please report it with the file.", err=True)
+            echo(f"internal error: {type(error).__name__}: {error}", err=True)
+            echo("This is a bug in mtmreport; please report it with the file.", err=True)
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
@@ -157,11 +180,11 @@ def build(
             _print_result(outcome.result)
             continue
         for line in outcome.errors:
-            click.echo(f"{outcome.quarter}: error: {line}", err=True)
+            echo(f"{outcome.quarter}: error: {line}", err=True)
         failed.append(outcome)
     if failed:
         names = ", ".join(o.quarter for o in failed)
-        click.echo(f"{len(failed)} quarter(s) failed: {names}", err=True)
+        echo(f"{len(failed)} quarter(s) failed: {names}", err=True)
         sys.exit(failed[0].exit_code)
 
 
@@ -170,12 +193,12 @@ def _print_result(result: Any) -> None:
     from mtmreport.errors import display_path
 
     for finding in result.findings:
-        click.echo(f"audit: {finding}", err=True)
-    click.echo(f"{result.quarter}: wrote {display_path(result.html)}")
+        echo(f"audit: {finding}", err=True)
+    echo(f"{result.quarter}: wrote {display_path(result.html)}")
     if result.pdf:
-        click.echo(f"{result.quarter}: wrote {display_path(result.pdf)}")
+        echo(f"{result.quarter}: wrote {display_path(result.pdf)}")
     if result.findings:
-        click.echo(
+        echo(
             f"{len(result.findings)} audit finding(s); see {display_path(result.folder)}/audit.txt",
             err=True,
         )
@@ -258,14 +281,14 @@ def _print_results(
 
     if as_json:
         payload = {q: [item.to_dict() for item in items] for q, items in results.items()}
-        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        echo(json.dumps(payload, indent=2, ensure_ascii=False))
         return
     for q, items in results.items():
         for item in items:
-            click.echo(str(item), err=lines_to_stderr)
+            echo(str(item), err=lines_to_stderr)
         summary = tally(len(items))
         if summary:
-            click.echo(f"{q}: {summary}", err=not lines_to_stderr)
+            echo(f"{q}: {summary}", err=not lines_to_stderr)
 
 
 @main.command("new")
@@ -286,7 +309,7 @@ def new(quarter: str, data: Path | None) -> None:
     from mtmreport.scaffold import new_quarter
 
     made = new_quarter(quarter, _paths(data, None, None).data_dir)
-    click.echo(
+    echo(
         f"created {display_path(made.path)} from {made.template}: a draft with "
         f"{made.pending} pending entries"
     )
@@ -304,12 +327,12 @@ def list_quarters(data: Path | None, as_json: bool) -> None:
 
     entries = catalogue(_paths(data, None, None).data_dir)
     if as_json:
-        click.echo(json.dumps([e.to_dict() for e in entries], indent=2, ensure_ascii=False))
+        echo(json.dumps([e.to_dict() for e in entries], indent=2, ensure_ascii=False))
         return
     for entry in entries:
-        click.echo(entry.summary_line())
+        echo(entry.summary_line())
         for line in entry.detail_lines():
-            click.echo(f"    {line}")
+            echo(f"    {line}")
 
 
 @main.command()
@@ -330,10 +353,10 @@ def schema(output: Path | None) -> None:
     from mtmreport.schema import SCHEMA_FILE_NAME, schema_text, write_schema
 
     if output is not None and str(output) == "-":
-        click.echo(schema_text(), nl=False)
+        echo(schema_text(), nl=False)
         return
     target = output or Paths().data_dir.parent / SCHEMA_FILE_NAME
-    click.echo(f"wrote {display_path(write_schema(target))}")
+    echo(f"wrote {display_path(write_schema(target))}")
 
 
 @main.command()
@@ -362,7 +385,11 @@ def serve(quarter: str | None, port: int, data: Path | None, templates: Path | N
     """
     from mtmreport.preview import serve as serve_preview
 
-    serve_preview(quarter, _paths(data, templates, None), port, log=click.echo)
+    serve_preview(quarter, _paths(data, templates, None), port, log=echo)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def run() -> None:
@@ -373,6 +400,8 @@ def run() -> None:
     files, removed its temporary folders and stopped its helper processes before it returns.
     `main` itself stays an ordinary click group, for tests and for embedding.
     """
+    # `kill` ends a command as Ctrl-C does: temporary folders removed, helpers stopped.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         main.main(prog_name="mtmreport")
         code = 0
@@ -380,7 +409,7 @@ def run() -> None:
         if exit_.code is None or isinstance(exit_.code, int):
             code = exit_.code or 0
         else:  # sys.exit("message")
-            print(exit_.code, file=sys.stderr)
+            print(terminal_text(str(exit_.code)), file=sys.stderr)
             code = 1
     for stream in (sys.stdout, sys.stderr):
         with suppress(OSError):  # a reader that stopped early (`| head`)
