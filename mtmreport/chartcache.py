@@ -172,7 +172,7 @@ class ChartCache:
         """Whether every chart of `quarter`'s last build is cached (a guess, never a promise)."""
         try:
             keys = self._manifest(quarter, chart_format).read_text(encoding="utf-8").split()
-        except FileNotFoundError:
+        except (OSError, UnicodeDecodeError):  # none yet, or unreadable: draw
             return False
         return all(
             _ENTRY.fullmatch(f"{key}.{chart_format}") and self.path(key, chart_format).is_file()

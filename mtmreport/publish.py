@@ -24,9 +24,9 @@ import ctypes
 import errno
 import os
 import re
+import secrets
 import shutil
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from functools import cache
@@ -39,6 +39,8 @@ _RENAME_EXCHANGE = 2
 # Attempts at publishing while other builds of the same quarter publish too: each failed
 # attempt means another build succeeded in between, so a few always suffice.
 _PUBLISH_ATTEMPTS = 20
+# Folders this process is using right now (builds in threads of one process share its pid).
+_IN_USE: set[str] = set()
 _LITTER = re.compile(r"\.(?P<quarter>.+)\.(?P<kind>building|previous)-(?P<pid>[0-9]+)-[^/]*")
 
 
@@ -83,9 +85,9 @@ def _remove(path: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def _alive(pid: int) -> bool:
+def _alive(pid: int, name: str) -> bool:
     if pid == os.getpid():
-        return False  # an earlier process with our number, long gone
+        return name in _IN_USE  # otherwise an earlier process with our number, long gone
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -104,7 +106,7 @@ def clean_litter(output_dir: Path) -> None:
         return
     for entry in entries:
         match = _LITTER.fullmatch(entry.name)
-        if match is None or _alive(int(match["pid"])):
+        if match is None or _alive(int(match["pid"]), entry.name):
             continue
         final = output_dir / match["quarter"]
         if match["kind"] == "previous" and not os.path.lexists(final):
@@ -116,6 +118,24 @@ def clean_litter(output_dir: Path) -> None:
             _remove(entry)
 
 
+def _new_folder(parent: Path, prefix: str) -> Path:
+    """A new empty folder `<prefix>-<pid>-<random>` in `parent`, marked in use before it exists
+    (so that no other thread's sweep takes it), with the usual permissions (not mkdtemp's)."""
+    for _ in range(100):  # a clash of 64 random bits is never met twice
+        name = f"{prefix}-{os.getpid()}-{secrets.token_hex(8)}"
+        _IN_USE.add(name)
+        try:
+            (parent / name).mkdir()
+        except FileExistsError:
+            _IN_USE.discard(name)
+            continue
+        except BaseException:
+            _IN_USE.discard(name)
+            raise
+        return parent / name
+    raise FileExistsError(errno.EEXIST, "no free name for a new folder", str(parent))
+
+
 @contextmanager
 def staging(output_dir: Path, quarter: str) -> Iterator[Path]:
     """A fresh folder beside `output_dir/<quarter>` to build into; removed afterwards unless
@@ -123,18 +143,14 @@ def staging(output_dir: Path, quarter: str) -> Iterator[Path]:
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
         clean_litter(output_dir)
-        folder = Path(
-            tempfile.mkdtemp(prefix=f".{quarter}.building-{os.getpid()}-", dir=output_dir)
-        )
-        umask = os.umask(0o22)
-        os.umask(umask)
-        folder.chmod(0o777 & ~umask)  # a report folder as any other, not mkdtemp's 0700
+        folder = _new_folder(output_dir, f".{quarter}.building")
     except OSError as error:
         raise unwritable(error, output_dir) from None
     try:
         yield folder
     finally:
         _remove(folder)
+        _IN_USE.discard(folder.name)
 
 
 def publish(staging_dir: Path, final: Path) -> None:
@@ -171,9 +187,14 @@ def _publish_once(staging_dir: Path, final: Path) -> bool:
 def _publish_by_renames(staging_dir: Path, final: Path) -> bool:
     """Without an atomic exchange: the old report aside, the new one in, the old one gone.
     A kill in between leaves the old one aside, which `clean_litter` puts back."""
-    aside = Path(
-        tempfile.mkdtemp(prefix=f".{final.name}.previous-{os.getpid()}-", dir=final.parent)
-    )
+    aside = _new_folder(final.parent, f".{final.name}.previous")
+    try:
+        return _swap_by_renames(staging_dir, final, aside)
+    finally:
+        _IN_USE.discard(aside.name)
+
+
+def _swap_by_renames(staging_dir: Path, final: Path, aside: Path) -> bool:
     try:
         os.rename(final, aside)  # replaces the empty folder just made
     except FileNotFoundError:
@@ -217,6 +238,10 @@ def unwritable(error: OSError, folder: Path) -> BuildError:
     if error.filename is not None:
         path = Path(os.fsdecode(error.filename))
         where = path if path.is_dir() and not path.is_symlink() else path.parent
+        for staged in (where, *where.parents):  # a staging folder is named by its parent
+            if _LITTER.fullmatch(staged.name):
+                where = staged.parent
+                break
     advice = _ADVICE.get(error.errno or 0, "check that it can be written to, and build again")
     if ".cache" in where.parts and error.errno not in (errno.ENOSPC, errno.EDQUOT):
         advice = "delete it (a cache is always safe to delete) or make it writable"
