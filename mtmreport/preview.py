@@ -692,9 +692,9 @@ def serve(
                 preview.start()
                 server.serve_forever(poll_interval=0.25)
             except KeyboardInterrupt:
-                dropped = server.hang_ups
+                dropped = server.hang_ups  # browsers leaving pages, quietly counted
                 log(
-                    f"Stopped ({dropped} connection(s) ended early by their client)."
+                    f"Stopped. {dropped} connection(s) ended early by their client."
                     if dropped
                     else "Stopped."
                 )
