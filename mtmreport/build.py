@@ -3,8 +3,8 @@
     load -> validate -> compute -> audit -> charts -> render -> write (HTML, PDF)
 
 Everything is written into a staging folder beside the final one; only when the PDF is
-complete does the staging folder replace the previous output, by rename. A build that fails
-anywhere leaves the last good report exactly as it was.
+complete does the staging folder replace the previous output, in one atomic step (`publish`).
+A build that fails or is killed anywhere leaves the last good report exactly as it was.
 
 Speed (see `make bench`): pandas, matplotlib and WeasyPrint are imported inside the functions
 that need them, so `validate` and `audit` never load the last two; charts come from a cache

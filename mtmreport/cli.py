@@ -7,7 +7,8 @@ instant.
 
 Exit codes: 0 success; 1 unexpected internal error; 2 the quarter file or id is wrong;
 3 audit findings with --strict; 4 the build failed while writing output; 5 the preview
-could not start (its port is taken).
+could not start (its port is taken); 130 interrupted (Ctrl-C, or SIGTERM, which ends a
+command as Ctrl-C does). Everything printed passes `terminal_text`.
 """
 
 from __future__ import annotations
