@@ -534,3 +534,41 @@ def test_a_workbook_that_cannot_be_written_is_a_writing_error(tmp_path, monkeypa
     assert "the disk is full" in str(raised.value)
     assert list(tree_digest(paths.output_dir / "2023-Q3")) == [OLD]
     assert litter(paths.output_dir) == []
+
+
+# --- the preview's PDF worker -----------------------------------------------------------------
+
+
+def children(pid: int) -> set[int]:
+    """Every descendant of `pid`, from /proc."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    found, frontier = set(), {pid}
+    for _ in range(10):  # a few generations at most
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        if not frontier:
+            break
+        found |= frontier
+    return found
+
+
+def test_a_killed_preview_leaves_no_pdf_worker(tmp_path):
+    from tests.preview_process import PreviewProcess
+
+    server = PreviewProcess("2023-Q3", DATA, TEMPLATES, tmp_path)
+    try:
+        assert wait_until(lambda: bool(children(server.process.pid)), 120, step=0.1)
+        workers = children(server.process.pid)
+        server.process.kill()
+        server.process.wait(timeout=10)
+        assert wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers), 2.0)
+    finally:
+        server.stop()
+        for pid in children(server.process.pid):
+            os.kill(pid, signal.SIGKILL)
