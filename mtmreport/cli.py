@@ -189,6 +189,13 @@ def build(
         sys.exit(failed[0].exit_code)
 
 
+def _unwritable(error: OSError, folder: Path, what: str, option: str) -> MtmReportError:
+    """A file a command writes (not a report) that cannot be written: exit 4, one line."""
+    from mtmreport.publish import unwritable
+
+    return unwritable(error, folder, what, "", option)
+
+
 def _print_result(result: Any) -> None:
     """What a build wrote, and its audit findings, as `build` prints them."""
     from mtmreport.errors import display_path
@@ -309,7 +316,11 @@ def new(quarter: str, data: Path | None) -> None:
     from mtmreport.errors import display_path
     from mtmreport.scaffold import new_quarter
 
-    made = new_quarter(quarter, _paths(data, None, None).data_dir)
+    data_dir = _paths(data, None, None).data_dir
+    try:
+        made = new_quarter(quarter, data_dir)
+    except OSError as error:  # a read-only data folder: the analyst's to fix, not a bug
+        raise _unwritable(error, data_dir, "the new quarter file", "--data") from None
     echo(
         f"created {display_path(made.path)} from {made.template}: a draft with "
         f"{made.pending} pending entries"
@@ -357,7 +368,11 @@ def schema(output: Path | None) -> None:
         echo(schema_text(), nl=False)
         return
     target = output or Paths().data_dir.parent / SCHEMA_FILE_NAME
-    echo(f"wrote {display_path(write_schema(target))}")
+    try:
+        written = write_schema(target)
+    except OSError as error:
+        raise _unwritable(error, target.parent, "the schema", "--output") from None
+    echo(f"wrote {display_path(written)}")
 
 
 @main.command()

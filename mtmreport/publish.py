@@ -218,38 +218,44 @@ def _swap_by_renames(staging_dir: Path, final: Path, aside: Path) -> bool:
 # --- what to tell the analyst --------------------------------------------------------------
 
 _ADVICE = {
-    errno.EACCES: "make it writable, or choose another folder with --output",
-    errno.EPERM: "make it writable, or choose another folder with --output",
-    errno.EROFS: "it is on a read-only file system; choose another folder with --output",
+    errno.EACCES: "make it writable, or choose another folder with {option}",
+    errno.EPERM: "make it writable, or choose another folder with {option}",
+    errno.EROFS: "it is on a read-only file system; choose another folder with {option}",
     errno.ENOSPC: "the disk is full; free some space and build again",
     errno.EDQUOT: "the disk quota is used up; free some space and build again",
     errno.EFBIG: "a file grew beyond the size this system allows; free space or raise the limit",
-    errno.ENOTDIR: "a file stands where a folder should be; choose another folder with --output",
-    errno.EEXIST: "a file stands where a folder should be; choose another folder with --output",
+    errno.ENOTDIR: "a file stands where a folder should be; choose another folder with {option}",
+    errno.EEXIST: "a file stands where a folder should be; choose another folder with {option}",
 }
 
 
 _NO_ROOM_OR_READ_ONLY = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
 
 
-def unwritable(error: OSError, folder: Path) -> BuildError:
+def unwritable(
+    error: OSError,
+    folder: Path,
+    what: str = "the report",
+    note: str = " (the previous report is unchanged)",
+    option: str = "--output",
+) -> BuildError:
     """A writing error as one line naming the folder it happened in and what to do."""
     where = folder
     if error.filename is not None:
         path = Path(os.fsdecode(error.filename))
         where = path if path.is_dir() and not path.is_symlink() else path.parent
+        if error.errno in (errno.EEXIST, errno.ENOTDIR):  # name the file in the way
+            where = next((p for p in (path, *path.parents) if p.is_file()), where)
         for staged in (where, *where.parents):  # a staging folder is named by its parent
             if _LITTER.fullmatch(staged.name):
                 where = staged.parent
                 break
-    advice = _ADVICE.get(error.errno or 0, "check that it can be written to, and build again")
+    advice = _ADVICE.get(error.errno or 0, "check that it can be written to, and try again")
+    advice = advice.format(option=option)
     if ".cache" in where.parts and error.errno not in (errno.ENOSPC, errno.EDQUOT):
         advice = "delete it (a cache is always safe to delete) or make it writable"
     reason = error.strerror or str(error)
-    return BuildError(
-        f"cannot write the report in {display_path(where)}: {reason}; {advice} "
-        "(the previous report is unchanged)"
-    )
+    return BuildError(f"cannot write {what} in {display_path(where)}: {reason}; {advice}{note}")
 
 
 def writing_error(error: OSError, output_dir: Path) -> BuildError | None:

@@ -572,3 +572,20 @@ def test_a_killed_preview_leaves_no_pdf_worker(tmp_path):
         server.stop()
         for pid in children(server.process.pid):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_new_and_schema_into_unwritable_folders_exit_4(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(DATA / "2023-Q4.yaml", data)
+    data.chmod(0o555)
+    try:
+        made = run("new", "2024-Q1", "--data", str(data), prefix=powers_dropped())
+    finally:
+        data.chmod(0o755)
+    assert_exit_4_in_one_line(made, str(data), "Permission denied", "--data")
+    assert sorted(os.listdir(data)) == ["2023-Q4.yaml"]
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    schema = run("schema", "--output", str(a_file / "quarter.schema.json"))
+    assert_exit_4_in_one_line(schema, str(a_file), "a file stands where a folder should be")
