@@ -41,7 +41,9 @@ _RENAME_EXCHANGE = 2
 _PUBLISH_ATTEMPTS = 20
 # Folders this process is using right now (builds in threads of one process share its pid).
 _IN_USE: set[str] = set()
-_LITTER = re.compile(r"\.(?P<quarter>.+)\.(?P<kind>building|previous)-(?P<pid>[0-9]+)-[^/]*")
+_LITTER = re.compile(
+    r"\.(?P<quarter>[0-9]{4}-Q[1-4])\.(?P<kind>building|previous)-(?P<pid>[0-9]+)-[0-9a-f]+"
+)
 
 
 @cache

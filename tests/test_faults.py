@@ -345,7 +345,7 @@ def test_the_next_build_puts_back_a_report_a_killed_build_set_aside(tmp_path):
     (aside / OLD).write_text("old")
     staging_of_the_dead = output / f".2023-Q4.building-{gone}-def"
     staging_of_the_dead.mkdir()
-    staging_of_the_living = output / f".2023-Q4.building-{os.getppid()}-ghi"
+    staging_of_the_living = output / f".2023-Q4.building-{os.getppid()}-0123"
     staging_of_the_living.mkdir()
     publish.clean_litter(output)
     assert (output / "2023-Q3" / OLD).read_text() == "old"
