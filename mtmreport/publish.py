@@ -242,22 +242,31 @@ def unwritable(
     option: str = "--output",
 ) -> BuildError:
     """A writing error as one line naming the folder it happened in and what to do."""
-    where = folder
-    if error.filename is not None:
-        path = Path(os.fsdecode(error.filename))
+    where, detail = folder, ""
+    name = _written(error)
+    if name is not None:
+        path = Path(os.fsdecode(name))
         where = path if path.is_dir() and not path.is_symlink() else path.parent
         if error.errno in (errno.EEXIST, errno.ENOTDIR):  # name the file in the way
             where = next((p for p in (path, *path.parents) if p.is_file()), where)
-        for staged in (where, *where.parents):  # a staging folder is named by its parent
+        for staged in (path, *path.parents):  # in a staging folder: its parent, and the file
             if _LITTER.fullmatch(staged.name):
                 where = staged.parent
+                detail = f" (writing {path.relative_to(staged)})" if path != staged else ""
                 break
     advice = _ADVICE.get(error.errno or 0, "check that it can be written to, and try again")
     advice = advice.format(option=option)
     if ".cache" in where.parts and error.errno not in (errno.ENOSPC, errno.EDQUOT):
         advice = "delete it (a cache is always safe to delete) or make it writable"
     reason = error.strerror or str(error)
-    return BuildError(f"cannot write {what} in {display_path(where)}: {reason}; {advice}{note}")
+    return BuildError(
+        f"cannot write {what} in {display_path(where)}{detail}: {reason}; {advice}{note}"
+    )
+
+
+def _written(error: OSError) -> str | bytes | None:
+    """The path an error was writing: a copy's or a rename's second name is its destination."""
+    return error.filename2 if error.filename2 is not None else error.filename
 
 
 def writing_error(error: OSError, output_dir: Path) -> BuildError | None:
@@ -265,8 +274,8 @@ def writing_error(error: OSError, output_dir: Path) -> BuildError | None:
     folder, a full disk, a read-only file system), None for other errors (a missing template)."""
     if error.errno in _NO_ROOM_OR_READ_ONLY:
         return unwritable(error, output_dir)
-    if error.filename is not None:
-        path = Path(os.fsdecode(error.filename)).resolve()
+    if _written(error) is not None:
+        path = Path(os.fsdecode(_written(error))).resolve()
         if path == output_dir.resolve() or output_dir.resolve() in path.parents:
             return unwritable(error, output_dir)
     return None
