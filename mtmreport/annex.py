@@ -15,6 +15,11 @@ are built here from the computed figures.
 
 Both formats are written so that the same figures give the same bytes: no dates, no temp
 names, xlsxwriter's fixed zip timestamps and a fixed creation date.
+
+Text from the quarter file (labels, sources, captions) never becomes a formula: the workbook
+writes every text as a string, and a CSV text cell that a spreadsheet would read as a formula
+(starting with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, as OWASP
+advises for CSV injection.
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ _NUMBER_FORMATS: dict[Unit, str] = {
 }
 _IOM_BLUE = "#0033A0"
 _SHEET_NAME_MAX = 31
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 @dataclass(frozen=True)
@@ -233,13 +239,23 @@ def _rows(table: DataTable) -> list[list[object]]:
     ]
 
 
+def inert_text(text: str) -> str:
+    """A CSV text cell no spreadsheet reads as a formula (OWASP's advice on CSV injection)."""
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
+def _csv_cell(value: object) -> str:
+    """A CSV cell: text made inert, numbers as `_text` writes them."""
+    return inert_text(value) if isinstance(value, str) else _text(value)
+
+
 def csv_text(table: DataTable) -> str:
     """The table as CSV: a header row, then each value at its own precision."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([col.header for col in table.columns])
+    writer.writerow([inert_text(col.header) for col in table.columns])
     for row in _rows(table):
-        writer.writerow([_text(v) for v in row])
+        writer.writerow([_csv_cell(v) for v in row])
     return out.getvalue()
 
 
@@ -247,7 +263,16 @@ def write_workbook(tables: list[DataTable], path: Path, title: str, about_text: 
     """All tables in one workbook, one sheet each, after an "About" sheet listing them."""
     import xlsxwriter
 
-    workbook = xlsxwriter.Workbook(str(path), {"in_memory": True})
+    # Text is only ever text: no formulas, no links, no numbers guessed from strings.
+    workbook = xlsxwriter.Workbook(
+        str(path),
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
     workbook.set_properties(
         {
             "title": title,
@@ -270,22 +295,22 @@ def write_workbook(tables: list[DataTable], path: Path, title: str, about_text: 
         return formats[pattern]
 
     about = workbook.add_worksheet("About")
-    about.write(0, 0, title, bold)
-    about.write(1, 0, about_text)
+    about.write_string(0, 0, title, bold)
+    about.write_string(1, 0, about_text)
     about_headers = ["Sheet", "CSV file", "Caption", "Source", "Period"]
     for col, text in enumerate(about_headers):
-        about.write(3, col, text, header)
+        about.write_string(3, col, text, header)
     for row, table in enumerate(tables, start=4):
         cells = [table.sheet, f"{table.name}.csv", table.caption, table.source, table.period]
         for col, text in enumerate(cells):
-            about.write(row, col, text, wrap)
+            about.write_string(row, col, text, wrap)
     for col, width in enumerate((14, 44, 60, 40, 26)):
         about.set_column(col, col, width)
 
     for table in tables:
         sheet = workbook.add_worksheet(table.sheet)
         for col, column in enumerate(table.columns):
-            sheet.write(0, col, column.header, header)
+            sheet.write_string(0, col, column.header, header)
             sheet.set_column(col, col, 30 if column.unit == "text" else 16)
         for r, row in enumerate(_rows(table), start=1):
             for col, (value, column) in enumerate(zip(row, table.columns, strict=True)):
@@ -297,7 +322,13 @@ def write_workbook(tables: list[DataTable], path: Path, title: str, about_text: 
                     number = value if isinstance(value, (int, Decimal)) else Decimal(str(value))
                     sheet.write_number(r, col, float(number), number_format(column.unit, number))
         sheet.freeze_panes(1, 1)
-    workbook.close()
+    try:
+        workbook.close()
+    except xlsxwriter.exceptions.FileCreateError as error:  # a full disk, a read-only folder
+        cause = error.args[0] if error.args else None
+        if isinstance(cause, OSError):
+            raise cause from None
+        raise OSError(f"cannot write {path}: {error}") from None
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
     load -> validate -> compute -> audit -> charts -> render -> write (HTML, PDF)
 
 Everything is written into a staging folder beside the final one; only when the PDF is
-complete does the staging folder replace the previous output, by rename. A build that fails
-anywhere leaves the last good report exactly as it was.
+complete does the staging folder replace the previous output, in one atomic step (`publish`).
+A build that fails or is killed anywhere leaves the last good report exactly as it was.
 
 Speed (see `make bench`): pandas, matplotlib and WeasyPrint are imported inside the functions
 that need them, so `validate` and `audit` never load the last two; charts come from a cache
@@ -16,20 +16,20 @@ several quarters in worker processes.
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mtmreport.chartcache import ChartCache, ChartPlan
 from mtmreport.diagnostics import Diagnostic, listing, tally_text
-from mtmreport.errors import AuditFailedError, BuildError, MtmReportError
-from mtmreport.helper import Helper
+from mtmreport.errors import AuditFailedError, BuildError, MtmReportError, display_path
+from mtmreport.helper import Helper, die_with_parent
 from mtmreport.project import LinkedQuarter, Project
+from mtmreport.publish import publish, staging, writing_error
 from mtmreport.theme import template_failure
 from mtmreport.timing import Timer as _Timer
 
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
     from mtmreport.wording import Wording
 
 CHART_CACHE = Path(".cache") / "charts"  # inside the output folder
-TEMPLATE_CACHE = Path(".cache") / "templates"  # compiled Jinja templates
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,7 @@ class BuildOptions:
     pdf: bool = True
     chart_format: str = "png"
     # Reuse chart files from `<output>/.cache/charts/` when their data and style are unchanged,
-    # and compiled templates from `<output>/.cache/templates/`.
+    # and compiled templates from Jinja's per-user cache folder (never from the output folder).
     cache: bool = True
     # Run a helper process beside the build (off inside `build_all`'s workers: the cores are
     # taken by then).
@@ -131,7 +130,7 @@ def write_html(
     helper: Helper | None = None,
     pdf_next: bool = False,
     annex_later: bool = False,
-    bytecode_dir: Path | None = None,
+    persistent_templates: bool = False,
     timer: _Timer | None = None,
     review: Review | None = None,
 ) -> HtmlDraft:
@@ -178,7 +177,7 @@ def write_html(
                 logo=logo,
                 annex=annex.links,
                 links=history_links,
-                bytecode_dir=bytecode_dir,
+                persistent_templates=persistent_templates,
                 review=marks,
             )
             (folder / name).write_text(html, encoding="utf-8")
@@ -214,33 +213,14 @@ def forget_cached_inputs() -> None:
                 value.cache_clear()
 
 
-@contextmanager
-def _staging(output_dir: Path, quarter: str) -> Iterator[Path]:
-    output_dir.mkdir(parents=True, exist_ok=True)
-    # Not mkdtemp, whose folder is private (rwx------): published, this is the user's report
-    # folder, with the permissions `mkdir` gives any folder of theirs (under their umask).
-    staging = output_dir / f".{quarter}.building-{os.getpid()}-{secrets.token_hex(4)}"
-    staging.mkdir()
-    try:
-        yield staging
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _publish(staging: Path, final: Path) -> None:
-    """Replace `final` with `staging` by renames, restoring the old folder on failure."""
-    backup = final.with_name(f".{final.name}.previous-{os.getpid()}")
-    had_previous = final.exists()
-    if had_previous:
-        final.rename(backup)
-    try:
-        staging.rename(final)
-    except OSError:
-        if had_previous:
-            backup.rename(final)
-        raise
-    if had_previous:
-        shutil.rmtree(backup, ignore_errors=True)
+def _check_output_dir(project: Project) -> None:
+    """Refuse an output folder inside the templates: a build copies the fonts from there."""
+    output, templates = project.output_dir.resolve(), project.templates_dir.resolve()
+    if output == templates or templates in output.parents:
+        raise BuildError(
+            f"the output folder {display_path(project.output_dir)} is inside the templates "
+            f"folder {display_path(project.templates_dir)}; choose one outside it with --output"
+        )
 
 
 def _helper_for(
@@ -280,10 +260,11 @@ def build_report(
     timer = _Timer()
     quarter_id = project.quarter_id(quarter)
     project.quarter_path(quarter_id)  # a wrong id fails before any process starts
+    _check_output_dir(project)
     fmt = options.chart_format
     with ExitStack() as stack:
         if options.cache:
-            cache = ChartCache(project.output_dir / CHART_CACHE)
+            cache = ChartCache.inside(project.output_dir, CHART_CACHE)
         else:
             scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="mtmreport-"))
             cache = ChartCache(Path(scratch))
@@ -304,24 +285,24 @@ def build_report(
                 + "\n".join(listing(findings))
             )
         final = project.output_dir / quarter_id
-        staging = stack.enter_context(_staging(project.output_dir, quarter_id))
+        folder = stack.enter_context(staging(project.output_dir, quarter_id))
         try:
             draft = write_html(
                 linked,
                 project.templates,
-                staging,
+                folder,
                 language=project.language,
                 cache=cache,
                 chart_format=fmt,
                 helper=helper,
                 pdf_next=options.pdf,
                 annex_later=True,
-                bytecode_dir=project.output_dir / TEMPLATE_CACHE if options.cache else None,
+                persistent_templates=options.cache,
                 timer=timer,
                 review=_review(loaded, options),
             )
             charts = draft.charts
-            job = (staging / "report.html", staging / "report.pdf", [staging])
+            job = (folder / "report.html", folder / "report.pdf", [folder])
             in_helper = options.pdf and helper is not None and helper.role == "pdf"
             if in_helper:
                 helper.start(write_pdf, *job)  # type: ignore[union-attr]
@@ -330,19 +311,23 @@ def build_report(
                     write_pdf(*job, on_missing=draft.place_charts)
             draft.place_charts()  # in case the PDF never asked for them
             with timer.phase("annex"):  # while the helper, if any, lays the PDF out
-                draft.annex.write(staging)
-                audit_mod.write_findings(findings, staging)
+                draft.annex.write(folder)
+                audit_mod.write_findings(findings, folder)
             if in_helper:
                 with timer.phase("pdf"):
                     helper.finish(write_pdf, *job)  # type: ignore[union-attr]
+            if options.cache:  # before publishing: a cache that cannot be written fails here
+                cache.remember(quarter_id, fmt, charts.keys)
+                cache.prune()
         except jinja2.TemplateError as error:
             raise template_failure(error) from error
-        except (OSError, ValueError, KeyError, TypeError) as error:
+        except OSError as error:
+            raise writing_error(error, project.output_dir) or BuildError(
+                f"building {quarter_id} failed: {error}"
+            ) from error
+        except (ValueError, KeyError, TypeError) as error:
             raise BuildError(f"building {quarter_id} failed: {error}") from error
-        _publish(staging, final)
-    if options.cache:
-        cache.remember(quarter_id, fmt, charts.keys)
-        cache.prune()
+        publish(folder, final)
     return BuildResult(
         quarter=quarter_id,
         folder=final,
@@ -400,6 +385,20 @@ def build_all(
 
     from mtmreport.helper import process_context
 
-    with ProcessPoolExecutor(max_workers=workers, mp_context=process_context()) as pool:
+    # Workers die with this process: a killed command publishes nothing afterwards.
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=process_context(),
+        initializer=die_with_parent,
+        initargs=(os.getpid(),),
+    )
+    try:
         futures = [pool.submit(_build_one, q, project, serial) for q in quarters]
-        return [future.result() for future in futures]
+        outcomes = [future.result() for future in futures]
+    except BaseException:
+        # Interrupted (Ctrl-C, SIGTERM): start nothing more and wait for no one; the workers
+        # end with this process, and the next build sweeps up their staging folders.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return outcomes

@@ -9,9 +9,11 @@ deterministic (no dates, fixed SVG salt), so a cached file is byte for byte what
 would write.
 
 Entries are written under a temporary name and renamed, so parallel builds of several
-quarters may share one cache and a half-written entry is never read. `ChartPlan` is one
-report's use of the cache: which charts it needs, which must be drawn (by the build's helper
-process or here), and copying them into the report's folder.
+quarters may share one cache and a half-written entry is never read. The cache never follows
+a symbolic link: not as its folder (a linked `output/.cache/charts` is refused), not as an
+entry (read without following links), and pruning deletes only entries named as keys.
+`ChartPlan` is one report's use of the cache: which charts it needs, which must be drawn (by
+the build's helper process or here), and copying them into the report's folder.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -46,6 +50,7 @@ DRAWING_INPUTS = (
     "reference/*.geojson",
 )
 KEEP_ENTRIES = 400  # ~40 charts a quarter for ten quarters; older entries are pruned
+_ENTRY = re.compile(r"[0-9a-f]{64}\.(png|svg)")
 
 
 @cache
@@ -98,17 +103,41 @@ class ChartCache:
     def __init__(self, folder: Path):
         self.folder = folder
 
+    @classmethod
+    def inside(cls, root: Path, relative: Path) -> ChartCache:
+        """The cache at `root/relative`, refused (BuildError) if a symbolic link stands on the
+        way from `root`: pruning and writing there would reach files elsewhere."""
+        from mtmreport.errors import BuildError, display_path
+
+        path = root
+        for part in relative.parts:
+            path = path / part
+            if path.is_symlink():
+                raise BuildError(
+                    f"{display_path(path)} is a symbolic link; the chart cache must be a plain "
+                    f"folder inside {display_path(root)}: delete the link (a cache is always "
+                    "safe to delete)"
+                )
+        return cls(path)
+
     def path(self, key: str, chart_format: str) -> Path:
         return self.folder / f"{key}.{chart_format}"
 
     def fetch(self, key: str, chart_format: str, dest: Path) -> bool:
         """Copy the cached chart to `dest`; False when there is none."""
         source = self.path(key, chart_format)
-        try:
-            shutil.copyfile(source, dest)
-        except FileNotFoundError:
+        try:  # never through a link planted under an entry's name
+            descriptor = os.open(source, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except (FileNotFoundError, NotADirectoryError):
             return False
-        os.utime(source)  # recently used entries survive pruning
+        except OSError:  # a link (ELOOP) or a folder: not an entry
+            return False
+        with open(descriptor, "rb") as entry:
+            if not stat.S_ISREG(os.fstat(entry.fileno()).st_mode):
+                return False
+            with open(dest, "wb") as out:
+                shutil.copyfileobj(entry, out)
+            os.utime(entry.fileno())  # recently used entries survive pruning
         return True
 
     @contextmanager
@@ -120,6 +149,7 @@ class ChartCache:
         """
         self.folder.mkdir(parents=True, exist_ok=True)
         temporary = self.folder / f".incoming-{os.getpid()}-{key}.{chart_format}"
+        temporary.unlink(missing_ok=True)  # drawing would follow a link planted there
         try:
             yield temporary
             os.replace(temporary, self.path(key, chart_format))
@@ -136,6 +166,7 @@ class ChartCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         manifest = self._manifest(quarter, chart_format)
         temporary = manifest.with_name(f".{manifest.name}.{os.getpid()}")
+        temporary.unlink(missing_ok=True)
         temporary.write_text("\n".join(keys) + "\n", encoding="utf-8")
         os.replace(temporary, manifest)
 
@@ -143,20 +174,25 @@ class ChartCache:
         """Whether every chart of `quarter`'s last build is cached (a guess, never a promise)."""
         try:
             keys = self._manifest(quarter, chart_format).read_text(encoding="utf-8").split()
-        except FileNotFoundError:
+        except (OSError, UnicodeDecodeError):  # none yet, or unreadable: draw
             return False
-        return all(self.path(key, chart_format).is_file() for key in keys)
+        return all(
+            _ENTRY.fullmatch(f"{key}.{chart_format}") and self.path(key, chart_format).is_file()
+            for key in keys
+        )
 
     def prune(self, keep: int = KEEP_ENTRIES) -> None:
-        """Delete the least recently used entries beyond `keep`."""
+        """Delete the least recently used entries beyond `keep`: files named as entries only,
+        and links as links (never what they point to)."""
         try:
-            entries = [p for p in self.folder.iterdir() if p.suffix in (".png", ".svg")]
+            names = [p for p in self.folder.iterdir() if _ENTRY.fullmatch(p.name)]
         except FileNotFoundError:
             return
-        if len(entries) <= keep:
+        if len(names) <= keep:
             return
-        entries.sort(key=lambda p: p.stat().st_mtime, reverse=True)
-        for stale in entries[keep:]:
+        entries = [(p, p.lstat().st_mtime) for p in names]
+        entries.sort(key=lambda entry: entry[1], reverse=True)
+        for stale, _ in entries[keep:]:
             stale.unlink(missing_ok=True)
 
 

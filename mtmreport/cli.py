@@ -8,7 +8,8 @@ instant.
 Exit codes: 0 success; 1 unexpected internal error; 2 a quarter file, quarter id or the
 project file is wrong (or there is no project); 3 audit findings with --strict; 4 the build
 failed while writing output; 5 the preview could not start (no free port); 6 a template is
-broken.
+broken; 130 interrupted (Ctrl-C, or SIGTERM, which ends a command as Ctrl-C does).
+Everything printed passes `terminal_text`.
 
 Every command works on the project of the current folder (found upward by its
 `mtmreport.toml`) or of `--project DIR`.
@@ -17,7 +18,9 @@ Every command works on the project of the current folder (found upward by its
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, replace
@@ -36,6 +39,27 @@ if TYPE_CHECKING:
     from mtmreport.project import Project
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Bidirectional overrides and isolates reorder what a terminal shows ("Trojan Source").
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def terminal_text(text: str) -> str:
+    r"""`text` with control characters shown as escapes (`\x1b`, `\r`, `\u202e`): text from a
+    quarter file or a file name must not drive the terminal (clear it, move the cursor,
+    rewrite a line). Newlines and tabs stay; letters of any script and spaces stay."""
+    return "".join(
+        repr(ch)[1:-1]
+        if ch not in "\n\t" and (unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS)
+        else ch
+        for ch in text
+    )
+
+
+def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
+    """Every line a command prints goes through here (see `terminal_text`)."""
+    click.echo(terminal_text(str(message)), err=err, nl=nl)
+
 
 EPILOG_BUILD = """\b
 Examples:
@@ -56,27 +80,27 @@ def _reports_errors(command: F) -> F:
         except ProjectError as error:
             prefix = "" if error.problems else "error: "
             for line in error.lines:
-                click.echo(f"{prefix}{line}", err=True)
+                echo(f"{prefix}{line}", err=True)
             sys.exit(error.exit_code)
         except QuarterFileError as error:
             for line in error.lines:
-                click.echo(line, err=True)
+                echo(line, err=True)
             count = len(error.problems)
-            click.echo(f"{count} problem{'s' if count != 1 else ''} found.", err=True)
+            echo(f"{count} problem{'s' if count != 1 else ''} found.", err=True)
             sys.exit(error.exit_code)
         except MtmReportError as error:
-            click.echo(f"error: {error}", err=True)
+            echo(f"error: {error}", err=True)
             sys.exit(error.exit_code)
         except click.ClickException:  # usage errors: click prints them with exit code 2
             raise
         except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
+            echo("interrupted", err=True)
             sys.exit(130)
         except BrokenPipeError:  # the reader stopped early (`mtmreport audit | head`): fine
             sys.exit(0)
         except Exception as error:
-            click.echo(f"internal error: {type(error).__name__}: {error}", err=True)
-            click.echo("This is a bug in mtmreport; please report it with the file.", err=True)
+            echo(f"internal error: {type(error).__name__}: {error}", err=True)
+            echo("This is a bug in mtmreport; please report it with the file.", err=True)
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
@@ -108,11 +132,11 @@ def _project(
         output_dir=output or project.output_dir,
     )
     for line in project.stray_files():
-        click.echo(f"warning: {line}", err=True)
+        echo(f"warning: {line}", err=True)
 
     def notices() -> None:
         for line in dict.fromkeys(project.notices):
-            click.echo(f"warning: {line}", err=True)
+            echo(f"warning: {line}", err=True)
 
     context.call_on_close(notices)
     return project
@@ -225,33 +249,40 @@ def build(
             _print_result(outcome.result)
             continue
         for line in outcome.errors:
-            click.echo(f"{outcome.quarter}: error: {line}", err=True)
+            echo(f"{outcome.quarter}: error: {line}", err=True)
         failed.append(outcome)
     if failed:
         names = ", ".join(o.quarter for o in failed)
-        click.echo(f"{len(failed)} quarter(s) failed: {names}", err=True)
+        echo(f"{len(failed)} quarter(s) failed: {names}", err=True)
         sys.exit(failed[0].exit_code)
+
+
+def _unwritable(error: OSError, folder: Path, what: str, option: str) -> MtmReportError:
+    """A file a command writes (not a report) that cannot be written: exit 4, one line."""
+    from mtmreport.publish import unwritable
+
+    return unwritable(error, folder, what, "", option)
 
 
 def _print_result(result: Any) -> None:
     """What a build wrote, and one line on its audit: counts by severity, where the list is."""
     from mtmreport.errors import display_path
 
-    click.echo(f"{result.quarter}: wrote {display_path(result.html)}")
+    echo(f"{result.quarter}: wrote {display_path(result.html)}")
     review = result.html.with_name("review.html")
     if review.exists():
-        click.echo(f"{result.quarter}: wrote {display_path(review)} (the review view)")
+        echo(f"{result.quarter}: wrote {display_path(review)} (the review view)")
     if result.pdf:
-        click.echo(f"{result.quarter}: wrote {display_path(result.pdf)}")
+        echo(f"{result.quarter}: wrote {display_path(result.pdf)}")
     if result.findings:
-        click.echo(
+        echo(
             f"{result.quarter}: {tally_text(result.findings, 'audit finding')}; "
             f"the list: {display_path(result.folder)}/audit.txt or "
             f"`mtmreport audit {result.quarter}`",
             err=True,
         )
     if result.pending:
-        click.echo(
+        echo(
             f"{result.quarter}: a draft: {result.pending} entries still pending print as "
             '"Data pending" (`mtmreport list` shows them)'
         )
@@ -332,14 +363,14 @@ def _print_results(
 
     if as_json:
         payload = {q: [item.to_dict() for item in items] for q, items in results.items()}
-        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        echo(json.dumps(payload, indent=2, ensure_ascii=False))
         return
     for q, items in results.items():
         for line in lines(items):
-            click.echo(line, err=lines_to_stderr)
+            echo(line, err=lines_to_stderr)
         summary = tally(items)
         if summary:
-            click.echo(f"{q}: {summary}", err=not lines_to_stderr)
+            echo(f"{q}: {summary}", err=not lines_to_stderr)
 
 
 @main.command("new")
@@ -360,13 +391,16 @@ def new(quarter: str, data: Path | None) -> None:
     from mtmreport.scaffold import new_quarter
 
     project = _project(data)
-    made = new_quarter(project.quarter_id(quarter), project.data_dir, project.quarter_ids())
-    click.echo(
+    try:
+        made = new_quarter(project.quarter_id(quarter), project.data_dir, project.quarter_ids())
+    except OSError as error:  # a read-only data folder: the analyst's to fix, not a bug
+        raise _unwritable(error, project.data_dir, "the new quarter file", "--data") from None
+    echo(
         f"created {display_path(made.path)} from {made.template}: a draft with "
         f"{made.pending} pending entries"
     )
     if made.expected:
-        click.echo(
+        echo(
             f"warning: {made.path.stem} is not the quarter after the latest on file; that "
             f"would be {made.expected}",
             err=True,
@@ -385,12 +419,12 @@ def list_quarters(data: Path | None, as_json: bool) -> None:
 
     entries = catalogue(_project(data))
     if as_json:
-        click.echo(json.dumps([e.to_dict() for e in entries], indent=2, ensure_ascii=False))
+        echo(json.dumps([e.to_dict() for e in entries], indent=2, ensure_ascii=False))
         return
     for entry in entries:
-        click.echo(entry.summary_line())
+        echo(entry.summary_line())
         for line in entry.detail_lines():
-            click.echo(f"    {line}")
+            echo(f"    {line}")
 
 
 @main.command()
@@ -411,10 +445,14 @@ def schema(output: Path | None) -> None:
     from mtmreport.schema import schema_text, write_schema
 
     if output is not None and str(output) == "-":
-        click.echo(schema_text(), nl=False)
+        echo(schema_text(), nl=False)
         return
     target = output or _project().schema_file
-    click.echo(f"wrote {display_path(write_schema(target))}")
+    try:
+        written = write_schema(target)
+    except OSError as error:
+        raise _unwritable(error, target.parent, "the schema", "--output") from None
+    echo(f"wrote {display_path(written)}")
 
 
 @main.command()
@@ -433,8 +471,8 @@ def init(folder: Path) -> None:
 
     made = init_project(folder)
     for path in made.written:
-        click.echo(f"created {display_path(path)}")
-    click.echo(
+        echo(f"created {display_path(path)}")
+    echo(
         f"A new project in {display_path(folder)}: edit its quarter files, then run "
         "`mtmreport build` there."
     )
@@ -470,9 +508,11 @@ def serve(
     """
     from mtmreport.preview import serve as serve_preview
 
-    serve_preview(
-        quarter, _project(data, templates), port, log=click.echo, open_browser=open_browser
-    )
+    serve_preview(quarter, _project(data, templates), port, log=echo, open_browser=open_browser)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def run() -> None:
@@ -483,6 +523,8 @@ def run() -> None:
     files, removed its temporary folders and stopped its helper processes before it returns.
     `main` itself stays an ordinary click group, for tests and for embedding.
     """
+    # `kill` ends a command as Ctrl-C does: temporary folders removed, helpers stopped.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         main.main(prog_name="mtmreport")
         code = 0
@@ -490,7 +532,7 @@ def run() -> None:
         if exit_.code is None or isinstance(exit_.code, int):
             code = exit_.code or 0
         else:  # sys.exit("message")
-            print(exit_.code, file=sys.stderr)
+            print(terminal_text(str(exit_.code)), file=sys.stderr)
             code = 1
     for stream in (sys.stdout, sys.stderr):
         with suppress(OSError):  # a reader that stopped early (`| head`)

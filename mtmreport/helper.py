@@ -15,19 +15,29 @@ anything heavy; elsewhere, or once the process runs threads (a preview server), 
 spawned, which is slower but equivalent. One call runs at a time. If the helper dies, the
 caller is told (`HelperLost`) and does the work itself, so a helper changes speed, never
 output.
+
+Every child process of mtmreport (this helper, `build --all`'s workers, the preview's PDF
+worker) calls `die_with_parent` first: should the command be killed, its children end with it
+at once, so nothing is written after the command is gone and nothing holds its terminal.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
+import os
+import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, Literal
 
 Role = Literal["charts", "pdf"]
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+_PARENT_POLL_SECONDS = 0.2
 
 
 class HelperLost(RuntimeError):
@@ -41,6 +51,31 @@ def process_context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
+def die_with_parent(parent_pid: int) -> None:
+    """Make this child process end the moment the process `parent_pid` that started it ends.
+
+    On Linux the kernel sends the child SIGKILL when its parent dies (prctl's PDEATHSIG);
+    elsewhere a thread watches for the child being handed to another parent. Either way a
+    killed command leaves no process that goes on writing its output. Signals the parent
+    handles its own way (a SIGTERM that cleans up) are the parent's: here they end the child.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+                if os.getppid() != parent_pid:  # the parent died before the request took
+                    os._exit(1)
+                return
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(_PARENT_POLL_SECONDS)
+    os._exit(1)
+
+
 def _prepare(role: Role) -> None:
     """Import what the role needs before the first call arrives."""
     if role == "charts":
@@ -51,8 +86,9 @@ def _prepare(role: Role) -> None:
         import mtmreport.pdf  # noqa: F401
 
 
-def _serve(role: Role, conn: Connection) -> None:
+def _serve(role: Role, conn: Connection, parent_pid: int) -> None:
     """The helper's loop: prepare, then run each (function, args) and send back the outcome."""
+    die_with_parent(parent_pid)
     try:
         # Should preparing fail, the call itself imports again and reports the error.
         with contextlib.suppress(Exception):
@@ -82,7 +118,10 @@ class Helper:
         context = process_context()
         self._conn, child_conn = context.Pipe()
         self._process = context.Process(
-            target=_serve, args=(role, child_conn), name=f"mtmreport-{role}", daemon=True
+            target=_serve,
+            args=(role, child_conn, os.getpid()),
+            name=f"mtmreport-{role}",
+            daemon=True,
         )
         self._process.start()
         child_conn.close()

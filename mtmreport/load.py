@@ -23,8 +23,11 @@ from mtmreport.diagnostics import Diagnostic
 from mtmreport.errors import QuarterFileError, QuarterNotFoundError, display_path
 from mtmreport.numbers import FIGURE_RANGE, usable_figure
 
-MAX_FILE_BYTES = 1_000_000  # a quarter file is ~30 KB; anything near this is a mistake
-MAX_NODES = 50_000
+# Limits an analyst never meets, so a mistaken or hostile file is refused at once rather than
+# laid out for minutes: a quarter file is ~30 KB of ~900 entries, its longest list ~10 items.
+MAX_FILE_BYTES = 300_000
+MAX_NODES = 10_000
+MAX_LIST_ITEMS = 250  # every country of the world fits in one list
 MAX_DEPTH = 50  # a quarter file nests ~10 deep; PyYAML's composer recurses once a level
 # Tags the safe loader resolves by itself. Anything else was written on purpose (`!!python/…`,
 # `!!binary`, `!custom`) and has no meaning in a quarter file.
@@ -106,12 +109,24 @@ class _Builder:
             raise _Reject(node, "anchors and aliases (& and *) are not allowed here", "alias")
         self._seen.add(id(node))
         if len(self._seen) > MAX_NODES:
-            raise _Reject(node, "the file has far too many entries for a quarter", "too-large")
+            raise _Reject(
+                node,
+                f"the file has far too many entries for a quarter (more than {MAX_NODES:,}; "
+                "a quarter has about 900)",
+                "too-large",
+            )
         if node.tag not in PLAIN_TAGS and node.tag != _CORE + "value":
             raise _Reject(node, f"YAML tags such as {_tag_name(node.tag)} are not allowed", "tag")
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, location)
         if isinstance(node, yaml.SequenceNode):
+            if len(node.value) > MAX_LIST_ITEMS:
+                raise _Reject(
+                    node,
+                    f"far too many entries in one list: {len(node.value):,} (at most "
+                    f"{MAX_LIST_ITEMS}; a quarter's longest lists have about 10)",
+                    "too-large",
+                )
             items = []
             for index, child in enumerate(node.value):
                 self.positions[(*location, index)] = _pos(child)
@@ -376,7 +391,13 @@ def read_yaml(path: Path) -> YamlDocument:
         ) from None
     if len(raw) > MAX_FILE_BYTES:
         raise QuarterFileError(
-            [Diagnostic(name, f"the file is {len(raw):,} bytes, more than a quarter file can be")]
+            [
+                Diagnostic(
+                    name,
+                    f"the file is {len(raw):,} bytes, more than a quarter file can be (at most "
+                    f"{MAX_FILE_BYTES:,}; a quarter's file is about 30,000)",
+                )
+            ]
         )
     try:
         text = raw.decode("utf-8-sig")

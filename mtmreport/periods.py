@@ -17,12 +17,12 @@ from typing import Literal
 
 PeriodKind = Literal["quarter", "half", "year", "month", "months", "as_of"]
 
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
-_HALF = re.compile(r"^(\d{4})-H([12])$")
-_YEAR = re.compile(r"^(\d{4})$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_RANGE = re.compile(r"^(\d{4})-(\d{2})\s*\.\.\s*(\d{4})-(\d{2})$")
-_DATE = re.compile(r"^(?:as of\s+)?(\d{4}-\d{2}-\d{2})$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])\Z", re.ASCII)
+_HALF = re.compile(r"^(\d{4})-H([12])\Z", re.ASCII)
+_YEAR = re.compile(r"^(\d{4})\Z", re.ASCII)
+_MONTH = re.compile(r"^(\d{4})-(\d{2})\Z", re.ASCII)
+_RANGE = re.compile(r"^(\d{4})-(\d{2})\s*\.\.\s*(\d{4})-(\d{2})\Z", re.ASCII)
+_DATE = re.compile(r"^(?:as of\s+)?(\d{4}-\d{2}-\d{2})\Z", re.ASCII)
 
 PERIOD_HELP = (
     "write a period as 2023-Q3 (quarter), 2023-H1 (half-year), 2023 (year), 2023-07 (month), "
@@ -188,7 +188,8 @@ class Period:
         return f"Period({str(self)!r})"
 
 
-QUARTER_ID = re.compile(r"^\d{4}-Q[1-4]$")
+# ASCII digits and a true end: "٢٠٢٣-Q3" or "2023-Q3\n" only look like quarter ids.
+QUARTER_ID = re.compile(r"^\d{4}-Q[1-4]\Z", re.ASCII)
 
 
 def parse_quarter_id(text: str) -> Period:

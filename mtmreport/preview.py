@@ -48,6 +48,7 @@ from mtmreport import build
 from mtmreport.chartcache import ChartCache
 from mtmreport.diagnostics import Diagnostic, listing, tally, tally_text
 from mtmreport.errors import MtmReportError, ServeError
+from mtmreport.helper import die_with_parent
 from mtmreport.project import Project
 from mtmreport.review import Review, editor_url_template
 
@@ -58,6 +59,10 @@ REVIEW_VIEW = "/__preview/review"  # the draft with every figure's formula and s
 EVENTS = "/__preview/events"
 STATUS = "/__preview/status"
 KEEPALIVE_SECONDS = 15.0
+# A client that sends nothing (or reads nothing) this long loses its connection and thread.
+REQUEST_TIMEOUT_SECONDS = 10.0
+# A browser that leaves a page mid-response, or a client that hangs up early: not an error.
+HANG_UPS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError)
 WATCH_STEP_MS = 30  # quiet time that ends a burst of file events; the preview waits no longer
 PORTS_TRIED = 20  # a taken port: the next ones up are tried, as many as this in all
 REFERENCE_DIR = Path(build.__file__).resolve().parent / "reference"
@@ -102,8 +107,9 @@ def describe_failure(error: BaseException) -> tuple[str, ...]:
     return (f"internal error: {type(error).__name__}: {error}",)
 
 
-def _pdf_worker(jobs: Connection) -> None:
+def _pdf_worker(jobs: Connection, parent_pid: int) -> None:
     """The PDF process: render each (html, pdf, allowed roots) job sent; answer "" or an error."""
+    die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     os.nice(10)  # on a small machine the HTML draft and the browser come first
     while True:
@@ -344,7 +350,9 @@ class Preview:
                     self._notify()
                 if worker is None or not worker.is_alive():
                     jobs, child_end = context.Pipe()
-                    worker = context.Process(target=_pdf_worker, args=(child_end,), daemon=True)
+                    worker = context.Process(
+                        target=_pdf_worker, args=(child_end, os.getpid()), daemon=True
+                    )
                     worker.start()
                     child_end.close()
                 assert jobs is not None and draft.folder is not None
@@ -532,18 +540,40 @@ class _Handler(SimpleHTTPRequestHandler):
     """The draft's files from its folder, plus the preview's own pages and event stream."""
 
     server: _Server
+    timeout = REQUEST_TIMEOUT_SECONDS  # socketserver sets it on the connection
 
     def __init__(self, request: Any, client_address: Any, server: _Server) -> None:
         folder = server.preview.draft().folder or server.preview.empty_dir
         super().__init__(request, client_address, server, directory=str(folder))
 
+    def _host_refused(self) -> bool:
+        """Refuse (403) a request not addressed to 127.0.0.1: another name for this address
+        is a web page's DNS-rebinding trick to read drafts."""
+        try:
+            host = urlsplit(f"//{self.headers.get('Host', '')}").hostname
+        except ValueError:
+            host = None
+        if host in ("127.0.0.1", "localhost"):
+            return False
+        self.send_error(403, "Open the preview at 127.0.0.1")
+        return True
+
+    def do_HEAD(self) -> None:
+        if not self._host_refused():
+            super().do_HEAD()
+
+    def send_head(self) -> Any:
+        try:
+            return super().send_head()
+        except ValueError:  # a path the file system cannot name ("%00")
+            self.send_error(400, "Bad path")
+            return None
+
     def do_GET(self) -> None:
         route = urlsplit(self.path).path
         preview = self.server.preview
-        host = urlsplit(f"//{self.headers.get('Host', '')}").hostname
-        if host not in ("127.0.0.1", "localhost"):
-            # Another name for this address is a web page's DNS-rebinding trick to read drafts.
-            self.send_error(403, "Open the preview at 127.0.0.1")
+        if self._host_refused():
+            pass
         elif route in ("/", "/report.html"):
             self._send(preview.html_page().encode(), "text/html; charset=utf-8")
         elif route == REVIEW_VIEW:
@@ -605,7 +635,19 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, port: int, preview: Preview) -> None:
         self.preview = preview
+        self.hang_ups = 0  # connections the client ended early, told once at the end
+        self._count_lock = threading.Lock()
         super().__init__((HOST, port), _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Count clients that hung up or went quiet; anything else is a bug worth a trace."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], HANG_UPS):
+            with self._count_lock:
+                self.hang_ups += 1
+            return
+        super().handle_error(request, client_address)
 
 
 @contextmanager
@@ -682,6 +724,11 @@ def serve(
                     webbrowser.open(url)
                 server.serve_forever(poll_interval=0.25)
             except KeyboardInterrupt:
-                log("Stopped.")
+                dropped = server.hang_ups  # browsers leaving pages, quietly counted
+                log(
+                    f"Stopped. {dropped} connection(s) ended early by their client."
+                    if dropped
+                    else "Stopped."
+                )
             finally:
                 preview.stop()

@@ -50,10 +50,11 @@ SETTINGS = {
     "output": ("output", "where the reports are written"),
     "language": ("en", "the language of the edition (strings/<language>.yaml)"),
 }
-QUARTER_FILE = re.compile(r"^(\d{4})-Q([1-4])\.yaml$")
+# ASCII digits only (issue 15): "٢٠٢٤-Q1.yaml" only looks like a quarter file.
+QUARTER_FILE = re.compile(r"^(\d{4})-Q([1-4])\.yaml\Z", re.ASCII)
 # Names an analyst may give a quarter file that are not read: pointed out, never skipped quietly.
-NEAR_QUARTER_FILE = re.compile(r"^(\d{4})-[qQ](\d+)\.(ya?ml|YA?ML)$")
-QUARTER_TEXT = re.compile(r"^(\d{4})-[qQ](\d+)$")
+NEAR_QUARTER_FILE = re.compile(r"^(\d{4})-[qQ](\d+)\.(ya?ml|YA?ML)\Z", re.ASCII)
+QUARTER_TEXT = re.compile(r"^(\d{4})-[qQ](\d+)\Z", re.ASCII)
 
 T = TypeVar("T")
 
@@ -231,7 +232,9 @@ class Project:
         written the one way it names files; None means the latest quarter on file."""
         if text is None:
             return self.latest()
-        candidate = text.strip()
+        # Spaces around an id are forgiven, not a newline or a tab: an id that only looks
+        # like YYYY-QN is refused before any file is named after it.
+        candidate = text.strip(" ")
         if candidate.lower().endswith((".yaml", ".yml")) or "/" in candidate or "\\" in candidate:
             path = Path(candidate)
             if path.resolve().parent != self.data_dir.resolve():

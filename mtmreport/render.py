@@ -3,7 +3,9 @@
 Autoescaping is on for every template. Narrative Markdown from the quarter file is rendered
 with raw HTML disabled and then sanitised (only text formatting, lists and http(s)/mailto
 links survive; no images, no scripts), so an analyst's file can never inject markup or make
-the PDF renderer fetch anything.
+the PDF renderer fetch anything. A link to anything but an `https:`/`http:` address or a
+`mailto:` becomes its text: a relative path or `//host/share` would otherwise become a
+`file:` link in the PDF, and clicking a network-share link makes Windows contact that host.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlsplit
 
 import nh3
 import pandas as pd
@@ -55,9 +58,47 @@ ALLOWED_ATTRIBUTES = {"a": {"href"}}
 ALLOWED_SCHEMES = {"http", "https", "mailto"}
 
 
+def outside_link(href: str) -> bool:
+    """Whether a link may reach the output: an absolute http(s) address or a mailto."""
+    try:
+        parts = urlsplit(href.strip())
+    except ValueError:
+        return False
+    scheme = parts.scheme.lower()
+    return (scheme in ("http", "https") and bool(parts.netloc)) or (
+        scheme == "mailto" and bool(parts.path)
+    )
+
+
+def _links_as_text(state: Any) -> None:
+    """A markdown-it core rule: links to anything but `outside_link`s lose their link."""
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        kept, dropped = [], []  # dropped: for each open link, whether its open was dropped
+        for token in block.children:
+            if token.type == "link_open":
+                drop = not outside_link(str(token.attrGet("href") or ""))
+                dropped.append(drop)
+                if drop:
+                    continue
+            elif token.type == "link_close" and dropped and dropped.pop():
+                continue
+            kept.append(token)
+        block.children = kept
+
+
 @cache
 def _markdown() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
+    md.core.ruler.push("links_as_text", _links_as_text)
+    return md
+
+
+def _allowed_attribute(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "a" and attribute == "href" and not outside_link(value):
+        return None
+    return value
 
 
 def _sanitise(html: str) -> Markup:
@@ -67,6 +108,7 @@ def _sanitise(html: str) -> Markup:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_SCHEMES,
         link_rel="noopener noreferrer",
+        attribute_filter=_allowed_attribute,  # nh3 lets relative links through otherwise
     )
     return Markup(cleaned)
 
@@ -163,19 +205,19 @@ def make_environment(
     templates: Templates,
     wording: Wording,
     *,
-    bytecode_dir: Path | None = None,
+    persistent_templates: bool = False,
     review: Review | None = None,
 ) -> Environment:
-    """The templates' environment; with `bytecode_dir`, compiled templates are kept there,
-    otherwise in this process's memory.
+    """The templates' environment; with `persistent_templates`, compiled templates are kept
+    on disk for the next process, otherwise in this process's memory.
 
     Compiling the templates is two thirds of rendering a report. Jinja checks each kept
-    template against its source; the folder is also named after this module and Jinja's
+    template against its source; the files are also named after this module and Jinja's
     version, since the environment's options shape the compiled code too.
     """
     env = Environment(
         loader=templates.loader(),  # the project's templates, then the package's
-        bytecode_cache=_bytecode_cache(bytecode_dir) if bytecode_dir else _COMPILED,
+        bytecode_cache=_disk_cache() if persistent_templates else _COMPILED,
         autoescape=select_autoescape(["html", "j2", "html.j2"], default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -210,15 +252,19 @@ def make_environment(
     return env
 
 
-def _bytecode_cache(folder: Path) -> FileSystemBytecodeCache:
+def _disk_cache() -> BytecodeCache:
+    """Jinja's own per-user cache folder (in the system's temporary folder, created 0700 and
+    checked to belong to this user), never the output folder: loading compiled code runs it,
+    so it is read only from where no one else can write. Memory when there is no safe one."""
     import hashlib
     from importlib.metadata import version
 
     digest = hashlib.sha256(Path(__file__).read_bytes())
     digest.update(version("jinja2").encode())
-    path = folder / digest.hexdigest()[:16]
-    path.mkdir(parents=True, exist_ok=True)
-    return FileSystemBytecodeCache(str(path))
+    try:
+        return FileSystemBytecodeCache(pattern=f"__mtmreport_{digest.hexdigest()[:16]}_%s.cache")
+    except (RuntimeError, OSError):  # no safe folder: Jinja refuses one others could write
+        return _COMPILED
 
 
 def _qualified(wording: Wording, amount: str, qualifier: str | None) -> Markup:
@@ -306,11 +352,13 @@ def render_report(
     logo: str | None = None,
     annex: Annex | None = None,
     links: dict[tuple, list[Any]] | None = None,
-    bytecode_dir: Path | None = None,
+    persistent_templates: bool = False,
     review: Review | None = None,
 ) -> str:
     """The whole report as one HTML document; with `review`, the review view of it."""
-    env = make_environment(templates, wording, bytecode_dir=bytecode_dir, review=review)
+    env = make_environment(
+        templates, wording, persistent_templates=persistent_templates, review=review
+    )
     template = env.get_template("report.html.j2")
     quarter = figures.quarter
     by_location = {b.location: b for b in figures.blocks}

@@ -3,10 +3,12 @@ process, the parallel `build --all`, and imports kept out of commands that do no
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -112,18 +114,19 @@ def test_cache_entries_are_whole_and_pruned_oldest_first(tmp_path):
         path.write_bytes(b"half")
         raise RuntimeError("drawing failed")
     assert not any((tmp_path / "cache").iterdir())  # nothing half-written is left
+    k = [hashlib.sha256(f"k{n}".encode()).hexdigest() for n in range(5)]  # keys as chart_key's
     for n in range(5):
-        with cache.writing(f"k{n}", "png") as path:
+        with cache.writing(k[n], "png") as path:
             path.write_bytes(bytes([n]))
-        os.utime(cache.path(f"k{n}", "png"), (1000 + n, 1000 + n))
-    assert cache.fetch("k0", "png", tmp_path / "copy.png")  # used now: the newest
+        os.utime(cache.path(k[n], "png"), (1000 + n, 1000 + n))
+    assert cache.fetch(k[0], "png", tmp_path / "copy.png")  # used now: the newest
     cache.prune(keep=3)
-    assert sorted(p.stem for p in (tmp_path / "cache").iterdir()) == ["k0", "k3", "k4"]
-    assert not cache.fetch("k1", "png", tmp_path / "missing.png")
-    cache.remember("2023-Q3", "png", ["k0", "k4"])
+    assert sorted(p.stem for p in (tmp_path / "cache").iterdir()) == sorted([k[0], k[3], k[4]])
+    assert not cache.fetch(k[1], "png", tmp_path / "missing.png")
+    cache.remember("2023-Q3", "png", [k[0], k[4]])
     assert cache.probably_complete("2023-Q3", "png")
     assert not cache.probably_complete("2023-Q2", "png")
-    cache.path("k4", "png").unlink()
+    cache.path(k[4], "png").unlink()
     assert not cache.probably_complete("2023-Q3", "png")
 
 
@@ -211,13 +214,20 @@ def test_front_texts_split_into_two_even_columns_in_order():
     assert two_columns([a]) == [[a], []]
 
 
-def test_compiled_templates_are_kept_and_an_edited_template_is_compiled_again(scratch, tmp_path):
+def test_compiled_templates_are_kept_and_an_edited_template_is_compiled_again(
+    scratch, tmp_path, monkeypatch
+):
     templates = tmp_path / "templates"
     shutil.copytree(scratch.templates_dir, templates)
     paths = scratch.__class__(scratch.data_dir, templates, scratch.output_dir)
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # Jinja's per-user folder
     first = build_report("2023-Q3", paths, BuildOptions(pdf=False))
     assert 'class="outline"' in first.html.read_text(encoding="utf-8")
-    assert any((scratch.output_dir / ".cache" / "templates").rglob("*.cache"))
+    kept = tmp_path / "tmp" / f"_jinja2-cache-{os.getuid()}"
+    assert any(kept.glob("__mtmreport_*.cache"))
+    assert (kept.stat().st_mode & 0o777) == 0o700  # this user's only
+    assert not (scratch.output_dir / ".cache" / "templates").exists()  # never in output/
     _edit(templates / "report.html.j2", '<nav class="outline"', '<nav class="outline edited"')
     second = build_report("2023-Q3", paths, BuildOptions(pdf=False))
     assert 'class="outline edited"' in second.html.read_text(encoding="utf-8")
