@@ -100,7 +100,7 @@ def _remittance_tables(f: c.RemittanceFigures, w: Wording) -> list[DataTable]:
     if len(f.months):
         frame = pd.DataFrame(
             {
-                "label": [w.period(m, "long") for m in f.months["month"]] + [w.text("ui.total")],
+                "label": [w.period(m, "long") for m in f.months["month"]] + [w.gettext("Total")],
                 "kzt_bn": [*f.months["kzt_bn"], f.total_kzt],
                 "usd_mn": [*f.months["usd_mn"], f.total_usd],
             }
@@ -114,22 +114,26 @@ def _remittance_tables(f: c.RemittanceFigures, w: Wording) -> list[DataTable]:
                 period,
                 frame,
                 (
-                    Column("label", w.text("ui.month"), "text"),
-                    Column("kzt_bn", w.text("ui.amount_kzt"), "kzt"),
-                    Column("usd_mn", w.text("ui.amount_usd"), "usd"),
+                    Column("label", w.gettext("Month"), "text"),
+                    Column("kzt_bn", w.gettext("Billion KZT"), "kzt"),
+                    Column("usd_mn", w.gettext("Million USD"), "usd"),
                 ),
             )
         )
     if len(f.countries):
         countries = f.countries
         columns = [
-            Column("country", w.text("ui.country"), "text"),
-            Column("kzt_bn", w.text("ui.amount_kzt"), "kzt"),
-            Column("usd_mn", w.text("ui.amount_usd"), "usd"),
-            Column("share", w.text("ui.share_percent"), "percent"),
+            Column("country", w.gettext("Country"), "text"),
+            Column("kzt_bn", w.gettext("Billion KZT"), "kzt"),
+            Column("usd_mn", w.gettext("Million USD"), "usd"),
+            Column("share", w.gettext("Share (%%)"), "percent"),
         ]
         if countries["change"].notna().any():
-            columns.append(Column("change", w.text("ui.change_year_before"), "change"))
+            columns.append(
+                Column(
+                    "change", w.gettext("Change on the same period a year before (%%)"), "change"
+                )
+            )
         role = "receiver" if direction == "outflow" else "sender"
         tables.append(
             DataTable(

@@ -34,6 +34,7 @@ from mtmreport.errors import (
     QuarterFileError,
 )
 from mtmreport.helper import Helper
+from mtmreport.i18n import SOURCE_LANGUAGE
 from mtmreport.load import latest_quarter, quarter_file, quarter_ids, read_yaml
 
 if TYPE_CHECKING:
@@ -70,6 +71,9 @@ class BuildOptions:
     # Run a helper process beside the build (off inside `build_all`'s workers: the cores are
     # taken by then).
     parallel: bool = True
+    # The editions to make, by language; None makes every edition the project has (English
+    # and each language with a catalogue, `i18n.languages`).
+    languages: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,15 @@ class LinkedQuarter:
 
 
 @dataclass(frozen=True)
+class Edition:
+    """One language's report of a quarter, where it was written."""
+
+    language: str
+    html: Path
+    pdf: Path | None
+
+
+@dataclass(frozen=True)
 class BuildResult:
     quarter: str
     folder: Path
@@ -100,6 +113,7 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     charts_drawn: int = 0
     charts_cached: int = 0
+    editions: tuple[Edition, ...] = ()
 
 
 class _Timer:
@@ -247,6 +261,7 @@ def write_html(
     annex_later: bool = False,
     bytecode_dir: Path | None = None,
     timer: _Timer | None = None,
+    wording: Wording | None = None,
 ) -> HtmlDraft:
     """Charts, stylesheet, fonts and `report.html` of a quarter, written into `folder`; the
     data annex too, unless `annex_later` says the caller writes it (`HtmlDraft.annex.write`)
@@ -265,7 +280,7 @@ def write_html(
         from mtmreport.wording import load_wording
 
     figures = linked.loaded.figures
-    wording = load_wording(templates_dir)
+    wording = wording or load_wording(templates_dir)
     with timer.phase("charts"):
         trends = trend_specs(linked.history, figures, wording)
         specs = plan_charts(figures, wording, extra=trends)
@@ -309,10 +324,10 @@ def forget_cached_inputs() -> None:
     A process reads them once (they never change during a one-off build); a long-running
     preview calls this when an analyst edits them.
     """
-    from mtmreport import wording
+    from mtmreport import i18n
     from mtmreport.reference import countries, regions
 
-    for module in (wording, countries, regions):
+    for module in (i18n, countries, regions):
         for value in vars(module).values():
             if callable(getattr(value, "cache_clear", None)):
                 value.cache_clear()
@@ -342,6 +357,17 @@ def _publish(staging: Path, final: Path) -> None:
         raise
     if had_previous:
         shutil.rmtree(backup, ignore_errors=True)
+
+
+def edition_wordings(templates_dir: Path, languages: tuple[str, ...] | None) -> list[Wording]:
+    """The wording of each edition to build, the default language's first; a language with
+    no catalogue, or a malformed catalogue, fails here, before anything is written."""
+    from mtmreport.i18n import languages as project_languages
+    from mtmreport.wording import load_wording
+
+    wanted = list(languages) if languages else project_languages(templates_dir)
+    ordered = sorted(dict.fromkeys(wanted), key=lambda lang: lang != SOURCE_LANGUAGE)
+    return [load_wording(templates_dir, language) for language in ordered]
 
 
 def _helper_for(
@@ -387,6 +413,7 @@ def build_report(
         with timer.phase("history"):
             linked = link_quarter(loaded, paths, known)
         findings = linked.findings
+        wordings = edition_wordings(paths.templates_dir, options.languages)
         if options.strict and loaded.figures.pending:
             raise AuditFailedError(
                 f"{quarter_id} is a draft with {len(loaded.figures.pending)} pending entries and "
@@ -399,50 +426,126 @@ def build_report(
             )
         final = paths.output_dir / quarter_id
         staging = stack.enter_context(_staging(paths.output_dir, quarter_id))
+        editions = []
+        drawn = cached = 0
+        keys: list[str] = []
         try:
-            draft = write_html(
-                linked,
-                paths.templates_dir,
-                staging,
-                cache=cache,
-                chart_format=fmt,
-                helper=helper,
-                pdf_next=options.pdf,
-                annex_later=True,
-                bytecode_dir=paths.output_dir / TEMPLATE_CACHE if options.cache else None,
-                timer=timer,
-            )
-            charts = draft.charts
-            job = (staging / "report.html", staging / "report.pdf", [staging, paths.templates_dir])
-            in_helper = options.pdf and helper is not None and helper.role == "pdf"
-            if in_helper:
-                helper.start(write_pdf, *job)  # type: ignore[union-attr]
-            elif options.pdf:
-                with timer.phase("pdf"):
-                    write_pdf(*job, on_missing=draft.place_charts)
-            draft.place_charts()  # in case the PDF never asked for them
-            with timer.phase("annex"):  # while the helper, if any, lays the PDF out
-                draft.annex.write(staging)
+            for index, wording in enumerate(wordings):
+                # The first edition shares the work with the helper; later ones find their
+                # charts' data computed and most of their layout work warm in this process.
+                folder = edition_folder(staging, wording.language)
+                folder.mkdir(exist_ok=True)
+                charts = _write_edition(
+                    linked,
+                    paths,
+                    options,
+                    folder,
+                    wording,
+                    cache,
+                    helper if index == 0 else None,
+                    timer,
+                )
+                drawn += len(charts.missing)
+                cached += len(charts.specs) - len(charts.missing)
+                keys += charts.keys
+                editions.append(
+                    Edition(
+                        wording.language,
+                        edition_folder(final, wording.language) / "report.html",
+                        edition_folder(final, wording.language) / "report.pdf"
+                        if options.pdf
+                        else None,
+                    )
+                )
+            with timer.phase("annex"):
                 audit_mod.write_findings(findings, staging)
-            if in_helper:
-                with timer.phase("pdf"):
-                    helper.finish(write_pdf, *job)  # type: ignore[union-attr]
+            _keep_other_editions(final, staging, [w.language for w in wordings])
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise BuildError(f"building {quarter_id} failed: {error}") from error
         _publish(staging, final)
     if options.cache:
-        cache.remember(quarter_id, fmt, charts.keys)
+        cache.remember(quarter_id, fmt, keys)
         cache.prune()
     return BuildResult(
         quarter=quarter_id,
         folder=final,
-        html=final / "report.html",
-        pdf=final / "report.pdf" if options.pdf else None,
+        html=editions[0].html,
+        pdf=editions[0].pdf,
         findings=findings,
         timings=timer.timings,
-        charts_drawn=len(charts.missing),
-        charts_cached=len(charts.specs) - len(charts.missing),
+        charts_drawn=drawn,
+        charts_cached=cached,
+        editions=tuple(editions),
     )
+
+
+def edition_folder(folder: Path, language: str, default: str = SOURCE_LANGUAGE) -> Path:
+    """Where an edition goes: the default language's in the quarter's folder itself (where
+    it always was), every other in a subfolder named by its language (output/2023-Q3/ru/)."""
+    return folder if language == default else folder / language
+
+
+def _keep_other_editions(final: Path, staging: Path, built: list[str]) -> None:
+    """Carry over, into the new folder, the editions this build did not make (a build of
+    `--lang ru` keeps the English edition, and the reverse)."""
+    if not final.is_dir():
+        return
+    for child in final.iterdir():
+        if child.is_dir() and _is_language(child.name) and child.name not in built:
+            shutil.copytree(child, staging / child.name, dirs_exist_ok=True)
+    if SOURCE_LANGUAGE not in built:
+        for child in final.iterdir():
+            if child.is_file() or (child.is_dir() and not _is_language(child.name)):
+                target = staging / child.name
+                if child.is_dir():
+                    shutil.copytree(child, target, dirs_exist_ok=True)
+                elif not target.exists():
+                    shutil.copy2(child, target)
+
+
+def _is_language(name: str) -> bool:
+    """A subfolder of a quarter's output that holds an edition (two or three letters)."""
+    return name.isascii() and name.isalpha() and name.islower() and 2 <= len(name) <= 3
+
+
+def _write_edition(
+    linked: LinkedQuarter,
+    paths: Paths,
+    options: BuildOptions,
+    folder: Path,
+    wording: Wording,
+    cache: ChartCache,
+    helper: Helper | None,
+    timer: _Timer,
+) -> ChartPlan:
+    """One edition's HTML, charts, data annex and PDF, written into `folder`."""
+    draft = write_html(
+        linked,
+        paths.templates_dir,
+        folder,
+        cache=cache,
+        chart_format=options.chart_format,
+        helper=helper,
+        pdf_next=options.pdf,
+        annex_later=True,
+        bytecode_dir=paths.output_dir / TEMPLATE_CACHE if options.cache else None,
+        timer=timer,
+        wording=wording,
+    )
+    job = (folder / "report.html", folder / "report.pdf", [folder, paths.templates_dir])
+    in_helper = options.pdf and helper is not None and helper.role == "pdf"
+    if in_helper:
+        helper.start(write_pdf, *job)  # type: ignore[union-attr]
+    elif options.pdf:
+        with timer.phase("pdf"):
+            write_pdf(*job, on_missing=draft.place_charts)
+    draft.place_charts()  # in case the PDF never asked for them
+    with timer.phase("annex"):  # while the helper, if any, lays the PDF out
+        draft.annex.write(folder)
+    if in_helper:
+        with timer.phase("pdf"):
+            helper.finish(write_pdf, *job)  # type: ignore[union-attr]
+    return draft.charts
 
 
 # --- several quarters ------------------------------------------------------------------------

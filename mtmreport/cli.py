@@ -36,6 +36,7 @@ Examples:
   mtmreport build                 the latest quarter on file
   mtmreport build 2023-Q2         one quarter
   mtmreport build 2023-Q3 --strict   fail if the audit finds inconsistencies
+  mtmreport build 2023-Q3 --lang ru  the Russian edition only (output/2023-Q3/ru/)
   mtmreport build --all --jobs 2  every quarter, two at a time
 """
 
@@ -121,6 +122,14 @@ def main() -> None:
 @click.option("--no-pdf", is_flag=True, help="Write the HTML only (faster drafts).")
 @click.option("--all", "every", is_flag=True, help="Build every quarter on file.")
 @click.option(
+    "--lang",
+    "languages",
+    multiple=True,
+    metavar="LANG",
+    help="Build the edition in LANG (repeat for several) [default: every language with a "
+    "catalogue in templates/locales/, and English].",
+)
+@click.option(
     "--jobs",
     "-j",
     type=click.IntRange(min=1),
@@ -137,13 +146,15 @@ def build(
     strict: bool,
     no_pdf: bool,
     every: bool,
+    languages: tuple[str, ...],
     jobs: int,
 ) -> None:
-    """Build the report of QUARTER, by default the latest quarter on file."""
+    """Build the report of QUARTER, by default the latest quarter on file, in every edition:
+    English in output/QUARTER/, each other language in output/QUARTER/LANG/."""
     from mtmreport.build import BuildOptions, build_all, build_report
 
     paths = _paths(data, templates, output)
-    options = BuildOptions(strict=strict, pdf=not no_pdf)
+    options = BuildOptions(strict=strict, pdf=not no_pdf, languages=languages or None)
     if not every:
         if jobs != 1:
             raise click.UsageError("--jobs applies to --all")
@@ -171,9 +182,10 @@ def _print_result(result: Any) -> None:
 
     for finding in result.findings:
         click.echo(f"audit: {finding}", err=True)
-    click.echo(f"{result.quarter}: wrote {display_path(result.html)}")
-    if result.pdf:
-        click.echo(f"{result.quarter}: wrote {display_path(result.pdf)}")
+    for edition in result.editions:
+        click.echo(f"{result.quarter}: wrote {display_path(edition.html)}")
+        if edition.pdf:
+            click.echo(f"{result.quarter}: wrote {display_path(edition.pdf)}")
     if result.findings:
         click.echo(
             f"{len(result.findings)} audit finding(s); see {display_path(result.folder)}/audit.txt",
@@ -345,10 +357,20 @@ def schema(output: Path | None) -> None:
     show_default=True,
     help="Port on 127.0.0.1 to listen on; 0 takes any free port.",
 )
+@click.option(
+    "--lang",
+    "language",
+    default="en",
+    show_default=True,
+    metavar="LANG",
+    help="The edition to preview: a language with a catalogue in templates/locales/.",
+)
 @DATA_OPTION
 @TEMPLATES_OPTION
 @_reports_errors
-def serve(quarter: str | None, port: int, data: Path | None, templates: Path | None) -> None:
+def serve(
+    quarter: str | None, port: int, language: str, data: Path | None, templates: Path | None
+) -> None:
     """Preview QUARTER's draft in the browser, rebuilt on every save, until Ctrl-C.
 
     Listens on 127.0.0.1 only and builds into a temporary folder, never into output/. The
@@ -362,7 +384,95 @@ def serve(quarter: str | None, port: int, data: Path | None, templates: Path | N
     """
     from mtmreport.preview import serve as serve_preview
 
-    serve_preview(quarter, _paths(data, templates, None), port, log=click.echo)
+    serve_preview(quarter, _paths(data, templates, None), port, log=click.echo, language=language)
+
+
+@main.group()
+def i18n() -> None:
+    """The report's translation catalogues (gettext PO files under templates/locales/).
+
+    \b
+    Typical use, after changing a template's or the code's words:
+      mtmreport i18n extract     write templates/locales/messages.pot
+      mtmreport i18n update      merge it into every language's messages.po
+      (translate the new and fuzzy entries in Poedit, Weblate or any PO editor)
+      mtmreport i18n compile     check every catalogue and write its .mo file
+    """
+
+
+@i18n.command("extract")
+@TEMPLATES_OPTION
+@_reports_errors
+def i18n_extract(templates: Path | None) -> None:
+    """Collect every message of the templates and the code into messages.pot."""
+    from mtmreport import i18n as lib
+    from mtmreport.errors import display_path
+
+    folder = _paths(None, templates, None).templates_dir
+    catalog = lib.extract(Path(__file__).resolve().parent, folder)
+    path = lib.write_catalogue(catalog, lib.template_path(folder), template=True)
+    click.echo(f"wrote {display_path(path)}: {len(catalog)} messages")
+
+
+@i18n.command("update")
+@TEMPLATES_OPTION
+@_reports_errors
+def i18n_update(templates: Path | None) -> None:
+    """Merge messages.pot into every language's catalogue: translations kept, changed ones
+    marked fuzzy for review."""
+    from mtmreport import i18n as lib
+    from mtmreport.errors import display_path
+
+    folder = _paths(None, templates, None).templates_dir
+    template = lib.read_catalogue(lib.template_path(folder))
+    for language in lib.catalogue_languages(folder):
+        path, stats = lib.update(folder, template, language)
+        click.echo(f"{language}: {display_path(path)}: {_stats_text(stats)}")
+
+
+@i18n.command("init")
+@click.argument("language")
+@TEMPLATES_OPTION
+@_reports_errors
+def i18n_init(language: str, templates: Path | None) -> None:
+    """Start LANGUAGE's catalogue from messages.pot (a new edition's language)."""
+    from mtmreport import i18n as lib
+    from mtmreport.errors import CatalogueError, display_path
+
+    folder = _paths(None, templates, None).templates_dir
+    if lib.catalogue_path(folder, language).exists():
+        raise CatalogueError(f"{lib.catalogue_path(folder, language)} exists already")
+    try:
+        from babel import Locale
+
+        Locale.parse(language)
+    except (ValueError, LookupError) as error:
+        raise CatalogueError(f"{language!r} is not a language code CLDR knows ({error})") from None
+    template = lib.read_catalogue(lib.template_path(folder))
+    path, stats = lib.update(folder, template, language)
+    click.echo(f"created {display_path(path)}: {_stats_text(stats)}")
+
+
+@i18n.command("compile")
+@TEMPLATES_OPTION
+@_reports_errors
+def i18n_compile(templates: Path | None) -> None:
+    """Check every catalogue's placeholders and write its .mo file beside it."""
+    from mtmreport import i18n as lib
+    from mtmreport.errors import display_path
+
+    folder = _paths(None, templates, None).templates_dir
+    for language, path, stats in lib.compile_catalogues(folder):
+        click.echo(f"{language}: wrote {display_path(path)}: {_stats_text(stats)}")
+
+
+def _stats_text(stats: Any) -> str:
+    text = f"{stats.translated} translated"
+    if stats.fuzzy:
+        text += f", {stats.fuzzy} fuzzy (to review)"
+    if stats.untranslated:
+        text += f", {stats.untranslated} untranslated"
+    return text
 
 
 def run() -> None:

@@ -47,7 +47,9 @@ import watchfiles
 from mtmreport import build
 from mtmreport.chartcache import ChartCache
 from mtmreport.errors import MtmReportError, ServeError, display_path
+from mtmreport.i18n import SOURCE_LANGUAGE, check_language
 from mtmreport.load import latest_quarter, quarter_file
+from mtmreport.wording import load_wording
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -129,9 +131,17 @@ def _pdf_worker(jobs: Connection) -> None:
 class Preview:
     """The drafts of one quarter, rebuilt on change, with the state pages are told about."""
 
-    def __init__(self, quarter: str, paths: build.Paths, workdir: Path, log: Log) -> None:
+    def __init__(
+        self,
+        quarter: str,
+        paths: build.Paths,
+        workdir: Path,
+        log: Log,
+        language: str = SOURCE_LANGUAGE,
+    ) -> None:
         self.quarter = quarter
         self.paths = paths
+        self.language = language
         self.log = log
         self.quarter_path = quarter_file(paths.data_dir, quarter).resolve()
         self.empty_dir = workdir / "empty"
@@ -289,7 +299,11 @@ class Preview:
             folder.mkdir()
             linked = build.link_quarter(build.load_quarter(self.quarter, self.paths), self.paths)
             build.write_html(
-                linked, self.paths.templates_dir, folder, cache=ChartCache(self._chart_cache)
+                linked,
+                self.paths.templates_dir,
+                folder,
+                cache=ChartCache(self._chart_cache),
+                wording=load_wording(self.paths.templates_dir, self.language),
             )
         except Exception as error:
             shutil.rmtree(folder, ignore_errors=True)
@@ -625,6 +639,7 @@ def serve(
     paths: build.Paths | None = None,
     port: int = DEFAULT_PORT,
     log: Log = _stderr,
+    language: str = SOURCE_LANGUAGE,
 ) -> None:
     """Serve a live preview of `quarter` (the latest by default) on 127.0.0.1 until Ctrl-C.
 
@@ -633,11 +648,12 @@ def serve(
     paths = paths or build.Paths()
     quarter_id = quarter or latest_quarter(paths.data_dir)
     quarter_file(paths.data_dir, quarter_id)  # a wrong id is an error now, not an overlay
+    check_language(language, paths.templates_dir)  # and so is a language with no catalogue
     with (
         _sigterm_as_interrupt(),
         tempfile.TemporaryDirectory(prefix="mtmreport-serve-") as workdir,
     ):
-        preview = Preview(quarter_id, paths, Path(workdir), log)
+        preview = Preview(quarter_id, paths, Path(workdir), log, language)
         try:
             server = _Server(port, preview)
         except OSError as error:

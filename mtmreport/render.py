@@ -168,6 +168,7 @@ def make_environment(
     """
     env = Environment(
         loader=FileSystemLoader(str(templates_dir)),
+        extensions=["jinja2.ext.i18n", "jinja2.ext.do"],
         bytecode_cache=_bytecode_cache(bytecode_dir) if bytecode_dir else _COMPILED,
         autoescape=select_autoescape(["html", "j2", "html.j2"], default=True),
         undefined=StrictUndefined,
@@ -187,14 +188,25 @@ def make_environment(
         md=markdown_block,
         md_inline=markdown_inline,
         md_cited=markdown_cited,
-        sentence_list=sentence_list,
+        sentence_list=lambda items: sentence_list(items, wording),
         rows=table_rows,
         in_text=wording.country_in_text,
+        place=wording.place,
         capfirst=lambda s: s[:1].upper() + s[1:] if s else s,
         figure_rows=figure_rows,
         two_columns=two_columns,
     )
-    env.globals.update(t=wording.text, w=wording)
+    env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks as one line, as extracted
+    translations = wording.translations
+    # Newstyle: %-formatting and escaping of values by the extension, as `Wording` does.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        translations.gettext,
+        translations.ngettext,
+        newstyle=True,
+        pgettext=translations.pgettext,
+        npgettext=translations.npgettext,
+    )
+    env.globals.update(w=wording)
     return env
 
 
@@ -221,12 +233,14 @@ def _missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
-def sentence_list(items: list[Any]) -> Markup:
+def sentence_list(items: list[Any], wording: Wording) -> Markup:
     """ "a, b and c" with each item escaped (items may be Markup)."""
     parts = [escape(i) for i in items]
     if len(parts) <= 1:
         return Markup("").join(parts)
-    return Markup(", ").join(parts[:-1]) + Markup(" and ") + parts[-1]
+    # Translators: the end of a list in running text, "a, b and c".
+    pattern = escape(wording.translations.gettext("%(items)s and %(last)s"))
+    return pattern % {"items": Markup(", ").join(parts[:-1]), "last": parts[-1]}
 
 
 def two_columns(items: list[Any]) -> list[list[Any]]:
@@ -283,7 +297,7 @@ def render_report(
         figures=figures,
         blocks=by_location,
         charts=charts,
-        notes=Footnotes(ibid=wording.text("ui.ibid")),
+        notes=Footnotes(ibid=wording.gettext("Ibid.")),
         stylesheet=stylesheet,
         logo=logo,
         annex=annex,

@@ -24,13 +24,20 @@ class PreviewProcess:
     """
 
     def __init__(
-        self, quarter: str, data_dir: Path, templates_dir: Path, workdir: Path, timeout: float = 60
+        self,
+        quarter: str,
+        data_dir: Path,
+        templates_dir: Path,
+        workdir: Path,
+        timeout: float = 60,
+        language: str = "en",
     ) -> None:
         self.tmpdir = workdir / "tmp"
         self.tmpdir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "TMPDIR": str(self.tmpdir), "PYTHONUNBUFFERED": "1"}
         command = [sys.executable, "-m", "mtmreport", "serve", quarter, "--port", "0"]
         command += ["--data", str(data_dir), "--templates", str(templates_dir)]
+        command += ["--lang", language]
         self.process = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,

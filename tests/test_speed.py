@@ -88,7 +88,7 @@ def test_a_text_edit_redraws_no_chart_and_a_data_edit_only_its_own(scratch, tmp_
 def test_chart_key_follows_what_the_chart_shows(built, repo_paths):
     from mtmreport.build import link_quarter, load_quarter
     from mtmreport.charts.plan import plan_charts
-    from mtmreport.wording import Wording, load_wording
+    from mtmreport.wording import load_wording
 
     wording = load_wording(repo_paths.templates_dir)
     loaded = load_quarter("2023-Q3", repo_paths)
@@ -100,7 +100,7 @@ def test_chart_key_follows_what_the_chart_shows(built, repo_paths):
     table = spec.table.copy()
     table.loc[0, "value"] = table.loc[0, "value"] + 1e-9
     assert key != chart_key(spec.__class__(**{**spec.__dict__, "table": table}), wording, "png")
-    other = Wording({**wording.strings, "locale": "ru"})
+    other = load_wording(repo_paths.templates_dir, "ru")
     assert key != chart_key(spec, other, "png")
 
 

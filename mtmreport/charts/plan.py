@@ -69,20 +69,26 @@ def _rounding_notes(table: pd.DataFrame, w: Wording) -> tuple[str, ...]:
         return ()
     exact = abs(float(table["share"].sum()) - 100) < 1e-6
     printed = round(float(table["share_shown"].sum()), 6)
-    return (w.text("ui.rounding_note"),) if exact and printed != 100 else ()
+    return (
+        (w.gettext("Shares may not sum to 100 due to rounding."),)
+        if exact and printed != 100
+        else ()
+    )
 
 
 def _label_column(w: Wording, dimension: str) -> Column:
-    header = {"country": "ui.country", "region": "ui.region", "period": "ui.period"}.get(
-        dimension, "ui.category"
-    )
-    return Column("label", w.text(header), "text")
+    headers = {
+        "country": w.gettext("Country"),
+        "region": w.gettext("Region"),
+        "period": w.gettext("Period"),
+    }
+    return Column("label", headers.get(dimension) or w.gettext("Category"), "text")
 
 
 def _count_columns(w: Wording, dimension: str, with_share: bool) -> tuple[Column, ...]:
-    columns = [_label_column(w, dimension), Column("value", w.text("ui.number"), "count")]
+    columns = [_label_column(w, dimension), Column("value", w.gettext("Number"), "count")]
     if with_share:
-        columns.append(Column("share", w.text("ui.share_percent"), "percent", "share_shown"))
+        columns.append(Column("share", w.gettext("Share (%%)"), "percent", "share_shown"))
     return tuple(columns)
 
 
@@ -101,12 +107,15 @@ def _flows(f: c.FlowsFigures, w: Wording) -> list[ChartSpec]:
         known = flow.cis.dropna(subset=["number"])  # a country may be listed by share only
         numbers = [float(n) for n in known["number"]]
         table = _ranked(
-            list(known["country"]),
+            [w.place(name) for name in known["country"]],
             numbers,
             [c.percent(n, whole) for n in numbers],
-            (w.text("ui.other_cis"), flow.other_cis, c.percent(flow.other_cis, whole)),
+            (w.gettext("Other CIS"), flow.other_cis, c.percent(flow.other_cis, whole)),
         )
-        caption = w.text(f"captions.flows_cis_{name}", period=period)
+        if name == "arrivals":
+            caption = w.gettext("Migrant inflow from CIS member states, %(period)s", period=period)
+        else:
+            caption = w.gettext("Migrant outflow to CIS member states, %(period)s", period=period)
         specs.append(_country_counts(f"{name}-cis", caption, f.block.source, period, table, w))
     return specs
 
@@ -136,20 +145,32 @@ def _residence(f: c.PermanentResidenceFigures, w: Wording) -> list[ChartSpec]:
     for name, group in (("cis", f.cis), ("non_cis", f.non_cis)):
         known = group.holders_by_country.dropna(subset=["number"])
         numbers = [float(n) for n in known["number"]]
-        other_label = w.text("ui.other_cis" if name == "cis" else "ui.other_non_cis")
+        other_label = w.gettext("Other CIS") if name == "cis" else w.gettext("Other non-CIS")
         table = _ranked(
-            list(known["country"]),
+            [w.place(name) for name in known["country"]],
             numbers,
             [c.percent(n, group.holders) for n in numbers],
             (other_label, group.other_holders, c.percent(group.other_holders, group.holders)),
         )
         slug_group = name.replace("_", "-")
-        caption = w.text(f"captions.residence_holders_{name}", period=period)
+        if name == "cis":
+            caption = w.gettext(
+                "Permanent residence permit holders from CIS countries, %(period)s", period=period
+            )
+        else:
+            caption = w.gettext(
+                "Permanent residence permit holders from non-CIS countries, %(period)s",
+                period=period,
+            )
         slug = f"residence-holders-{slug_group}"
         specs.append(_country_counts(slug, caption, f.block.source, period, table, w))
         balance = pd.DataFrame(
             {
-                "label": [w.text("ui.holders"), w.text("ui.terminated"), w.text("ui.balance")],
+                "label": [
+                    w.gettext("Permit holders"),
+                    w.gettext("Terminated and left"),
+                    w.gettext("Balance"),
+                ],
                 "value": [float(group.holders), -float(group.terminated), float(group.balance)],
                 "is_other": [False, False, False],
             }
@@ -158,13 +179,19 @@ def _residence(f: c.PermanentResidenceFigures, w: Wording) -> list[ChartSpec]:
             ChartSpec(
                 slug=f"residence-balance-{slug_group}",
                 kind="balance",
-                caption=w.text(f"captions.residence_balance_{name}", period=period),
+                caption=(
+                    w.gettext("Migration balance with CIS countries, %(period)s", period=period)
+                    if name == "cis"
+                    else w.gettext(
+                        "Migration balance with non-CIS countries, %(period)s", period=period
+                    )
+                ),
                 source=f.block.source,
                 period=period,
                 table=balance,
                 columns=(
                     _label_column(w, "category"),
-                    Column("value", w.text("ui.number"), "signed"),
+                    Column("value", w.gettext("Number"), "signed"),
                 ),
                 unit="count",
                 width="half",
@@ -185,21 +212,21 @@ def _breakdown(f: c.BreakdownFigures, w: Wording) -> list[ChartSpec]:
     if block.chart == "none":
         return []
     period = w.period(block.period, "range")
-    caption = block.caption or w.text(
-        "captions.breakdown", subject=_capitalised(block.subject), period=period
+    caption = block.caption or w.gettext(
+        "%(subject)s, %(period)s", subject=_capitalised(block.subject), period=period
     )
     slug = block.subject.replace(" ", "-").lower()
     # an item may give only the other figure (a share without its number, or the reverse)
     shown_column = "share" if f.shares_only or block.chart == "map" else "number"
     items = f.items.dropna(subset=[shown_column])
-    labels = list(items["label"])  # countries by their short names already (the model's)
+    labels = [w.place(label) for label in items["label"]]  # in the edition's language
     if block.chart == "map":
         table = pd.DataFrame(
             {"label": labels, "value": [float(s) for s in items["share"]], "is_other": False}
         ).sort_values("value", ascending=False, kind="stable")
         columns = (
             _label_column(w, "region"),
-            Column("value", w.text("ui.share_percent"), "percent"),
+            Column("value", w.gettext("Share (%%)"), "percent"),
         )
         return [
             ChartSpec(
@@ -213,7 +240,7 @@ def _breakdown(f: c.BreakdownFigures, w: Wording) -> list[ChartSpec]:
                 unit="percent",
             )
         ]
-    other_label = w.text("ui.other")
+    other_label = w.gettext("Other")
     if f.shares_only:
         # Published shares: shown as published (to one decimal), never adjusted.
         shares = [float(v) for v in items["share"]]
@@ -221,7 +248,7 @@ def _breakdown(f: c.BreakdownFigures, w: Wording) -> list[ChartSpec]:
         table = _ranked(labels, shares, shares, (other_label, other, other))
         columns: tuple[Column, ...] = (
             _label_column(w, block.dimension),
-            Column("value", w.text("ui.share_percent"), "percent", "share_shown"),
+            Column("value", w.gettext("Share (%%)"), "percent", "share_shown"),
         )
         unit: Literal["count", "percent"] = "percent"
         whole = abs(sum(table["value"]) - 100) <= 0.5
@@ -274,8 +301,8 @@ def _two_periods(
     table["change"] = table["change"].astype("float64")
     columns = (
         _label_column(w, "period"),
-        Column("value", w.text("ui.number" if unit == "count" else "ui.amount_usd"), unit),
-        Column("change", w.text("ui.change_from_first"), "change"),
+        Column("value", w.gettext("Number") if unit == "count" else w.gettext("Million USD"), unit),
+        Column("change", w.gettext("Change from the first period (%%)"), "change"),
     )
     return table, columns
 
@@ -288,8 +315,8 @@ def _comparison(f: c.ComparisonFigures, w: Wording) -> list[ChartSpec]:
     periods = " – ".join(
         [w.period(block.values[0].period, "short"), w.period(block.values[-1].period, "short")]
     )
-    caption = block.caption or w.text(
-        "captions.comparison", subject=_capitalised(block.subject), periods=periods
+    caption = block.caption or w.gettext(
+        "%(subject)s, %(periods)s", subject=_capitalised(block.subject), periods=periods
     )
     table, columns = _two_periods(labels, [float(v.value) for v in block.values], "count", w)
     return [
@@ -312,8 +339,10 @@ def _rate_note(f: c.RemittanceFigures, before: c.EarlierFigures, w: Wording) -> 
     if before.source.rate is None or float(before.source.rate) == f.rate:
         return ()
     return (
-        w.text(
-            "captions.remittances_rate_note",
+        w.gettext(
+            "US dollar amounts at each period's average rate: %(rate)s KZT per USD in "
+            "%(period)s, %(earlier_rate)s KZT per USD in %(earlier)s; changes in tenge differ "
+            "for that reason.",
             rate=w.number(f.block.rate),
             period=w.period(f.block.period, "short"),
             earlier_rate=w.number(before.source.rate),
@@ -329,17 +358,26 @@ def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
     before = f.earlier_by("year_before")
     if before is not None and before.total_usd is not None:
         earlier_short = w.period(before.source.period, "short")
-        caption = w.text(
-            f"captions.remittances_{direction}", period=period_short, earlier=earlier_short
-        )
-        rows = [(w.text("ui.total"), before.total_usd, f.total_usd, before.change)]
+        if direction == "outflow":
+            caption = w.gettext(
+                "Remittances sent from Kazakhstan, %(earlier)s and %(period)s (million USD)",
+                period=period_short,
+                earlier=earlier_short,
+            )
+        else:
+            caption = w.gettext(
+                "Remittances received by Kazakhstan, %(earlier)s and %(period)s (million USD)",
+                period=period_short,
+                earlier=earlier_short,
+            )
+        rows = [(w.gettext("Total"), before.total_usd, f.total_usd, before.change)]
         rate_before = float(before.source.rate) if before.source.rate else None
         for row in f.countries.itertuples():
             if pd.notna(row.change) and rate_before:
                 earlier_kzt = row.kzt_bn / (1 + row.change / 100)
                 rows.append(
                     (
-                        row.country,
+                        w.place(row.country),
                         c.usd_mn(earlier_kzt, rate_before),
                         row.usd_mn,
                         float(row.change),
@@ -362,7 +400,10 @@ def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
             table["change_kzt"] = [None, before.change]
             table["change_kzt"] = table["change_kzt"].astype("float64")
             if notes:
-                columns = (*columns, Column("change_kzt", w.text("ui.change_kzt"), "change"))
+                columns = (
+                    *columns,
+                    Column("change_kzt", w.gettext("Change in KZT (%%)"), "change"),
+                )
             return [ChartSpec(kind="columns", table=table, columns=columns, width="half", **shared)]
         table = pd.DataFrame(rows, columns=["label", "earlier", "current", "change_kzt"]).assign(
             is_other=False
@@ -373,10 +414,10 @@ def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
         ]
         columns = (
             _label_column(w, "country"),
-            Column("earlier", f"{earlier_short} ({w.text('ui.amount_usd')})", "usd"),
-            Column("current", f"{period_short} ({w.text('ui.amount_usd')})", "usd"),
-            Column("change", w.text("ui.change_usd"), "change"),
-            Column("change_kzt", w.text("ui.change_kzt"), "change"),
+            Column("earlier", f"{earlier_short} ({w.gettext('Million USD')})", "usd"),
+            Column("current", f"{period_short} ({w.gettext('Million USD')})", "usd"),
+            Column("change", w.gettext("Change in USD (%%)"), "change"),
+            Column("change_kzt", w.gettext("Change in KZT (%%)"), "change"),
         )
         return [
             ChartSpec(
@@ -389,19 +430,31 @@ def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
             )
         ]
     if len(f.countries):
-        labels = list(f.countries["country"])
+        labels = [w.place(name) for name in f.countries["country"]]
         table = _ranked(labels, list(f.countries["usd_mn"]), list(f.countries["share"]))
         # Top countries only: their shares do not make up the whole, so no adjustment.
         columns = (
             _label_column(w, "country"),
-            Column("value", w.text("ui.amount_usd"), "usd"),
-            Column("share", w.text("ui.share_percent"), "percent", "share_shown"),
+            Column("value", w.gettext("Million USD"), "usd"),
+            Column("share", w.gettext("Share (%%)"), "percent", "share_shown"),
         )
         return [
             ChartSpec(
                 slug=f"remittances-{direction}-countries",
                 kind="hbar",
-                caption=w.text(f"captions.remittances_{direction}_countries", period=period_short),
+                caption=(
+                    w.gettext(
+                        "Top receiver countries of remittances from Kazakhstan, %(period)s "
+                        "(million USD)",
+                        period=period_short,
+                    )
+                    if direction == "outflow"
+                    else w.gettext(
+                        "Top sender countries of remittances to Kazakhstan, %(period)s "
+                        "(million USD)",
+                        period=period_short,
+                    )
+                ),
                 source=block.source,
                 period=period_short,
                 table=table,

@@ -10,7 +10,6 @@ from mtmreport.history import History, describe, points_of
 from mtmreport.wording import Wording
 
 MIN_POINTS = 3
-_VALUE_HEADERS = {"count": "ui.number", "percent": "ui.share_percent", "kzt": "ui.amount_kzt"}
 
 
 def trend_specs(
@@ -43,27 +42,47 @@ def trend_specs(
         )
         unit = {"kzt_bn": "kzt", "percent": "percent", "count": "count"}[info.unit]
         first, final = series[0].period, series[-1].period
-        caption = wording.text(
-            "captions.trend",
+        caption = wording.gettext(
+            "%(series)s, %(first)s – %(last)s%(unit)s",
             series=info.label,
             first=wording.period(first, "short"),
             last=wording.period(final, "short"),
-            unit=wording.text(f"units.{unit}"),
+            unit={
+                "kzt": wording.gettext(" (billion KZT)"),
+                "percent": wording.gettext(" (%%)"),
+                "count": "",
+            }[unit],
         )
         sources = sorted({history.quarters[p.quarter].quarter.quarter for p in series})
         spec = ChartSpec(
             slug="trend-" + "-".join(point.key).replace(" ", "-").replace("_", "-").lower(),
             kind="trend",
             caption=caption,
-            source=wording.text("ui.trend_source", quarters=", ".join(sources)),
+            source=wording.gettext(
+                "mtmreport quarter files %(quarters)s", quarters=", ".join(sources)
+            ),
             table=table,
             unit=unit,
             period=f"{table['label'].iloc[0]} – {table['label'].iloc[-1]}",
             columns=(
-                Column("label", wording.text("ui.period"), "text"),
-                Column("value", wording.text(_VALUE_HEADERS[unit]), unit),
+                Column("label", wording.gettext("Period"), "text"),
+                Column(
+                    "value",
+                    {
+                        "count": wording.gettext("Number"),
+                        "percent": wording.gettext("Share (%%)"),
+                        "kzt": wording.gettext("Billion KZT"),
+                    }[unit],
+                    unit,
+                ),
             ),
-            notes=(wording.text("ui.trend_note"),) if table["stated"].any() else (),
+            notes=(
+                wording.gettext(
+                    "Hollow points: figures of earlier periods as a later report states them."
+                ),
+            )
+            if table["stated"].any()
+            else (),
         )
         found.setdefault(point.location, []).append(spec)
     return found
