@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from mtmreport.history import History
     from mtmreport.load import YamlDocument
     from mtmreport.model import QuarterFile
+    from mtmreport.texts import QuarterTexts
     from mtmreport.wording import Wording
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -114,6 +115,7 @@ class BuildResult:
     charts_drawn: int = 0
     charts_cached: int = 0
     editions: tuple[Edition, ...] = ()
+    warnings: tuple[str, ...] = ()  # translations missing, fuzzy or stale
 
 
 class _Timer:
@@ -262,6 +264,7 @@ def write_html(
     bytecode_dir: Path | None = None,
     timer: _Timer | None = None,
     wording: Wording | None = None,
+    texts: QuarterTexts | None = None,
 ) -> HtmlDraft:
     """Charts, stylesheet, fonts and `report.html` of a quarter, written into `folder`; the
     data annex too, unless `annex_later` says the caller writes it (`HtmlDraft.annex.write`)
@@ -277,12 +280,19 @@ def write_html(
     with timer.phase("imports"):
         from mtmreport.charts.plan import plan_charts
         from mtmreport.charts.trends import trend_specs
+        from mtmreport.texts import load_texts, translated_figures
         from mtmreport.wording import load_wording
 
-    figures = linked.loaded.figures
+    own = linked.loaded.figures
     wording = wording or load_wording(templates_dir)
+    # The quarter file's own texts in the edition's language, in a copy of the figures (the
+    # links to other quarters and the trends follow the figures by their keys, in English).
+    mark = wording.gettext("[translation pending]")
+    figures = translated_figures(
+        own, texts or load_texts(linked.loaded.doc, wording.language), mark
+    )
     with timer.phase("charts"):
-        trends = trend_specs(linked.history, figures, wording)
+        trends = trend_specs(linked.history, own, wording)
         specs = plan_charts(figures, wording, extra=trends)
         charts = ChartPlan(specs, wording, chart_format, cache)
         in_helper = charts.start(helper, wording)
@@ -299,7 +309,7 @@ def write_html(
             templates_dir,
             logo=logo,
             annex=annex.links,
-            links=linked.history.links(figures),
+            links=linked.history.links(own),
             bytecode_dir=bytecode_dir,
         )
         (folder / "report.html").write_text(html, encoding="utf-8")
@@ -413,7 +423,16 @@ def build_report(
         with timer.phase("history"):
             linked = link_quarter(loaded, paths, known)
         findings = linked.findings
+        from mtmreport.texts import load_texts
+
         wordings = edition_wordings(paths.templates_dir, options.languages)
+        texts = [load_texts(loaded.doc, w.language) for w in wordings]
+        pending = sum(len(t.pending) for t in texts)
+        if options.strict and pending:
+            raise AuditFailedError(
+                f"{pending} text(s) of {quarter_id} are not translated yet and --strict is on:\n"
+                + "\n".join(warning for t in texts for warning in t.warnings)
+            )
         if options.strict and loaded.figures.pending:
             raise AuditFailedError(
                 f"{quarter_id} is a draft with {len(loaded.figures.pending)} pending entries and "
@@ -444,6 +463,7 @@ def build_report(
                     cache,
                     helper if index == 0 else None,
                     timer,
+                    texts[index],
                 )
                 drawn += len(charts.missing)
                 cached += len(charts.specs) - len(charts.missing)
@@ -476,6 +496,7 @@ def build_report(
         charts_drawn=drawn,
         charts_cached=cached,
         editions=tuple(editions),
+        warnings=tuple(warning for t in texts for warning in t.warnings),
     )
 
 
@@ -517,6 +538,7 @@ def _write_edition(
     cache: ChartCache,
     helper: Helper | None,
     timer: _Timer,
+    texts: QuarterTexts,
 ) -> ChartPlan:
     """One edition's HTML, charts, data annex and PDF, written into `folder`."""
     draft = write_html(
@@ -531,6 +553,7 @@ def _write_edition(
         bytecode_dir=paths.output_dir / TEMPLATE_CACHE if options.cache else None,
         timer=timer,
         wording=wording,
+        texts=texts,
     )
     job = (folder / "report.html", folder / "report.pdf", [folder, paths.templates_dir])
     in_helper = options.pdf and helper is not None and helper.role == "pdf"

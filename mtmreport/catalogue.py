@@ -22,6 +22,8 @@ class QuarterEntry:
     pending_by_section: dict[str, int] = field(default_factory=dict)
     findings: int = 0
     problems: list[str] = field(default_factory=list)
+    # Texts of the quarter file still to translate, by edition language (0: all done).
+    untranslated: dict[str, int] = field(default_factory=dict)
 
     def summary_line(self) -> str:
         if self.status == "invalid":
@@ -32,6 +34,16 @@ class QuarterEntry:
             f"{self.findings} audit finding(s)"
         )
 
+    @property
+    def translation_line(self) -> str | None:
+        waiting = {lang: n for lang, n in self.untranslated.items() if n}
+        if not waiting:
+            return None
+        return "translation pending: " + "; ".join(
+            f"{lang} ({n} texts): mtmreport translate {self.quarter} --lang {lang}"
+            for lang, n in waiting.items()
+        )
+
     def detail_lines(self) -> list[str]:
         lines = ["sections: " + "; ".join(self.sections)] if self.sections else []
         if self.pending_by_section:
@@ -39,6 +51,8 @@ class QuarterEntry:
                 "pending: "
                 + "; ".join(f"{title} ({n})" for title, n in self.pending_by_section.items())
             )
+        if self.translation_line:
+            lines.append(self.translation_line)
         lines.extend(self.problems[:3])
         return lines
 
@@ -46,11 +60,14 @@ class QuarterEntry:
         return asdict(self)
 
 
-def catalogue(data_dir: Path) -> list[QuarterEntry]:
+def catalogue(data_dir: Path, templates_dir: Path | None = None) -> list[QuarterEntry]:
     """One entry per quarter file, oldest first; an unreadable file is listed as invalid."""
     from mtmreport.build import Paths, link_quarter, load_quarter
+    from mtmreport.i18n import SOURCE_LANGUAGE, languages
+    from mtmreport.texts import load_texts
 
-    paths = Paths(data_dir=data_dir)
+    paths = Paths(data_dir=data_dir, templates_dir=templates_dir or Paths().templates_dir)
+    editions = [lang for lang in languages(paths.templates_dir) if lang != SOURCE_LANGUAGE]
     entries = []
     known: dict[str, QuarterFigures] = {}  # each file computed once, for all the links
     for quarter in quarter_ids(data_dir):
@@ -66,6 +83,13 @@ def catalogue(data_dir: Path) -> list[QuarterEntry]:
             continue
         model = loaded.quarter
         pending = loaded.figures.pending
+        untranslated: dict[str, int] = {}
+        problems: list[str] = []
+        for language in editions:
+            try:
+                untranslated[language] = len(load_texts(loaded.doc, language).pending)
+            except MtmReportError as error:
+                problems.extend(error.lines)
         by_section: dict[str, int] = {}
         for block in loaded.figures.blocks:
             if block.pending:
@@ -79,6 +103,8 @@ def catalogue(data_dir: Path) -> list[QuarterEntry]:
                 pending=pending,
                 pending_by_section=by_section,
                 findings=len(link_quarter(loaded, paths, known).findings),
+                problems=problems,
+                untranslated=untranslated,
             )
         )
     return entries

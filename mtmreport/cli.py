@@ -182,6 +182,8 @@ def _print_result(result: Any) -> None:
 
     for finding in result.findings:
         click.echo(f"audit: {finding}", err=True)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     for edition in result.editions:
         click.echo(f"{result.quarter}: wrote {display_path(edition.html)}")
         if edition.pdf:
@@ -387,6 +389,33 @@ def serve(
     serve_preview(quarter, _paths(data, templates, None), port, log=click.echo, language=language)
 
 
+@main.command()
+@click.argument("quarter", required=False)
+@click.option("--lang", "language", required=True, metavar="LANG", help="The language.")
+@DATA_OPTION
+@_reports_errors
+def translate(quarter: str | None, language: str, data: Path | None) -> None:
+    """Write or update QUARTER's translation file for LANG (data/quarters/QUARTER.LANG.po).
+
+    It holds every text of the quarter file (titles, paragraphs, commentary, sources...) for
+    a translator to translate in any PO editor. Run again after editing the quarter file:
+    translations are kept, those whose English changed are marked fuzzy to review, and those
+    of texts that are gone are set aside.
+
+    \b
+    Example:
+      mtmreport translate 2023-Q3 --lang ru && mtmreport build 2023-Q3 --lang ru
+    """
+    from mtmreport.errors import display_path
+    from mtmreport.load import latest_quarter, quarter_file, read_yaml
+    from mtmreport.texts import update_translation
+
+    data_dir = _paths(data, None, None).data_dir
+    path = quarter_file(data_dir, quarter or latest_quarter(data_dir))
+    written, stats = update_translation(read_yaml(path), language)
+    click.echo(f"wrote {display_path(written)}: {_stats_text(stats)}")
+
+
 @main.group()
 def i18n() -> None:
     """The report's translation catalogues (gettext PO files under templates/locales/).
@@ -442,12 +471,7 @@ def i18n_init(language: str, templates: Path | None) -> None:
     folder = _paths(None, templates, None).templates_dir
     if lib.catalogue_path(folder, language).exists():
         raise CatalogueError(f"{lib.catalogue_path(folder, language)} exists already")
-    try:
-        from babel import Locale
-
-        Locale.parse(language)
-    except (ValueError, LookupError) as error:
-        raise CatalogueError(f"{language!r} is not a language code CLDR knows ({error})") from None
+    lib.check_language_code(language)
     template = lib.read_catalogue(lib.template_path(folder))
     path, stats = lib.update(folder, template, language)
     click.echo(f"created {display_path(path)}: {_stats_text(stats)}")

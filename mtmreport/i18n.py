@@ -75,14 +75,19 @@ def cldr_locale(language: str) -> str:
     return SOURCE_LANGUAGE if language == PSEUDO_LANGUAGE else language
 
 
-def check_language(language: str, templates_dir: Path) -> None:
-    """Refuse a language with no catalogue or one CLDR does not know, in plain words."""
-    if language in (SOURCE_LANGUAGE, PSEUDO_LANGUAGE):
-        return
+def check_language_code(language: str) -> None:
+    """Refuse a language code CLDR does not know, in plain words."""
     try:
         Locale.parse(language)
     except (ValueError, UnknownLocaleError) as error:
         raise CatalogueError(f"{language!r} is not a language code CLDR knows ({error})") from None
+
+
+def check_language(language: str, templates_dir: Path) -> None:
+    """Refuse a language with no catalogue or one CLDR does not know, in plain words."""
+    if language in (SOURCE_LANGUAGE, PSEUDO_LANGUAGE):
+        return
+    check_language_code(language)
     if not catalogue_path(templates_dir, language).is_file():
         known = ", ".join(languages(templates_dir))
         raise CatalogueError(
@@ -270,14 +275,17 @@ def extract(package_dir: Path, templates_dir: Path) -> Catalog:
     return catalog
 
 
-def write_catalogue(catalog: Catalog, path: Path, *, template: bool = False) -> Path:
+def write_catalogue(
+    catalog: Catalog, path: Path, *, template: bool = False, line_numbers: bool = False
+) -> Path:
     """Write a PO (or POT) file the way translators' tools expect, with no dates that change
     on every run, so an unchanged catalogue gives unchanged bytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     catalog.creation_date = catalog.revision_date = _EPOCH
     buffer = io.BytesIO()
-    # No line numbers: they would change the file with every edit of the code around a message.
-    write_po(buffer, catalog, width=100, include_lineno=False)
+    # The catalogue leaves out line numbers, which change with every edit of the code around
+    # a message; a quarter's translation keeps them, to lead a translator to the text.
+    write_po(buffer, catalog, width=100, include_lineno=line_numbers)
     text = b"\n".join(
         line
         for line in buffer.getvalue().split(b"\n")

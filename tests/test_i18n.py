@@ -197,3 +197,129 @@ def test_i18n_commands_extract_update_compile(tmp_path):
     run = _cli("i18n", "init", "kk", "--templates", str(templates))
     assert run.returncode == 0, run.stderr
     assert i18n.catalogue_languages(templates) == ["kk", "ru"]
+
+
+# --- the analyst's own texts ------------------------------------------------------------------
+
+
+def _data_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "data"
+    shutil.copytree(DATA, folder)
+    return folder
+
+
+@pytest.mark.parametrize("quarter", ["2023-Q2", "2023-Q3"])
+def test_the_shipped_russian_texts_are_complete_and_current(quarter):
+    from mtmreport.load import read_yaml
+    from mtmreport.texts import load_texts
+
+    texts = load_texts(read_yaml(DATA / f"{quarter}.yaml"), "ru")
+    assert texts.pending == () and texts.warnings == ()
+    assert texts.translations["Remittances"] == "Денежные переводы"
+
+
+def test_translate_keeps_translations_marks_changed_texts_and_sets_stale_ones_aside(tmp_path):
+    from mtmreport.load import read_yaml
+    from mtmreport.texts import load_texts
+
+    data = _data_copy(tmp_path)
+    quarter = data / "2023-Q3.yaml"
+    text = quarter.read_text(encoding="utf-8")
+    quarter.write_text(
+        text.replace("title: Outlook", "title: The outlook").replace(
+            "title: Conclusion", "title: Summing up"
+        ),
+        encoding="utf-8",
+    )
+    po = data / "2023-Q3.ru.po"
+    run = _cli("translate", "2023-Q3", "--lang", "ru", "--data", str(data))
+    assert run.returncode == 0, run.stderr
+    assert "48 translated" in run.stdout and "1 fuzzy" in run.stdout, run.stdout
+    catalog = i18n.read_catalogue(po, "ru")
+    changed = catalog.get("The outlook")
+    assert changed.fuzzy and changed.string == "Прогноз"  # kept, to review
+    assert catalog.get("Summing up").string == ""  # new: nothing close enough to offer
+    assert '#~ msgid "Conclusion"' in po.read_text(encoding="utf-8")  # set aside
+    texts = load_texts(read_yaml(quarter), "ru")
+    assert {s.text for s in texts.pending} == {"The outlook", "Summing up"}
+    # A build shows both in English behind the mark; --strict refuses the edition.
+    out = tmp_path / "out"
+    run = _cli(
+        "build", "2023-Q3", "--lang", "ru", "--no-pdf", "--data", str(data), "--output", str(out)
+    )
+    assert run.returncode == 0, run.stderr
+    assert "2 text(s) not translated yet" in run.stderr
+    html = (out / "2023-Q3" / "ru" / "report.html").read_text(encoding="utf-8")
+    assert "[перевод ожидается] The outlook" in html
+    assert "[перевод ожидается] Summing up" in html
+    assert "Денежные переводы" in html
+    run = _cli(
+        "build",
+        "2023-Q3",
+        "--lang",
+        "ru",
+        "--strict",
+        "--no-pdf",
+        "--data",
+        str(data),
+        "--output",
+        str(tmp_path / "strict"),
+    )
+    assert run.returncode == 3 and "not translated yet" in run.stderr
+    run = _cli("list", "--data", str(data))
+    assert "translation pending: ru (2 texts)" in run.stdout
+
+
+def test_a_translation_of_a_text_that_is_gone_is_a_located_warning(tmp_path):
+    from mtmreport.load import read_yaml
+    from mtmreport.texts import load_texts
+
+    data = _data_copy(tmp_path)
+    po = data / "2023-Q3.ru.po"
+    po.write_text(
+        po.read_text(encoding="utf-8") + '\nmsgid "A text nobody wrote"\nmsgstr "Текст"\n',
+        encoding="utf-8",
+    )
+    line = po.read_text(encoding="utf-8").splitlines().index('msgid "A text nobody wrote"') + 1
+    texts = load_texts(read_yaml(data / "2023-Q3.yaml"), "ru")
+    assert any(
+        f"2023-Q3.ru.po:{line}: a translation of a text that is no longer" in w
+        for w in texts.warnings
+    ), texts.warnings
+
+
+def test_a_translation_that_loses_a_link_is_a_located_error(tmp_path):
+    data = _data_copy(tmp_path)
+    quarter = data / "2023-Q3.yaml"
+    quarter.write_text(
+        quarter.read_text(encoding="utf-8").replace(
+            "title: Outlook", "title: Outlook, see [IMF](https://www.imf.org/)"
+        ),
+        encoding="utf-8",
+    )
+    po = data / "2023-Q3.ru.po"
+    po.write_text(
+        po.read_text(encoding="utf-8")
+        + '\nmsgid "Outlook, see [IMF](https://www.imf.org/)"\nmsgstr "Прогноз, см. МВФ"\n',
+        encoding="utf-8",
+    )
+    line = (
+        po.read_text(encoding="utf-8")
+        .splitlines()
+        .index('msgid "Outlook, see [IMF](https://www.imf.org/)"')
+        + 1
+    )
+    run = _cli(
+        "build",
+        "2023-Q3",
+        "--lang",
+        "ru",
+        "--no-pdf",
+        "--data",
+        str(data),
+        "--output",
+        str(tmp_path / "out"),
+    )
+    assert run.returncode == 2, run.stderr
+    assert f"2023-Q3.ru.po:{line}: the translation leaves out or changes the link" in run.stderr
+    assert "Traceback" not in run.stderr
