@@ -73,13 +73,13 @@ class Annex:
 # --- the tables -----------------------------------------------------------------------------
 
 
-def chart_tables(specs: dict[tuple, list[ChartSpec]]) -> list[DataTable]:
+def chart_tables(specs: dict[tuple, list[ChartSpec]], w: Wording) -> list[DataTable]:
     """Each chart's own table, under the chart's file name."""
     return [
         DataTable(
             spec.file_stem,
-            f"Figure {spec.number}",
-            f"Figure {spec.number}. {spec.caption}",
+            w.gettext("Figure %(number)s", number=spec.number),
+            w.gettext("Figure %(number)s. %(caption)s", number=spec.number, caption=spec.caption),
             spec.source,
             spec.period,
             spec.table,
@@ -94,8 +94,6 @@ def _remittance_tables(f: c.RemittanceFigures, w: Wording) -> list[DataTable]:
     block = f.block
     direction = block.direction
     period = w.period(block.period, "short")
-    short = "out" if direction == "outflow" else "in"
-    caption_key = "sent from" if direction == "outflow" else "received by"
     tables = []
     if len(f.months):
         frame = pd.DataFrame(
@@ -108,8 +106,14 @@ def _remittance_tables(f: c.RemittanceFigures, w: Wording) -> list[DataTable]:
         tables.append(
             DataTable(
                 f"table-remittances-{direction}-months",
-                f"Remittances {short} by month",
-                f"Remittances {caption_key} Kazakhstan by month, {period}",
+                w.gettext("Remittances out by month")
+                if direction == "outflow"
+                else w.gettext("Remittances in by month"),
+                w.gettext("Remittances sent from Kazakhstan by month, %(period)s", period=period)
+                if direction == "outflow"
+                else w.gettext(
+                    "Remittances received by Kazakhstan by month, %(period)s", period=period
+                ),
                 block.source,
                 period,
                 frame,
@@ -134,15 +138,18 @@ def _remittance_tables(f: c.RemittanceFigures, w: Wording) -> list[DataTable]:
                     "change", w.gettext("Change on the same period a year before (%%)"), "change"
                 )
             )
-        role = "receiver" if direction == "outflow" else "sender"
         tables.append(
             DataTable(
                 f"table-remittances-{direction}-countries",
-                f"Remittances {short} by country",
-                f"Top {role} countries of remittances, {period}",
+                w.gettext("Remittances out by country")
+                if direction == "outflow"
+                else w.gettext("Remittances in by country"),
+                w.gettext("Top receiver countries of remittances, %(period)s", period=period)
+                if direction == "outflow"
+                else w.gettext("Top sender countries of remittances, %(period)s", period=period),
                 block.source,
                 period,
-                countries,
+                countries.assign(country=[w.place(name) for name in countries["country"]]),
                 tuple(columns),
             )
         )
@@ -211,7 +218,43 @@ def csv_text(table: DataTable) -> str:
     return out.getvalue()
 
 
-def write_workbook(tables: list[DataTable], path: Path, title: str) -> None:
+@dataclass(frozen=True)
+class WorkbookWords:
+    """The workbook's own words in the edition's language."""
+
+    about: str = "About"
+    note: str = (
+        "Figures as computed by mtmreport from the quarter's data file. Shares and changes "
+        "are in per cent; amounts in billions of KZT or millions of USD, as each header says."
+    )
+    headers: tuple[str, ...] = ("Sheet", "CSV file", "Caption", "Source", "Period")
+    author: str = "International Organization for Migration (IOM)"
+    comments: str = "Data annex written by mtmreport"
+
+    @classmethod
+    def of(cls, w: Wording) -> WorkbookWords:
+        return cls(
+            about=w.gettext("About"),
+            note=w.gettext(
+                "Figures as computed by mtmreport from the quarter's data file. Shares and "
+                "changes are in per cent; amounts in billions of KZT or millions of USD, as "
+                "each header says."
+            ),
+            headers=(
+                w.gettext("Sheet"),
+                w.gettext("CSV file"),
+                w.gettext("Caption"),
+                w.gettext("Source"),
+                w.gettext("Period"),
+            ),
+            author=w.gettext("International Organization for Migration (IOM)"),
+            comments=w.gettext("Data annex written by mtmreport"),
+        )
+
+
+def write_workbook(
+    tables: list[DataTable], path: Path, title: str, words: WorkbookWords = WorkbookWords()
+) -> None:
     """All tables in one workbook, one sheet each, after an "About" sheet listing them."""
     import xlsxwriter
 
@@ -219,8 +262,8 @@ def write_workbook(tables: list[DataTable], path: Path, title: str) -> None:
     workbook.set_properties(
         {
             "title": title,
-            "author": "International Organization for Migration (IOM)",
-            "comments": "Data annex written by mtmreport",
+            "author": words.author,
+            "comments": words.comments,
             "created": _CREATED,
         }
     )
@@ -231,16 +274,10 @@ def write_workbook(tables: list[DataTable], path: Path, title: str) -> None:
     wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
     formats = {unit: workbook.add_format({"num_format": f}) for unit, f in _NUMBER_FORMATS.items()}
 
-    about = workbook.add_worksheet("About")
+    about = workbook.add_worksheet(words.about[:_SHEET_NAME_MAX])
     about.write(0, 0, title, bold)
-    about.write(
-        1,
-        0,
-        "Figures as computed by mtmreport from the quarter's data file. Shares and changes "
-        "are in per cent; amounts in billions of KZT or millions of USD, as each header says.",
-    )
-    about_headers = ["Sheet", "CSV file", "Caption", "Source", "Period"]
-    for col, text in enumerate(about_headers):
+    about.write(1, 0, words.note)
+    for col, text in enumerate(words.headers):
         about.write(3, col, text, header)
     for row, table in enumerate(tables, start=4):
         cells = [table.sheet, f"{table.name}.csv", table.caption, table.source, table.period]
@@ -274,6 +311,7 @@ class AnnexPlan:
     tables: list[DataTable]
     workbook_name: str
     title: str
+    words: WorkbookWords = WorkbookWords()
 
     @property
     def links(self) -> Annex:
@@ -286,7 +324,7 @@ class AnnexPlan:
         data_dir.mkdir(parents=True, exist_ok=True)
         for table in self.tables:
             (data_dir / f"{table.name}.csv").write_text(csv_text(table), encoding="utf-8")
-        write_workbook(self.tables, data_dir / self.workbook_name, self.title)
+        write_workbook(self.tables, data_dir / self.workbook_name, self.title, self.words)
 
 
 def plan_annex(
@@ -296,7 +334,13 @@ def plan_annex(
     quarter = figures.quarter
     period = wording.period(figures.period, "range")
     return AnnexPlan(
-        tables=chart_tables(specs) + report_tables(figures, wording),
+        tables=chart_tables(specs, wording) + report_tables(figures, wording),
         workbook_name=f"{quarter.quarter}-data.xlsx",
-        title=f"{quarter.report.country}: {quarter.report.title} ({period}), data annex",
+        title=wording.gettext(
+            "%(country)s: %(title)s (%(period)s), data annex",
+            country=wording.place(quarter.report.country),
+            title=quarter.report.title,
+            period=period,
+        ),
+        words=WorkbookWords.of(wording),
     )

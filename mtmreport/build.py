@@ -287,10 +287,9 @@ def write_html(
     wording = wording or load_wording(templates_dir)
     # The quarter file's own texts in the edition's language, in a copy of the figures (the
     # links to other quarters and the trends follow the figures by their keys, in English).
-    mark = wording.gettext("[translation pending]")
-    figures = translated_figures(
-        own, texts or load_texts(linked.loaded.doc, wording.language), mark
-    )
+    texts = texts or load_texts(linked.loaded.doc, wording.language)
+    wording = replace(wording, texts=texts)
+    figures = translated_figures(own, texts, wording.gettext("[translation pending]"))
     with timer.phase("charts"):
         trends = trend_specs(linked.history, own, wording)
         specs = plan_charts(figures, wording, extra=trends)

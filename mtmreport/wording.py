@@ -13,6 +13,7 @@ import gettext
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from babel import Locale
 from babel.dates import get_month_names
@@ -33,6 +34,9 @@ class Wording:
     # The catalogue's hash: part of every chart's cache key, so a changed translation
     # redraws the charts that show it.
     digest: str = ""
+    # The quarter file's own texts in this language (`texts.QuarterTexts`), where a sentence
+    # names one of them (a breakdown's subject in a trend's title).
+    texts: Any = None
 
     @property
     def locale(self) -> str:
@@ -135,6 +139,18 @@ class Wording:
         return sign + self.number(abs(value))
 
     # --- names -----------------------------------------------------------------------------
+
+    def own(self, text: str) -> str:
+        """A text of the quarter file in this edition's language (see `texts`)."""
+        if self.texts is None:
+            return text
+        return str(self.texts.translate(text, self.gettext("[translation pending]")))
+
+    def series_label(self, key: tuple[str, ...]) -> str:
+        """How a series of figures across quarters is named (see `history.describe`)."""
+        from mtmreport.history import describe
+
+        return describe(key, self).label
 
     def place(self, name: str) -> str:
         """A country's or region's name in this edition's language, from the reference

@@ -325,7 +325,7 @@ def _comparison(f: c.ComparisonFigures, w: Wording) -> list[ChartSpec]:
             kind="columns",
             caption=caption,
             source=block.source,
-            period=" and ".join(labels),
+            period=_sentence_list(labels, w),
             table=table,
             columns=columns,
             unit="count",
@@ -388,7 +388,7 @@ def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
             "slug": f"remittances-{direction}-comparison",
             "caption": caption,
             "source": block.source,
-            "period": f"{earlier_short} and {period_short}",
+            "period": _sentence_list([earlier_short, period_short], w),
             "unit": "usd",
             "notes": notes,
         }
@@ -414,8 +414,8 @@ def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
         ]
         columns = (
             _label_column(w, "country"),
-            Column("earlier", f"{earlier_short} ({w.gettext('Million USD')})", "usd"),
-            Column("current", f"{period_short} ({w.gettext('Million USD')})", "usd"),
+            Column("earlier", w.gettext("%(period)s (Million USD)", period=earlier_short), "usd"),
+            Column("current", w.gettext("%(period)s (Million USD)", period=period_short), "usd"),
             Column("change", w.gettext("Change in USD (%%)"), "change"),
             Column("change_kzt", w.gettext("Change in KZT (%%)"), "change"),
         )
@@ -505,15 +505,17 @@ def plan_charts(
 
 # --- alt text -------------------------------------------------------------------------------
 
-_KIND_NAMES = {
-    "hbar": "Bar chart",
-    "donut": "Donut chart",
-    "map": "Map of Kazakhstan's regions",
-    "paired": "Grouped bar chart",
-    "balance": "Column chart around zero",
-    "columns": "Column chart",
-    "trend": "Line chart over the quarters on file",
-}
+
+def _kind_name(kind: str, w: Wording) -> str:
+    return {
+        "hbar": w.gettext("Bar chart"),
+        "donut": w.gettext("Donut chart"),
+        "map": w.gettext("Map of Kazakhstan's regions"),
+        "paired": w.gettext("Grouped bar chart"),
+        "balance": w.gettext("Column chart around zero"),
+        "columns": w.gettext("Column chart"),
+        "trend": w.gettext("Line chart over the quarters on file"),
+    }[kind]
 
 
 def _value_text(spec: ChartSpec, row: dict, wording: Wording) -> str:
@@ -528,11 +530,17 @@ def _value_text(spec: ChartSpec, row: dict, wording: Wording) -> str:
         text = wording.billion_kzt(float(row["value"]))
     else:
         text = cell_text(row["value"], "count", wording)
-    return text + (f" ({cell_text(shown, 'percent', wording)})" if has_share else "")
+    if not has_share:
+        return text
+    return wording.gettext(
+        "%(value)s (%(share)s)", value=text, share=cell_text(shown, "percent", wording)
+    )
 
 
-def _sentence_list(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+def _sentence_list(parts: list[str], wording: Wording) -> str:
+    if len(parts) == 1:
+        return parts[0]
+    return wording.gettext("%(items)s and %(last)s", items=", ".join(parts[:-1]), last=parts[-1])
 
 
 def _change_text(row: dict, wording: Wording, both: bool) -> str:
@@ -540,7 +548,8 @@ def _change_text(row: dict, wording: Wording, both: bool) -> str:
     usd = cell_text(row.get("change"), "change", wording)
     if not both:
         return usd
-    return f"{usd} in USD, {cell_text(row.get('change_kzt'), 'change', wording)} in KZT"
+    kzt = cell_text(row.get("change_kzt"), "change", wording)
+    return wording.gettext("%(usd)s in USD, %(kzt)s in KZT", usd=usd, kzt=kzt)
 
 
 def alt_text(spec: ChartSpec, wording: Wording, listed: int = 10) -> str:
@@ -550,59 +559,86 @@ def alt_text(spec: ChartSpec, wording: Wording, listed: int = 10) -> str:
     first, so a listener gets the main message before the detail; then the others in the
     chart's order, up to `listed` of them, and any remainder last.
     """
-    intro = f"{_KIND_NAMES[spec.kind]}: {spec.caption}."
+    w = wording
+    intro = w.gettext("%(kind)s: %(caption)s.", kind=_kind_name(spec.kind, w), caption=spec.caption)
     rows = spec.table.to_dict("records")
     both = bool(spec.notes) and "change_kzt" in spec.table
     if spec.kind == "paired":
         earlier, current = spec.series_labels
         parts = [
-            f"{r['label']}, {wording.million_usd(r['earlier'])} in {earlier} and "
-            f"{wording.million_usd(r['current'])} in {current} "
-            f"({_change_text(r, wording, both)})"
+            w.gettext(
+                "%(label)s, %(earlier_amount)s in %(earlier)s and %(current_amount)s in "
+                "%(current)s (%(change)s)",
+                label=r["label"],
+                earlier_amount=w.million_usd(r["earlier"]),
+                earlier=earlier,
+                current_amount=w.million_usd(r["current"]),
+                current=current,
+                change=_change_text(r, w, both),
+            )
             for r in rows
         ]
         return f"{intro} {'; '.join(parts)}."
     if spec.kind == "balance":
         holders, terminated, balance = rows
         return (
-            f"{intro} {holders['label']}: {wording.number(round(holders['value']))}; "
-            f"{terminated['label'].lower()}: {wording.number(round(-terminated['value']))}; "
-            f"{balance['label'].lower()}: {wording.signed(round(balance['value']))}."
+            f"{intro} {holders['label']}: {w.number(round(holders['value']))}; "
+            f"{terminated['label'].lower()}: {w.number(round(-terminated['value']))}; "
+            f"{balance['label'].lower()}: {w.signed(round(balance['value']))}."
         )
     if spec.kind == "trend":
-        parts = [f"{r['label']}: {_value_text(spec, r, wording)}" for r in rows]
+        parts = [f"{r['label']}: {_value_text(spec, r, w)}" for r in rows]
         top = max(rows, key=lambda r: r["value"])
-        return (
-            f"{intro} {'; '.join(parts)}. The highest is {top['label']}, "
-            f"with {_value_text(spec, top, wording)}."
+        highest = w.gettext(
+            "The highest is %(label)s, with %(value)s.",
+            label=top["label"],
+            value=_value_text(spec, top, w),
         )
+        return f"{intro} {'; '.join(parts)}. {highest}"
     if spec.kind == "columns":
 
         def amount(value: float) -> str:
             if spec.unit == "usd":
-                return wording.million_usd(value)
-            return cell_text(value, "count", wording)
+                return w.million_usd(value)
+            return cell_text(value, "count", w)
 
-        parts = [f"{amount(r['value'])} in {r['label']}" for r in rows]
-        text = f"{intro} {_sentence_list(parts)}"
+        parts = [
+            w.gettext("%(amount)s in %(period)s", amount=amount(r["value"]), period=r["label"])
+            for r in rows
+        ]
+        text = f"{intro} {_sentence_list(parts, w)}"
         change = rows[-1].get("change")
         if change is not None and not pd.isna(change):
-            text += f", a change of {_change_text(rows[-1], wording, both)}"
+            text += w.gettext(", a change of %(change)s", change=_change_text(rows[-1], w, both))
         return text + "."
     named = sorted((r for r in rows if not r["is_other"]), key=lambda r: r["value"], reverse=True)
     if not named:
         return intro
     top = named[0]
-    text = f"{intro} {top['label']} is the largest, with {_value_text(spec, top, wording)}"
-    rest = [f"{r['label']} with {_value_text(spec, r, wording)}" for r in named[1:listed]]
+    text = (
+        intro
+        + " "
+        + w.gettext(
+            "%(label)s is the largest, with %(value)s",
+            label=top["label"],
+            value=_value_text(spec, top, w),
+        )
+    )
+    rest = [
+        w.gettext("%(label)s with %(value)s", label=r["label"], value=_value_text(spec, r, w))
+        for r in named[1:listed]
+    ]
     if rest:
-        text += f", followed by {_sentence_list(rest)}"
+        text += w.gettext(", followed by %(rest)s", rest=_sentence_list(rest, w))
     text += "."
     if len(named) > listed:
-        text += f" {len(named) - listed} more with smaller values."
+        more = len(named) - listed
+        text += " " + w.ngettext(
+            "%(n)s more with a smaller value.", "%(n)s more with smaller values.", more
+        )
     for r in rows:
         if r["is_other"]:
-            text += f" {r['label']}: {_value_text(spec, r, wording)}."
+            text += f" {r['label']}: {_value_text(spec, r, w)}."
     if spec.kind == "map":
-        text += " Regions without a published figure are hatched."
+        text += " " + w.gettext("Regions without a published figure are hatched.")
     return text
