@@ -12,7 +12,7 @@ English is the source language and needs no catalogue. A build reads the PO file
 a compile step; `mtmreport i18n compile` checks the catalogues and writes the MO files that
 other gettext tools expect.
 
-The pseudo-locale (`qps`, as Windows names its pseudo-locales) wraps every message in ⟦ ⟧:
+The pseudo-locale (`qps`, as Windows names its pseudo-locales) wraps every message in ‹ ›:
 a build in it shows at a glance, and a test checks, that no visible word escaped the
 catalogue.
 """
@@ -41,7 +41,10 @@ DOMAIN = "messages"
 LOCALES = "locales"  # inside the templates folder
 PROJECT = "mtmreport"
 COPYRIGHT = "the mtmreport authors"
-OPEN, CLOSE = "⟦", "⟧"  # the pseudo-locale's markers
+OPEN, CLOSE = (
+    "‹",
+    "›",
+)  # the pseudo-locale's markers (Carlito has them, so PDFs and charts show them)
 
 
 def locales_dir(templates_dir: Path) -> Path:
@@ -201,7 +204,7 @@ def catalogue_digest(path: Path) -> str:
 
 
 class PseudoTranslations(gettext.NullTranslations):
-    """Every message wrapped in ⟦ ⟧, its placeholders kept, for the pseudo-locale test."""
+    """Every message wrapped in ‹ ›, its placeholders kept, for the pseudo-locale test."""
 
     def gettext(self, message: str) -> str:
         return wrap(message)
@@ -221,7 +224,7 @@ def wrap(text: str) -> str:
 
 
 def unwrapped(text: str) -> str:
-    """`text` with every ⟦…⟧ span (nested ones too) taken out: what did not come through
+    """`text` with every ‹…› span (nested ones too) taken out: what did not come through
     the catalogue."""
     out: list[str] = []
     depth = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -323,3 +324,91 @@ def test_a_translation_that_loses_a_link_is_a_located_error(tmp_path):
     assert run.returncode == 2, run.stderr
     assert f"2023-Q3.ru.po:{line}: the translation leaves out or changes the link" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+# --- the pseudo-locale: nothing visible escapes the catalogue ---------------------------------
+
+# What may stand outside the markers: numbers, punctuation, and these, which are no words of a
+# language (addresses, file names, the program's name where a sentence quotes it).
+NOT_WORDS = re.compile(
+    r"\S+@\S+|https?://\S+|\b[\w.-]+\.(?:int|org|csv|xlsx)\b|\bdata/\S*|\bmtmreport\b"
+)
+LETTERS = re.compile(r"[^\W\d_]{2,}")
+
+
+def words_outside_the_catalogue(text: str) -> list[str]:
+    """Words of `text` that no ‹…› span holds."""
+    return LETTERS.findall(NOT_WORDS.sub(" ", i18n.unwrapped(text)))
+
+
+@pytest.fixture(scope="module")
+def pseudo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("pseudo")
+    build_report("2023-Q3", Paths(DATA, TEMPLATES, out), BuildOptions(languages=("qps",)))
+    return out / "2023-Q3" / "qps"
+
+
+def test_pseudo_locale_html_has_no_word_outside_the_catalogue(pseudo):
+    root = tinyhtml5.parse((pseudo / "report.html").read_text(encoding="utf-8"))
+    texts = []
+    for element in root.iter():
+        tag = str(element.tag).rsplit("}", 1)[-1]
+        if tag in {"style", "script"}:
+            continue
+        texts += [t for t in (element.text, element.tail) if t and t.strip()]
+        texts += [element.get(a) for a in ("alt", "aria-label", "title") if element.get(a)]
+        if tag == "meta" and element.get("name") in {"author", "description", "keywords"}:
+            texts.append(element.get("content"))
+    assert len(texts) > 300
+    assert words_outside_the_catalogue(" | ".join(texts)) == []
+    assert root.get("lang") == "en-XA"
+
+
+def test_pseudo_locale_pdf_has_no_word_outside_the_catalogue(pseudo):
+    text = pdf_text(pseudo / "report.pdf")
+    assert text.count(i18n.OPEN) > 300
+    assert words_outside_the_catalogue(text) == []
+
+
+def test_pseudo_locale_charts_and_alt_texts_have_no_word_outside_the_catalogue():
+    """Every string drawn in every chart (labels, legends, values, map names), every alt text
+    and every data-table header, as the edition makes them."""
+    import matplotlib.text
+
+    from mtmreport.build import link_quarter, load_quarter
+    from mtmreport.charts.draw import draw
+    from mtmreport.charts.plan import alt_text, plan_charts
+    from mtmreport.charts.trends import trend_specs
+    from mtmreport.texts import load_texts, translated_figures
+
+    paths = Paths(DATA, TEMPLATES, Path("unused"))
+    linked = link_quarter(load_quarter("2023-Q3", paths), paths)
+    wording = load_wording(TEMPLATES, "qps")
+    figures = translated_figures(
+        linked.loaded.figures, load_texts(linked.loaded.doc, "qps"), "pending"
+    )
+    trends = trend_specs(linked.history, linked.loaded.figures, wording)
+    specs = [s for block in plan_charts(figures, wording, extra=trends).values() for s in block]
+    kinds = {s.kind for s in specs}
+    assert {"hbar", "map", "balance", "trend", "paired"} <= kinds, kinds
+    for spec in specs:
+        figure = draw(spec, wording)
+        drawn = [t.get_text() for t in figure.findobj(matplotlib.text.Text) if t.get_text()]
+        assert drawn, spec.slug
+        strings = [*drawn, alt_text(spec, wording), *(c.header for c in spec.columns)]
+        assert words_outside_the_catalogue(" | ".join(strings)) == [], spec.slug
+
+
+def test_pseudo_locale_annex_headers_and_sheets_have_no_word_outside_the_catalogue(pseudo):
+    from openpyxl import load_workbook
+
+    headers = [
+        path.read_text(encoding="utf-8").splitlines()[0]
+        for path in sorted((pseudo / "data").glob("*.csv"))
+    ]
+    workbook = load_workbook(pseudo / "data" / "2023-Q3-data.xlsx")
+    about = workbook.worksheets[0]
+    cells = [str(c.value) for row in about.iter_rows() for c in row if c.value is not None]
+    assert len(headers) > 10 and len(workbook.sheetnames) > 10
+    for text in (headers, workbook.sheetnames, cells):
+        assert words_outside_the_catalogue(" | ".join(text)) == []

@@ -522,8 +522,14 @@ def _trend(spec: ChartSpec, wording: Wording) -> Figure:
 
 def _map(spec: ChartSpec, wording: Wording) -> Figure:
     from mtmreport.charts.regionmap import draw_region_map
+    from mtmreport.i18n import CLOSE, OPEN
 
-    values = {str(r.label): float(r.value) for r in spec.table.itertuples()}
+    # Labels are region names in the edition's language, which the reference table resolves;
+    # the pseudo-locale's are the English names within its markers.
+    values = {
+        str(r.label).removeprefix(OPEN).removesuffix(CLOSE): float(r.value)
+        for r in spec.table.itertuples()
+    }
     return draw_region_map(values, words=map_words(wording))
 
 
