@@ -22,6 +22,7 @@ from __future__ import annotations
 import gettext
 import hashlib
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -204,19 +205,35 @@ def catalogue_digest(path: Path) -> str:
 
 
 class PseudoTranslations(gettext.NullTranslations):
-    """Every message wrapped in ‹ ›, its placeholders kept, for the pseudo-locale test."""
+    """Every message's own words wrapped in ‹ ›, for the pseudo-locale test.
+
+    Only the words between placeholders are wrapped, never a placeholder: what fills it (a
+    name, a period, a text of the quarter file) must come marked from its own source, or the
+    test sees it.
+    """
 
     def gettext(self, message: str) -> str:
-        return wrap(message)
+        return wrap_message(message)
 
     def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
-        return wrap(msgid1 if n == 1 else msgid2)
+        return wrap_message(msgid1 if n == 1 else msgid2)
 
     def pgettext(self, context: str, message: str) -> str:
-        return wrap(message)
+        return wrap_message(message)
 
     def npgettext(self, context: str, msgid1: str, msgid2: str, n: int) -> str:
-        return wrap(msgid1 if n == 1 else msgid2)
+        return wrap_message(msgid1 if n == 1 else msgid2)
+
+
+_PLACEHOLDER = re.compile(r"(%\(\w+\)[sdif]|%%)")
+
+
+def wrap_message(message: str) -> str:
+    """ "Figure %(number)s." -> "‹Figure ›%(number)s‹.›": the words marked, not the values."""
+    return "".join(
+        part if not part or _PLACEHOLDER.fullmatch(part) else wrap(part)
+        for part in _PLACEHOLDER.split(message)
+    )
 
 
 def wrap(text: str) -> str:

@@ -30,7 +30,7 @@ def trend_specs(
         ]
         if len(series) < MIN_POINTS:
             continue
-        info = describe(point.key)
+        info = describe(point.key, wording)
         table = pd.DataFrame(
             {
                 "label": [wording.period(p.period, "short") for p in series],
