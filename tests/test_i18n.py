@@ -15,7 +15,7 @@ from pypdf import PdfReader
 
 from mtmreport import i18n
 from mtmreport.build import BuildOptions, Paths, build_report
-from mtmreport.errors import AuditFailedError, CatalogueError
+from mtmreport.errors import AuditFailedError, BuildError, CatalogueError
 from mtmreport.periods import Period
 from mtmreport.wording import load_wording
 from tests.conftest import DATA, ROOT, TEMPLATES, pdf_text
@@ -413,3 +413,48 @@ def test_pseudo_locale_annex_headers_and_sheets_have_no_word_outside_the_catalog
     assert len(headers) > 10 and len(workbook.sheetnames) > 10
     for text in (headers, workbook.sheetnames, cells):
         assert words_outside_the_catalogue(" | ".join(text)) == []
+
+
+def test_figures_are_computed_and_audited_once_for_every_edition(tmp_path, monkeypatch):
+    from mtmreport import audit, compute
+
+    calls = {"compute": 0, "audit": 0}
+
+    def counted(name, function):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(compute, "compute", counted("compute", compute.compute))
+    monkeypatch.setattr(audit, "audit", counted("audit", audit.audit))
+    paths = Paths(DATA, TEMPLATES, tmp_path)
+    one = build_report("2023-Q3", paths, BuildOptions(pdf=False, languages=("en",)))
+    once = dict(calls)
+    both = build_report("2023-Q3", paths, BuildOptions(pdf=False))
+    assert [e.language for e in both.editions] == ["en", "ru"]
+    # The second build computed exactly what the first did (this quarter and the earlier
+    # ones it links to) although it made two editions.
+    assert {k: v - once[k] for k, v in calls.items()} == once
+    assert once["audit"] == 1 and one.findings == both.findings
+
+
+def test_a_failing_edition_fails_the_build_and_keeps_the_last_good_output(tmp_path, monkeypatch):
+    from mtmreport import build
+
+    paths = Paths(DATA, TEMPLATES, tmp_path)
+    build_report("2023-Q3", paths, BuildOptions(pdf=False))
+    before = (tmp_path / "2023-Q3" / "ru" / "report.html").read_bytes()
+    real = build._write_edition
+
+    def failing(linked, paths, options, folder, wording, *rest):
+        if wording.language == "ru":
+            raise OSError("disk full")
+        return real(linked, paths, options, folder, wording, *rest)
+
+    monkeypatch.setattr(build, "_write_edition", failing)
+    with pytest.raises(BuildError, match="disk full"):
+        build_report("2023-Q3", paths, BuildOptions(pdf=False))
+    assert (tmp_path / "2023-Q3" / "ru" / "report.html").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".cache", "2023-Q3"]
