@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 TEXT_KEYS = frozenset(
     {
         "about_iom",
+        "bullets",  # a list of plain strings (or of paragraphs, whose text is a `text`)
         "caption",
         "category",
         "commentary",
@@ -50,6 +51,7 @@ TEXT_KEYS = frozenset(
         "label",
         "note",
         "overtitle",
+        "paragraphs",
         "reported_by",
         "source",
         "subject",

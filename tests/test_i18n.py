@@ -210,13 +210,23 @@ def _data_copy(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("quarter", ["2023-Q2", "2023-Q3"])
-def test_the_shipped_russian_texts_are_complete_and_current(quarter):
+def test_the_shipped_russian_texts_are_complete_and_current(quarter, tmp_path):
     from mtmreport.load import read_yaml
     from mtmreport.texts import load_texts
 
     texts = load_texts(read_yaml(DATA / f"{quarter}.yaml"), "ru")
     assert texts.pending == () and texts.warnings == ()
     assert texts.translations["Remittances"] == "Денежные переводы"
+    options = BuildOptions(pdf=False, languages=("ru",))
+    result = build_report(quarter, Paths(DATA, TEMPLATES, tmp_path), options)
+    assert result.warnings == ()
+    root = tinyhtml5.parse(result.editions[0].html.read_text(encoding="utf-8"))
+    body = " ".join(root.find("{http://www.w3.org/1999/xhtml}body").itertext())
+    assert "[перевод ожидается]" not in body
+    # No English sentence left: the words every English paragraph has (web addresses aside).
+    words = re.sub(r"https?://\S+", " ", body)
+    english = re.findall(r"\b(?:the|and|of|were|was|from|per cent|migrants)\b", words)
+    assert english == []
 
 
 def test_translate_keeps_translations_marks_changed_texts_and_sets_stale_ones_aside(
