@@ -27,14 +27,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-
-from babel import Locale, UnknownLocaleError
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import PoFileError, read_po, write_po
-from babel.support import Translations
+from typing import TYPE_CHECKING
 
 from mtmreport.errors import CatalogueError
+
+if TYPE_CHECKING:  # Babel's catalogue modules are imported where used: `validate` needs none
+    from babel.messages.catalog import Catalog
+    from babel.support import Translations
 
 SOURCE_LANGUAGE = "en"
 PSEUDO_LANGUAGE = "qps"
@@ -81,6 +80,8 @@ def cldr_locale(language: str) -> str:
 
 def check_language_code(language: str) -> None:
     """Refuse a language code CLDR does not know, in plain words."""
+    from babel import Locale, UnknownLocaleError
+
     try:
         Locale.parse(language)
     except (ValueError, UnknownLocaleError) as error:
@@ -103,6 +104,8 @@ def check_language(language: str, templates_dir: Path) -> None:
 
 def read_catalogue(path: Path, language: str | None = None) -> Catalog:
     """A PO file as a Babel catalogue; a malformed file is a located error."""
+    from babel.messages.pofile import PoFileError, read_po
+
     try:
         with path.open("rb") as handle:
             return read_po(handle, locale=language, abort_invalid=True)
@@ -167,6 +170,8 @@ def catalogue_stats(catalog: Catalog) -> CatalogueStats:
 
 
 def _compile(catalog: Catalog) -> bytes:
+    from babel.messages.mofile import write_mo
+
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)  # a fuzzy translation is not yet a translation
     return buffer.getvalue()
@@ -175,6 +180,8 @@ def _compile(catalog: Catalog) -> bytes:
 @cache
 def _translations(path: Path, digest: str, language: str) -> Translations:
     """One catalogue compiled in memory, kept while its bytes stay the same."""
+    from babel.support import Translations
+
     catalog = read_catalogue(path, language)
     problems = catalogue_problems(catalog, path)
     if problems:
@@ -277,6 +284,7 @@ KEYWORDS = {
 
 def extract(package_dir: Path, templates_dir: Path) -> Catalog:
     """Every message of the package's code and the templates, as a catalogue template."""
+    from babel.messages.catalog import Catalog
     from babel.messages.extract import extract_from_dir
 
     catalog = Catalog(project=PROJECT, copyright_holder=COPYRIGHT, charset="utf-8", fuzzy=False)
@@ -300,6 +308,8 @@ def write_catalogue(
 ) -> Path:
     """Write a PO (or POT) file the way translators' tools expect, with no dates that change
     on every run, so an unchanged catalogue gives unchanged bytes."""
+    from babel.messages.pofile import write_po
+
     path.parent.mkdir(parents=True, exist_ok=True)
     catalog.creation_date = catalog.revision_date = _EPOCH
     buffer = io.BytesIO()
@@ -330,6 +340,8 @@ def update(templates_dir: Path, template: Catalog, language: str) -> tuple[Path,
     """Merge the catalogue template into one language's catalogue, as `pybabel update` does:
     translations are kept, a message whose English changed is kept as fuzzy for review, and
     messages no longer used are dropped to the file's obsolete section."""
+    from babel.messages.catalog import Catalog
+
     path = catalogue_path(templates_dir, language)
     if path.is_file():
         catalog = read_catalogue(path, language)
