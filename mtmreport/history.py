@@ -13,14 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from mtmreport import compute as c
 from mtmreport.errors import MtmReportError
 from mtmreport.load import Location
 from mtmreport.numbers import half_unit
 from mtmreport.periods import Period
-from mtmreport.wording import Wording
+
+if TYPE_CHECKING:
+    from mtmreport.wording import Wording
 
 SeriesKey = tuple[str, ...]
 Unit = Literal["count", "kzt_bn", "percent"]
@@ -47,7 +49,11 @@ class SeriesInfo:
 
 def describe(key: SeriesKey, wording: Wording | None = None) -> SeriesInfo:
     """How a series is named in sentences and charts (in English without a wording)."""
-    w = wording or Wording()
+    if wording is None:  # the audit's English; its import kept out of `audit`'s start
+        from mtmreport.wording import Wording
+
+        wording = Wording()
+    w = wording
     match key:
         case ("remittances", direction):
             label = (

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gettext
 import math
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -180,10 +181,7 @@ class Wording:
             str(get_month_names("wide", locale=self.locale, context="stand-alone")[month])
         )
 
-    def _day(self, day: object) -> str:
-        from datetime import date
-
-        assert isinstance(day, date)
+    def _day(self, day: date) -> str:
         month = get_month_names("wide", locale=self.locale, context="format")[day.month]
         return self.gettext(
             "%(day)s %(month)s %(year)s", day=day.day, month=self.cldr(str(month)), year=day.year
