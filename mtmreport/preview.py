@@ -237,16 +237,19 @@ class Preview:
             self._notify()
 
     def _watch_filter(self) -> watchfiles.BaseFilter:
+        from mtmreport.texts import translation_path
+
         data_dir = self.paths.data_dir.resolve()
-        quarter_path = self.quarter_path
+        # The quarter's own file and, for an edition in another language, its translation.
+        own = {self.quarter_path, translation_path(self.quarter_path, self.language)}
 
         class Relevant(watchfiles.DefaultFilter):
-            """The quarter's own file, and anything in the other folders but editors' litter."""
+            """The quarter's own files, and anything in the other folders but editors' litter."""
 
             def __call__(self, change: watchfiles.Change, path: str) -> bool:
                 if not super().__call__(change, path):
                     return False
-                return Path(path) == quarter_path or not Path(path).is_relative_to(data_dir)
+                return Path(path) in own or not Path(path).is_relative_to(data_dir)
 
         return Relevant()
 
