@@ -103,6 +103,11 @@ def test_the_russian_pdf_and_html_read_back_in_russian(both):
     assert root.get("lang") == "ru"
     assert f"4{NBSP}482{NBSP}427" in html  # CLDR's Russian grouping, not 4,482,427
     assert "4,482,427" not in html
+    # Plural forms by CLDR's Russian rules: ...1 (not ...11) one; ...2-4 few; the rest many.
+    assert f"(18{NBSP}321 мигрант)" in html  # ends in 21: one
+    assert f"(126{NBSP}524 мигранта)" in html  # ends in 4: few
+    assert f"(1{NBSP}753{NBSP}689 мигрантов)" in html  # ends in 9: many
+    assert f"3{NBSP}562 ребёнка" in html and "635 детей" in html
 
 
 def test_building_one_edition_keeps_the_others(tmp_path):
