@@ -13,7 +13,11 @@ Every figure is the median (and range) of several runs, each a fresh process unl
 4. time per phase inside one process (no helper process, so the phases add up);
 5. HTML-only rebuild in a warm process (what a preview pays per save);
 6. `mtmreport build --all` with `--jobs 2` against `--jobs 1` (no caches);
-7. peak memory (largest process of the build's tree) and PDF size; charts as PNG against SVG.
+7. peak memory (largest process of the build's tree) and PDF size; charts as PNG against SVG;
+8. a clean build of both editions (English and Russian) against one (English).
+
+Measurements 1-5 and 7 build the English edition alone (`--lang en`); `--all` in 6 builds every
+edition of every quarter, as a plain `build --all` does.
 
 Clean builds, floors and rebuilds alternate run by run, so a machine that gets busier or
 quieter during the benchmark shifts all of them alike. The last line printed is
@@ -45,6 +49,7 @@ TARGETS = {  # name: (limit, how it is compared)
     "text-edit rebuild / floor": 1.15,
     "warm HTML rebuild (s)": 0.25,
     "--jobs 2 speed-up": 1.7,
+    "two editions / one": 1.5,
     "PDF size (MB)": 1.0,
     "peak memory (MB)": 400.0,
 }
@@ -67,7 +72,7 @@ imported = time.perf_counter()
 result = build_report(
     sys.argv[1],
     replace(Project.find(), output_dir=Path(sys.argv[2])),
-    BuildOptions(parallel=False, chart_format=sys.argv[3]),
+    BuildOptions(parallel=False, chart_format=sys.argv[3], languages=("en",)),
 )
 end = time.perf_counter()
 print(json.dumps({"import": imported - start, **result.timings, "total": end - start}))
@@ -81,7 +86,7 @@ from dataclasses import replace
 from mtmreport.build import BuildOptions, build_report
 from mtmreport.project import Project
 paths = replace(Project.find(), output_dir=Path(sys.argv[2]))
-build_report(sys.argv[1], paths, BuildOptions(chart_format=sys.argv[3]))
+build_report(sys.argv[1], paths, BuildOptions(chart_format=sys.argv[3], languages=("en",)))
 """
 
 WARM_SCRIPT = """
@@ -91,7 +96,7 @@ from dataclasses import replace
 from mtmreport.build import BuildOptions, build_report
 from mtmreport.project import Project
 paths = replace(Project.find(), output_dir=Path(sys.argv[2]))
-options = BuildOptions(pdf=False)
+options = BuildOptions(pdf=False, languages=("en",))
 build_report(sys.argv[1], paths, options)  # imports, fonts, chart cache
 times = []
 for _ in range(int(sys.argv[3])):
@@ -216,7 +221,8 @@ def main() -> None:
 
 
 def measure(n: int, quarter: str, tmp: Path, profile: bool) -> None:
-    build = [str(MTMREPORT), "build", quarter]
+    build = [str(MTMREPORT), "build", quarter, "--lang", "en"]
+    both = [str(MTMREPORT), "build", quarter, "--lang", "en", "--lang", "ru"]
     load_before = os.getloadavg()[0]
     print(f"mtmreport benchmark: {quarter}, {n} runs each, {os.cpu_count()} CPUs", flush=True)
     # Untimed warm-up: bytecode, fontconfig and matplotlib font caches, as after installing.
@@ -227,12 +233,13 @@ def measure(n: int, quarter: str, tmp: Path, profile: bool) -> None:
     rebuild_out = tmp / "rebuild"
     run([*build, "--data", str(data), "--output", str(rebuild_out)])  # fills the chart cache
 
-    clean, floor, rebuild = Runs(), Runs(), Runs()
+    clean, floor, rebuild, editions = Runs(), Runs(), Runs(), Runs()
     png, svg = Runs(), Runs()
     pdf_sizes: dict[str, int] = {}
     for i in range(n):
         out = tmp / f"clean-{i}"
         run([*build, "--output", str(out)], clean)
+        run([*both, "--output", str(tmp / f"editions-{i}")], editions)
         html = out / quarter / "report.html"
         run([str(PYTHON), "-c", FLOOR_SCRIPT, str(html), str(tmp / f"floor-{i}.pdf")], floor)
         edit_text(data / f"{quarter}.yaml", i)
@@ -241,7 +248,10 @@ def measure(n: int, quarter: str, tmp: Path, profile: bool) -> None:
             fmt_out = tmp / f"{fmt}-{i}"
             run([str(PYTHON), "-c", FORMAT_SCRIPT, quarter, str(fmt_out), fmt], runs)
             pdf_sizes[fmt] = (fmt_out / quarter / "report.pdf").stat().st_size
-        done = f"clean {clean.seconds[-1]:.2f} s, floor {floor.seconds[-1]:.2f} s"
+        done = (
+            f"clean {clean.seconds[-1]:.2f} s, both editions {editions.seconds[-1]:.2f} s, "
+            f"floor {floor.seconds[-1]:.2f} s"
+        )
         print(f"  run {i + 1}/{n}: {done}", flush=True)
     pdf_size = (tmp / "clean-0" / quarter / "report.pdf").stat().st_size
     floor_size = (tmp / "floor-0.pdf").stat().st_size
@@ -272,11 +282,14 @@ def measure(n: int, quarter: str, tmp: Path, profile: bool) -> None:
     for name, values in phases.items():
         print(f"     {name:<40} {statistics.median(values):>7.3f}")
     print(row("5. warm HTML-only rebuild (preview)", warm))
-    print(row(f"6. build --all --jobs 1 ({quarters} quarters)", jobs1))
-    print(row(f"   build --all --jobs 2 ({quarters} quarters)", jobs2))
+    print(row(f"6. build --all --jobs 1 ({quarters} quarters, every edition)", jobs1))
+    print(row(f"   build --all --jobs 2 ({quarters} quarters, every edition)", jobs2))
     print(row("7. charts as PNG (library call, whole process)", png, _mb(pdf_sizes["png"])))
     print(row("   charts as SVG (library call, whole process)", svg, _mb(pdf_sizes["svg"])))
     print(f"   PDF size {_mb(pdf_size)} (floor's own PDF {_mb(floor_size)})")
+    print(
+        row("8. clean build, both editions (en + ru)", editions, f"CPU {_med(editions.cpu):.2f} s")
+    )
     print(
         f"   peak memory, largest process / whole tree: clean build {clean.max_rss_mb:.0f} / "
         f"{clean.tree_rss_mb:.0f} MB, floor {floor.max_rss_mb:.0f} MB, "
@@ -290,6 +303,7 @@ def measure(n: int, quarter: str, tmp: Path, profile: bool) -> None:
     print(verdict("text-edit rebuild / floor", rebuild.median / floor.median))
     print(verdict("warm HTML rebuild (s)", warm.median))
     print(verdict("--jobs 2 speed-up", jobs1.median / jobs2.median))
+    print(verdict("two editions / one", editions.median / clean.median))
     print(verdict("PDF size (MB)", pdf_size / 1e6))
     print(verdict("peak memory (MB)", clean.tree_rss_mb))
     if profile:

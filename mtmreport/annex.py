@@ -98,13 +98,13 @@ class Annex:
 # --- the tables -----------------------------------------------------------------------------
 
 
-def chart_tables(specs: dict[tuple, list[ChartSpec]]) -> list[DataTable]:
+def chart_tables(specs: dict[tuple, list[ChartSpec]], w: Wording) -> list[DataTable]:
     """Each chart's own table, under the chart's file name."""
     return [
         DataTable(
             spec.file_stem,
-            f"Figure {spec.number}",
-            f"Figure {spec.number}. {spec.caption}",
+            w.gettext("Figure %(number)s", number=spec.number),
+            w.gettext("Figure %(number)s. %(caption)s", number=spec.number, caption=spec.caption),
             spec.source,
             spec.period,
             spec.table,
@@ -119,13 +119,11 @@ def _remittance_tables(f: c.RemittanceFigures, w: Wording) -> list[DataTable]:
     block = f.block
     direction = block.direction
     period = w.period(block.period, "short")
-    short = "out" if direction == "outflow" else "in"
-    caption_key = "sent from" if direction == "outflow" else "received by"
     tables = []
     if len(f.months):
         frame = pd.DataFrame(
             {
-                "label": [w.period(m, "long") for m in f.months["month"]] + [w.text("ui.total")],
+                "label": [w.period(m, "long") for m in f.months["month"]] + [w.gettext("Total")],
                 "kzt_bn": [*f.months["kzt_bn"], f.total_kzt],
                 "usd_mn": [*f.months["usd_mn"], f.total_usd],
             }
@@ -133,37 +131,50 @@ def _remittance_tables(f: c.RemittanceFigures, w: Wording) -> list[DataTable]:
         tables.append(
             DataTable(
                 f"table-remittances-{direction}-months",
-                f"Remittances {short} by month",
-                f"Remittances {caption_key} Kazakhstan by month, {period}",
+                w.gettext("Remittances out by month")
+                if direction == "outflow"
+                else w.gettext("Remittances in by month"),
+                w.gettext("Remittances sent from Kazakhstan by month, %(period)s", period=period)
+                if direction == "outflow"
+                else w.gettext(
+                    "Remittances received by Kazakhstan by month, %(period)s", period=period
+                ),
                 block.source,
                 period,
                 frame,
                 (
-                    Column("label", w.text("ui.month"), "text"),
-                    Column("kzt_bn", w.text("ui.amount_kzt"), "kzt"),
-                    Column("usd_mn", w.text("ui.amount_usd"), "usd"),
+                    Column("label", w.gettext("Month"), "text"),
+                    Column("kzt_bn", w.gettext("Billion KZT"), "kzt"),
+                    Column("usd_mn", w.gettext("Million USD"), "usd"),
                 ),
             )
         )
     if len(f.countries):
         countries = f.countries
         columns = [
-            Column("country", w.text("ui.country"), "text"),
-            Column("kzt_bn", w.text("ui.amount_kzt"), "kzt"),
-            Column("usd_mn", w.text("ui.amount_usd"), "usd"),
-            Column("share", w.text("ui.share_percent"), "percent"),
+            Column("country", w.gettext("Country"), "text"),
+            Column("kzt_bn", w.gettext("Billion KZT"), "kzt"),
+            Column("usd_mn", w.gettext("Million USD"), "usd"),
+            Column("share", w.gettext("Share (%%)"), "percent"),
         ]
         if countries["change"].notna().any():
-            columns.append(Column("change", w.text("ui.change_year_before"), "change"))
-        role = "receiver" if direction == "outflow" else "sender"
+            columns.append(
+                Column(
+                    "change", w.gettext("Change on the same period a year before (%%)"), "change"
+                )
+            )
         tables.append(
             DataTable(
                 f"table-remittances-{direction}-countries",
-                f"Remittances {short} by country",
-                f"Top {role} countries of remittances, {period}",
+                w.gettext("Remittances out by country")
+                if direction == "outflow"
+                else w.gettext("Remittances in by country"),
+                w.gettext("Top receiver countries of remittances, %(period)s", period=period)
+                if direction == "outflow"
+                else w.gettext("Top sender countries of remittances, %(period)s", period=period),
                 block.source,
                 period,
-                countries,
+                countries.assign(country=[w.place(name) for name in countries["country"]]),
                 tuple(columns),
             )
         )
@@ -259,7 +270,40 @@ def csv_text(table: DataTable) -> str:
     return out.getvalue()
 
 
-def write_workbook(tables: list[DataTable], path: Path, title: str, about_text: str) -> None:
+@dataclass(frozen=True)
+class WorkbookWords:
+    """The workbook's own words in the edition's language."""
+
+    about: str = "About"
+    note: str = (
+        "The figures of the report's charts and tables. Shares and changes are in per cent; "
+        "amounts in billions of KZT or millions of USD, as each header says."
+    )
+    headers: tuple[str, ...] = ("Sheet", "CSV file", "Caption", "Source", "Period")
+    author: str = "International Organization for Migration (IOM)"
+
+    @classmethod
+    def of(cls, w: Wording) -> WorkbookWords:
+        return cls(
+            about=w.gettext("About"),
+            note=w.gettext(
+                "The figures of the report's charts and tables. Shares and changes are in per "
+                "cent; amounts in billions of KZT or millions of USD, as each header says."
+            ),
+            headers=(
+                w.gettext("Sheet"),
+                w.gettext("CSV file"),
+                w.gettext("Caption"),
+                w.gettext("Source"),
+                w.gettext("Period"),
+            ),
+            author=w.gettext("International Organization for Migration (IOM)"),
+        )
+
+
+def write_workbook(
+    tables: list[DataTable], path: Path, title: str, words: WorkbookWords = WorkbookWords()
+) -> None:
     """All tables in one workbook, one sheet each, after an "About" sheet listing them."""
     import xlsxwriter
 
@@ -276,8 +320,8 @@ def write_workbook(tables: list[DataTable], path: Path, title: str, about_text: 
     workbook.set_properties(
         {
             "title": title,
-            "author": "International Organization for Migration (IOM)",
-            "comments": about_text,
+            "author": words.author,
+            "comments": words.note,
             "created": _CREATED,
         }
     )
@@ -294,11 +338,10 @@ def write_workbook(tables: list[DataTable], path: Path, title: str, about_text: 
             formats[pattern] = workbook.add_format({"num_format": pattern})
         return formats[pattern]
 
-    about = workbook.add_worksheet("About")
+    about = workbook.add_worksheet(words.about[:_SHEET_NAME_MAX])
     about.write_string(0, 0, title, bold)
-    about.write_string(1, 0, about_text)
-    about_headers = ["Sheet", "CSV file", "Caption", "Source", "Period"]
-    for col, text in enumerate(about_headers):
+    about.write_string(1, 0, words.note)
+    for col, text in enumerate(words.headers):
         about.write_string(3, col, text, header)
     for row, table in enumerate(tables, start=4):
         cells = [table.sheet, f"{table.name}.csv", table.caption, table.source, table.period]
@@ -339,7 +382,7 @@ class AnnexPlan:
     tables: list[DataTable]
     workbook_name: str
     title: str
-    about: str  # what the workbook's first sheet says of its figures
+    words: WorkbookWords = WorkbookWords()
 
     @property
     def links(self) -> Annex:
@@ -352,7 +395,7 @@ class AnnexPlan:
         data_dir.mkdir(parents=True, exist_ok=True)
         for table in self.tables:
             (data_dir / f"{table.name}.csv").write_text(csv_text(table), encoding="utf-8")
-        write_workbook(self.tables, data_dir / self.workbook_name, self.title, self.about)
+        write_workbook(self.tables, data_dir / self.workbook_name, self.title, self.words)
 
 
 def plan_annex(
@@ -362,8 +405,13 @@ def plan_annex(
     quarter = figures.quarter
     period = wording.period(figures.period, "range")
     return AnnexPlan(
-        tables=chart_tables(specs) + report_tables(figures, wording),
+        tables=chart_tables(specs, wording) + report_tables(figures, wording),
         workbook_name=f"{quarter.quarter}-data.xlsx",
-        title=f"{quarter.report.country}: {quarter.report.title} ({period}), data annex",
-        about=wording.text("annex.about"),
+        title=wording.gettext(
+            "%(country)s: %(title)s (%(period)s), data annex",
+            country=wording.place(quarter.report.country),
+            title=quarter.report.title,
+            period=period,
+        ),
+        words=WorkbookWords.of(wording),
     )

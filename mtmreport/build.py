@@ -28,6 +28,7 @@ from mtmreport.chartcache import ChartCache, ChartPlan
 from mtmreport.diagnostics import Diagnostic, listing, tally_text
 from mtmreport.errors import AuditFailedError, BuildError, MtmReportError, display_path
 from mtmreport.helper import Helper, die_with_parent
+from mtmreport.i18n import SOURCE_LANGUAGE
 from mtmreport.project import LinkedQuarter, Project
 from mtmreport.publish import publish, staging, writing_error
 from mtmreport.theme import template_failure
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from mtmreport.annex import AnnexPlan
     from mtmreport.project import LoadedQuarter
     from mtmreport.review import Review
+    from mtmreport.texts import QuarterTexts
     from mtmreport.theme import Templates
     from mtmreport.wording import Wording
 
@@ -57,6 +59,18 @@ class BuildOptions:
     # Also write `review.html`: the report with every figure's formula and source lines.
     review: bool = False
     editor_url: str = ""  # how a review link opens the editor; "" for review's default
+    # The editions to make, by language; None makes every edition the project has (English
+    # and each language with a catalogue, `i18n.languages`).
+    languages: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Edition:
+    """One language's report of a quarter, where it was written."""
+
+    language: str
+    html: Path
+    pdf: Path | None
 
 
 @dataclass(frozen=True)
@@ -70,6 +84,8 @@ class BuildResult:
     charts_drawn: int = 0
     charts_cached: int = 0
     pending: int = 0  # a draft's entries still to come; they print as "Data pending"
+    editions: tuple[Edition, ...] = ()
+    warnings: tuple[str, ...] = ()  # translations missing, fuzzy or stale
 
 
 def _copy_assets(templates: Templates, folder: Path) -> str | None:
@@ -124,7 +140,7 @@ def write_html(
     templates: Templates,
     folder: Path,
     *,
-    language: str = "en",
+    language: str = SOURCE_LANGUAGE,
     cache: ChartCache,
     chart_format: str = "png",
     helper: Helper | None = None,
@@ -133,6 +149,8 @@ def write_html(
     persistent_templates: bool = False,
     timer: _Timer | None = None,
     review: Review | None = None,
+    wording: Wording | None = None,
+    texts: QuarterTexts | None = None,
 ) -> HtmlDraft:
     """Charts, stylesheet, fonts and `report.html` of a quarter, written into `folder`; the
     data annex too, unless `annex_later` says the caller writes it (`HtmlDraft.annex.write`)
@@ -149,12 +167,18 @@ def write_html(
     with timer.phase("imports"):
         from mtmreport.charts.plan import plan_charts
         from mtmreport.charts.trends import trend_specs
+        from mtmreport.texts import load_texts, translated_figures
         from mtmreport.wording import load_wording
 
-    figures = linked.loaded.figures
-    wording = load_wording(templates, language)
+    own = linked.loaded.figures
+    wording = wording or load_wording(templates, language)
+    # The quarter file's own texts in the edition's language, in a copy of the figures (the
+    # links to other quarters and the trends follow the figures by their keys, in English).
+    texts = texts or load_texts(linked.loaded.doc, wording.language)
+    wording = replace(wording, texts=texts)
+    figures = translated_figures(own, texts, wording.gettext("[translation pending]"))
     with timer.phase("charts"):
-        trends = trend_specs(linked.history, figures, wording)
+        trends = trend_specs(linked.history, own, wording)
         specs = plan_charts(figures, wording, extra=trends)
         charts = ChartPlan(specs, wording, chart_format, cache, templates.font_files)
         in_helper = charts.start(helper, wording)
@@ -165,7 +189,7 @@ def write_html(
     with timer.phase("render"):
         logo = _copy_assets(templates, folder)
         views = chart_views(specs, charts.files, wording)
-        history_links = linked.history.links(figures)
+        history_links = linked.history.links(own)
         for name, marks in (("report.html", None), ("review.html", review)):
             if name == "review.html" and review is None:
                 continue
@@ -223,6 +247,16 @@ def _check_output_dir(project: Project) -> None:
         )
 
 
+def edition_wordings(templates: Templates, languages: tuple[str, ...] | None) -> list[Wording]:
+    """The wording of each edition to build, the default language's first; a language with
+    no catalogue, or a malformed catalogue, fails here, before anything is written."""
+    from mtmreport.wording import load_wording
+
+    wanted = list(languages) if languages else templates.languages()
+    ordered = sorted(dict.fromkeys(wanted), key=lambda lang: lang != SOURCE_LANGUAGE)
+    return [load_wording(templates, language) for language in ordered]
+
+
 def _helper_for(
     quarter_id: str, cache: ChartCache, options: BuildOptions
 ) -> AbstractContextManager[Helper | None]:
@@ -271,9 +305,12 @@ def build_report(
         helper = stack.enter_context(_helper_for(quarter_id, cache, options))
         with timer.phase("imports"):  # only now, so that the helper imports at the same time
             from mtmreport import audit as audit_mod
+            from mtmreport.texts import load_texts
         linked = project.linked(quarter_id, timer)
         loaded = linked.loaded
         findings = linked.findings
+        wordings = edition_wordings(project.templates, options.languages)
+        texts = [load_texts(loaded.doc, w.language) for w in wordings]
         if options.strict and loaded.figures.pending:
             raise AuditFailedError(
                 f"{quarter_id} is a draft with {len(loaded.figures.pending)} pending entries and "
@@ -284,40 +321,24 @@ def build_report(
                 f"{tally_text(findings, 'audit finding')} and --strict is on:\n"
                 + "\n".join(listing(findings))
             )
+        # Last: a draft or the audit is the first thing to put right.
+        untranslated = sum(len(t.pending) for t in texts)
+        if options.strict and untranslated:
+            raise AuditFailedError(
+                f"{untranslated} text(s) of {quarter_id} are not translated yet and --strict "
+                "is on:\n" + "\n".join(warning for t in texts for warning in t.warnings)
+            )
         final = project.output_dir / quarter_id
         folder = stack.enter_context(staging(project.output_dir, quarter_id))
         try:
-            draft = write_html(
-                linked,
-                project.templates,
-                folder,
-                language=project.language,
-                cache=cache,
-                chart_format=fmt,
-                helper=helper,
-                pdf_next=options.pdf,
-                annex_later=True,
-                persistent_templates=options.cache,
-                timer=timer,
-                review=_review(loaded, options),
+            made = _write_editions(
+                linked, project, options, folder, wordings, texts, cache, helper, timer
             )
-            charts = draft.charts
-            job = (folder / "report.html", folder / "report.pdf", [folder])
-            in_helper = options.pdf and helper is not None and helper.role == "pdf"
-            if in_helper:
-                helper.start(write_pdf, *job)  # type: ignore[union-attr]
-            elif options.pdf:
-                with timer.phase("pdf"):
-                    write_pdf(*job, on_missing=draft.place_charts)
-            draft.place_charts()  # in case the PDF never asked for them
-            with timer.phase("annex"):  # while the helper, if any, lays the PDF out
-                draft.annex.write(folder)
+            with timer.phase("annex"):
                 audit_mod.write_findings(findings, folder)
-            if in_helper:
-                with timer.phase("pdf"):
-                    helper.finish(write_pdf, *job)  # type: ignore[union-attr]
+            _keep_other_editions(final, folder, [w.language for w in wordings])
             if options.cache:  # before publishing: a cache that cannot be written fails here
-                cache.remember(quarter_id, fmt, charts.keys)
+                cache.remember(quarter_id, fmt, [key for charts in made for key in charts.keys])
                 cache.prune()
         except jinja2.TemplateError as error:
             raise template_failure(error) from error
@@ -328,17 +349,197 @@ def build_report(
         except (ValueError, KeyError, TypeError) as error:
             raise BuildError(f"building {quarter_id} failed: {error}") from error
         publish(folder, final)
+    editions = tuple(
+        Edition(
+            w.language,
+            edition_folder(final, w.language) / "report.html",
+            edition_folder(final, w.language) / "report.pdf" if options.pdf else None,
+        )
+        for w in wordings
+    )
     return BuildResult(
         quarter=quarter_id,
         folder=final,
-        html=final / "report.html",
-        pdf=final / "report.pdf" if options.pdf else None,
+        html=editions[0].html,
+        pdf=editions[0].pdf,
         findings=findings,
         timings=timer.timings,
-        charts_drawn=len(charts.missing),
-        charts_cached=len(charts.specs) - len(charts.missing),
+        charts_drawn=sum(charts.drawn for charts in made),
+        charts_cached=sum(charts.cached for charts in made),
         pending=len(loaded.figures.pending),
+        editions=editions,
+        warnings=tuple(warning for t in texts for warning in t.warnings),
     )
+
+
+def edition_folder(folder: Path, language: str, default: str = SOURCE_LANGUAGE) -> Path:
+    """Where an edition goes: the default language's in the quarter's folder itself (where
+    it always was), every other in a subfolder named by its language (output/2023-Q3/ru/)."""
+    return folder if language == default else folder / language
+
+
+def _keep_other_editions(final: Path, staging: Path, built: list[str]) -> None:
+    """Carry over, into the new folder, the editions this build did not make (a build of
+    `--lang ru` keeps the English edition, and the reverse)."""
+    if not final.is_dir():
+        return
+    for child in final.iterdir():
+        if child.is_dir() and _is_language(child.name) and child.name not in built:
+            shutil.copytree(child, staging / child.name, dirs_exist_ok=True)
+    if SOURCE_LANGUAGE not in built:
+        for child in final.iterdir():
+            if child.is_file() or (child.is_dir() and not _is_language(child.name)):
+                target = staging / child.name
+                if child.is_dir():
+                    shutil.copytree(child, target, dirs_exist_ok=True)
+                elif not target.exists():
+                    shutil.copy2(child, target)
+
+
+def _is_language(name: str) -> bool:
+    """A subfolder of a quarter's output that holds an edition (two or three letters)."""
+    return name.isascii() and name.isalpha() and name.islower() and 2 <= len(name) <= 3
+
+
+@dataclass(frozen=True)
+class EditionCharts:
+    """What one edition's charts took: drawn now or taken from the cache, and their keys."""
+
+    drawn: int
+    cached: int
+    keys: list[str]
+
+    @classmethod
+    def of(cls, plan: ChartPlan) -> EditionCharts:
+        missing = len(plan.missing)
+        return cls(missing, len(plan.specs) - missing, list(plan.keys))
+
+
+def _write_editions(
+    linked: LinkedQuarter,
+    project: Project,
+    options: BuildOptions,
+    staging: Path,
+    wordings: list[Wording],
+    texts: list[QuarterTexts],
+    cache: ChartCache,
+    helper: Helper | None,
+    timer: _Timer,
+) -> list[EditionCharts]:
+    """Every edition into its folder of `staging`, from figures computed once.
+
+    The first edition is made here with the helper. Any other is made meanwhile by a process
+    forked from this one once the figures are computed, so it starts with them in memory (no
+    copy, no second computation) and the two editions' charts and PDFs are laid out at once:
+    on two cores a second edition costs a fraction of the first. Where forking is not safe
+    (see `helper.process_context`), or the cores are taken (`parallel` off, as inside
+    `build_all`'s workers), the editions are made one after the other here.
+    """
+
+    def folder(wording: Wording) -> Path:
+        made = edition_folder(staging, wording.language)
+        made.mkdir(exist_ok=True)
+        return made
+
+    def one(index: int, helper_here: Helper | None, timer_here: _Timer) -> EditionCharts:
+        wording = wordings[index]
+        plan = _write_edition(
+            linked,
+            project,
+            options,
+            folder(wording),
+            wording,
+            cache,
+            helper_here,
+            timer_here,
+            texts[index],
+            first=index == 0,
+        )
+        return EditionCharts.of(plan)
+
+    from mtmreport.helper import process_context
+
+    context = process_context()
+    if len(wordings) < 2 or not options.parallel or context.get_start_method() != "fork":
+        return [one(i, helper, timer) for i in range(len(wordings))]
+    receiver, sender = context.Pipe(duplex=False)
+
+    parent = os.getpid()
+
+    def others() -> None:  # in the forked process
+        die_with_parent(parent)  # a killed build leaves no edition being made behind it
+        try:
+            sender.send((True, [one(i, None, _Timer()) for i in range(1, len(wordings))]))
+        except BaseException as error:  # reported by the parent, which decides what it means
+            sender.send((False, f"{type(error).__name__}: {error}"))
+        finally:
+            sender.close()
+            os._exit(0)  # never unwind the parent's context managers (its helper, staging)
+
+    process = context.Process(target=others, name="mtmreport-editions", daemon=True)
+    process.start()
+    sender.close()
+    try:
+        first = one(0, helper, timer)
+        with timer.phase("editions"):
+            try:
+                succeeded, outcome = receiver.recv()
+            except EOFError:
+                succeeded, outcome = False, "the process making the other editions died"
+        if not succeeded:
+            raise BuildError(f"building the other editions failed: {outcome}")
+        return [first, *outcome]
+    finally:
+        receiver.close()
+        if process.is_alive():
+            process.terminate()
+        process.join()
+
+
+def _write_edition(
+    linked: LinkedQuarter,
+    project: Project,
+    options: BuildOptions,
+    folder: Path,
+    wording: Wording,
+    cache: ChartCache,
+    helper: Helper | None,
+    timer: _Timer,
+    texts: QuarterTexts,
+    *,
+    first: bool,
+) -> ChartPlan:
+    """One edition's HTML, charts, data annex and PDF, written into `folder`; the first
+    edition's review view too, when asked for."""
+    draft = write_html(
+        linked,
+        project.templates,
+        folder,
+        cache=cache,
+        chart_format=options.chart_format,
+        helper=helper,
+        pdf_next=options.pdf,
+        annex_later=True,
+        persistent_templates=options.cache,
+        timer=timer,
+        review=_review(linked.loaded, options) if first else None,
+        wording=wording,
+        texts=texts,
+    )
+    job = (folder / "report.html", folder / "report.pdf", [folder])
+    in_helper = options.pdf and helper is not None and helper.role == "pdf"
+    if in_helper:
+        helper.start(write_pdf, *job)  # type: ignore[union-attr]
+    elif options.pdf:
+        with timer.phase("pdf"):
+            write_pdf(*job, on_missing=draft.place_charts)
+    draft.place_charts()  # in case the PDF never asked for them
+    with timer.phase("annex"):  # while the helper, if any, lays the PDF out
+        draft.annex.write(folder)
+    if in_helper:
+        with timer.phase("pdf"):
+            helper.finish(write_pdf, *job)  # type: ignore[union-attr]
+    return draft.charts
 
 
 # --- several quarters ------------------------------------------------------------------------

@@ -21,6 +21,8 @@ class QuarterEntry:
     pending_by_section: dict[str, int] = field(default_factory=dict)
     findings: dict[str, int] = field(default_factory=dict)  # audit findings by severity
     problems: list[Diagnostic] = field(default_factory=list)  # why it is invalid
+    # Texts of the quarter file still to translate, by edition language (0: all done).
+    untranslated: dict[str, int] = field(default_factory=dict)
 
     def summary_line(self) -> str:
         if self.status == "invalid":
@@ -31,6 +33,16 @@ class QuarterEntry:
             f"{counts_text(self.findings, 'audit finding')}"
         )
 
+    @property
+    def translation_line(self) -> str | None:
+        waiting = {lang: n for lang, n in self.untranslated.items() if n}
+        if not waiting:
+            return None
+        return "translation pending: " + "; ".join(
+            f"{lang} ({n} texts): mtmreport translate {self.quarter} --lang {lang}"
+            for lang, n in waiting.items()
+        )
+
     def detail_lines(self) -> list[str]:
         lines = ["sections: " + "; ".join(self.sections)] if self.sections else []
         if self.pending_by_section:
@@ -38,6 +50,8 @@ class QuarterEntry:
                 "pending: "
                 + "; ".join(f"{title} ({n})" for title, n in self.pending_by_section.items())
             )
+        if self.translation_line:
+            lines.append(self.translation_line)
         lines.extend(str(problem) for problem in self.problems[:3])
         return lines
 
@@ -49,6 +63,10 @@ def catalogue(project: Project) -> list[QuarterEntry]:
     """One entry per quarter file, oldest first; an unreadable file is listed as invalid.
 
     No quarter file at all is an error (`Project.every_quarter`)."""
+    from mtmreport.i18n import SOURCE_LANGUAGE
+    from mtmreport.texts import load_texts
+
+    editions = [lang for lang in project.templates.languages() if lang != SOURCE_LANGUAGE]
     entries = []
     for quarter in project.every_quarter():
         try:
@@ -62,6 +80,15 @@ def catalogue(project: Project) -> list[QuarterEntry]:
             continue
         model = loaded.quarter
         pending = loaded.figures.pending
+        untranslated: dict[str, int] = {}
+        problems: list[Diagnostic] = []
+        for language in editions:
+            try:
+                untranslated[language] = len(load_texts(loaded.doc, language).pending)
+            except QuarterFileError as error:
+                problems.extend(error.problems)
+            except MtmReportError as error:
+                problems.append(Diagnostic(display_path(loaded.path), str(error)))
         by_section: dict[str, int] = {}
         for block in loaded.figures.blocks:
             if block.pending:
@@ -75,6 +102,8 @@ def catalogue(project: Project) -> list[QuarterEntry]:
                 pending=pending,
                 pending_by_section=by_section,
                 findings=tally(project.linked(quarter).findings),
+                problems=problems,
+                untranslated=untranslated,
             )
         )
     return entries

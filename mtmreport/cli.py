@@ -66,6 +66,7 @@ Examples:
   mtmreport build                 the latest quarter on file
   mtmreport build 2023-Q2         one quarter
   mtmreport build 2023-Q3 --strict   fail if the audit finds inconsistencies
+  mtmreport build 2023-Q3 --lang ru  the Russian edition only (output/2023-Q3/ru/)
   mtmreport build --all --jobs 2  every quarter, two at a time
 """
 
@@ -205,6 +206,14 @@ def main(context: click.Context, project_dir: Path | None) -> None:
 )
 @click.option("--all", "every", is_flag=True, help="Build every quarter on file.")
 @click.option(
+    "--lang",
+    "languages",
+    multiple=True,
+    metavar="LANG",
+    help="Build the edition in LANG (repeat for several) [default: every language with a "
+    "catalogue in templates/locales/, and English].",
+)
+@click.option(
     "--jobs",
     "-j",
     type=click.IntRange(min=1),
@@ -223,9 +232,11 @@ def build(
     review: bool,
     editor_url: str,
     every: bool,
+    languages: tuple[str, ...],
     jobs: int,
 ) -> None:
-    """Build the report of QUARTER, by default the latest quarter on file."""
+    """Build the report of QUARTER, by default the latest quarter on file, in every edition:
+    English in output/QUARTER/, each other language in output/QUARTER/LANG/."""
     from mtmreport.build import BuildOptions, build_all, build_report
 
     if review:
@@ -235,7 +246,13 @@ def build(
             editor_url = editor_url_template(editor_url)
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--editor-url") from None
-    options = BuildOptions(strict=strict, pdf=not no_pdf, review=review, editor_url=editor_url)
+    options = BuildOptions(
+        strict=strict,
+        pdf=not no_pdf,
+        review=review,
+        editor_url=editor_url,
+        languages=languages or None,
+    )
     if not every:
         if jobs != 1:
             raise click.UsageError("--jobs applies to --all")
@@ -268,12 +285,15 @@ def _print_result(result: Any) -> None:
     """What a build wrote, and one line on its audit: counts by severity, where the list is."""
     from mtmreport.errors import display_path
 
-    echo(f"{result.quarter}: wrote {display_path(result.html)}")
-    review = result.html.with_name("review.html")
-    if review.exists():
-        echo(f"{result.quarter}: wrote {display_path(review)} (the review view)")
-    if result.pdf:
-        echo(f"{result.quarter}: wrote {display_path(result.pdf)}")
+    for warning in result.warnings:
+        echo(f"warning: {warning}", err=True)
+    for edition in result.editions:
+        echo(f"{result.quarter}: wrote {display_path(edition.html)}")
+        review = edition.html.with_name("review.html")
+        if review.exists():
+            echo(f"{result.quarter}: wrote {display_path(review)} (the review view)")
+        if edition.pdf:
+            echo(f"{result.quarter}: wrote {display_path(edition.pdf)}")
     if result.findings:
         echo(
             f"{result.quarter}: {tally_text(result.findings, 'audit finding')}; "
@@ -488,11 +508,24 @@ def init(folder: Path) -> None:
     help="Port on 127.0.0.1 to listen on; 0 takes any free port.",
 )
 @click.option("--open", "open_browser", is_flag=True, help="Open the preview in the browser.")
+@click.option(
+    "--lang",
+    "language",
+    default="en",
+    show_default=True,
+    metavar="LANG",
+    help="The edition to preview: a language with a catalogue in templates/locales/.",
+)
 @DATA_OPTION
 @TEMPLATES_OPTION
 @_reports_errors
 def serve(
-    quarter: str | None, port: int, open_browser: bool, data: Path | None, templates: Path | None
+    quarter: str | None,
+    port: int,
+    open_browser: bool,
+    language: str,
+    data: Path | None,
+    templates: Path | None,
 ) -> None:
     """Preview QUARTER's draft in the browser, rebuilt on every save, until Ctrl-C.
 
@@ -508,11 +541,134 @@ def serve(
     """
     from mtmreport.preview import serve as serve_preview
 
-    serve_preview(quarter, _project(data, templates), port, log=echo, open_browser=open_browser)
+    serve_preview(
+        quarter,
+        _project(data, templates),
+        port,
+        log=echo,
+        open_browser=open_browser,
+        language=language,
+    )
 
 
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
+
+
+@main.command()
+@click.argument("quarter", required=False)
+@click.option("--lang", "language", required=True, metavar="LANG", help="The language.")
+@DATA_OPTION
+@_reports_errors
+def translate(quarter: str | None, language: str, data: Path | None) -> None:
+    """Write or update QUARTER's translation file for LANG (data/quarters/QUARTER.LANG.po).
+
+    It holds every text of the quarter file (titles, paragraphs, commentary, sources...) for
+    a translator to translate in any PO editor. Run again after editing the quarter file:
+    translations are kept, those whose English changed are marked fuzzy to review, and those
+    of texts that are gone are set aside.
+
+    \b
+    Example:
+      mtmreport translate 2023-Q3 --lang ru && mtmreport build 2023-Q3 --lang ru
+    """
+    from mtmreport.errors import display_path
+    from mtmreport.load import read_yaml
+    from mtmreport.texts import update_translation
+
+    project = _project(data)
+    path = project.quarter_path(project.quarter_id(quarter))
+    written, stats = update_translation(read_yaml(path), language)
+    echo(f"wrote {display_path(written)}: {_stats_text(stats)}")
+
+
+@main.group()
+def i18n() -> None:
+    """The report's translation catalogues (gettext PO files under templates/locales/).
+
+    \b
+    Typical use, after changing a template's or the code's words:
+      mtmreport i18n extract     write templates/locales/messages.pot
+      mtmreport i18n update      merge it into every language's messages.po
+      (translate the new and fuzzy entries in Poedit, Weblate or any PO editor)
+      mtmreport i18n compile     check every catalogue and write its .mo file
+    """
+
+
+def _catalogue_folder(templates: Path | None) -> Path:
+    """The templates folder whose catalogues the i18n commands work on: `--templates`, else
+    the project's own templates folder."""
+    return templates or _project().templates_dir
+
+
+@i18n.command("extract")
+@TEMPLATES_OPTION
+@_reports_errors
+def i18n_extract(templates: Path | None) -> None:
+    """Collect every message of the templates and the code into messages.pot."""
+    from mtmreport import i18n as lib
+    from mtmreport.errors import display_path
+
+    folder = _catalogue_folder(templates)
+    catalog = lib.extract(Path(__file__).resolve().parent, folder)
+    path = lib.write_catalogue(catalog, lib.template_path(folder), template=True)
+    echo(f"wrote {display_path(path)}: {len(catalog)} messages")
+
+
+@i18n.command("update")
+@TEMPLATES_OPTION
+@_reports_errors
+def i18n_update(templates: Path | None) -> None:
+    """Merge messages.pot into every language's catalogue: translations kept, changed ones
+    marked fuzzy for review."""
+    from mtmreport import i18n as lib
+    from mtmreport.errors import display_path
+
+    folder = _catalogue_folder(templates)
+    template = lib.read_catalogue(lib.template_path(folder))
+    for language in lib.catalogue_languages(folder):
+        path, stats = lib.update(folder, template, language)
+        echo(f"{language}: {display_path(path)}: {_stats_text(stats)}")
+
+
+@i18n.command("init")
+@click.argument("language")
+@TEMPLATES_OPTION
+@_reports_errors
+def i18n_init(language: str, templates: Path | None) -> None:
+    """Start LANGUAGE's catalogue from messages.pot (a new edition's language)."""
+    from mtmreport import i18n as lib
+    from mtmreport.errors import CatalogueError, display_path
+
+    folder = _catalogue_folder(templates)
+    if lib.catalogue_path(folder, language).exists():
+        raise CatalogueError(f"{lib.catalogue_path(folder, language)} exists already")
+    lib.check_language_code(language)
+    template = lib.read_catalogue(lib.template_path(folder))
+    path, stats = lib.update(folder, template, language)
+    echo(f"created {display_path(path)}: {_stats_text(stats)}")
+
+
+@i18n.command("compile")
+@TEMPLATES_OPTION
+@_reports_errors
+def i18n_compile(templates: Path | None) -> None:
+    """Check every catalogue's placeholders and write its .mo file beside it."""
+    from mtmreport import i18n as lib
+    from mtmreport.errors import display_path
+
+    folder = _catalogue_folder(templates)
+    for language, path, stats in lib.compile_catalogues(folder):
+        echo(f"{language}: wrote {display_path(path)}: {_stats_text(stats)}")
+
+
+def _stats_text(stats: Any) -> str:
+    text = f"{stats.translated} translated"
+    if stats.fuzzy:
+        text += f", {stats.fuzzy} fuzzy (to review)"
+    if stats.untranslated:
+        text += f", {stats.untranslated} untranslated"
+    return text
 
 
 def run() -> None:

@@ -45,6 +45,13 @@ class QuarterNotFoundError(MtmReportError):
     exit_code = 2
 
 
+class CatalogueError(MtmReportError):
+    """A translation catalogue or translation file that is missing, malformed or breaks its
+    placeholders: a user's file, like a quarter file, so the same exit code."""
+
+    exit_code = 2
+
+
 class AuditFailedError(MtmReportError):
     """`--strict` and the audit found inconsistencies."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from mtmreport import compute as c
 from mtmreport.errors import MtmReportError
@@ -20,6 +20,9 @@ from mtmreport.load import Location
 from mtmreport.numbers import half_unit
 from mtmreport.periods import Period
 from mtmreport.provenance import Figure, Input, as_input, derived, shown
+
+if TYPE_CHECKING:
+    from mtmreport.wording import Wording
 
 SeriesKey = tuple[str, ...]
 Unit = Literal["count", "kzt_bn", "percent"]
@@ -45,22 +48,33 @@ class SeriesInfo:
     unit: Unit
 
 
-def describe(key: SeriesKey) -> SeriesInfo:
-    """How a series is named in sentences and charts."""
+def describe(key: SeriesKey, wording: Wording | None = None) -> SeriesInfo:
+    """How a series is named in sentences and charts (in English without a wording)."""
+    if wording is None:  # the audit's English; its import kept out of `audit`'s start
+        from mtmreport.wording import Wording
+
+        wording = Wording()
+    w = wording
     match key:
         case ("remittances", direction):
             label = (
-                "Remittances sent from Kazakhstan"
+                w.gettext("Remittances sent from Kazakhstan")
                 if direction == "outflow"
-                else ("Remittances received by Kazakhstan")
+                else w.gettext("Remittances received by Kazakhstan")
             )
             return SeriesInfo(label, "kzt_bn")
-        case ("flows", name):
-            return SeriesInfo(f"Migrant {name}", "count")
+        case ("flows", "arrivals"):
+            return SeriesInfo(w.gettext("Migrant arrivals"), "count")
+        case ("flows", "departures"):
+            return SeriesInfo(w.gettext("Migrant departures"), "count")
         case ("non_cis_arrival_share", country):
-            return SeriesInfo(f"{country}'s share of non-CIS arrivals", "percent")
+            return SeriesInfo(
+                w.gettext("%(country)s's share of non-CIS arrivals", country=w.place(country)),
+                "percent",
+            )
         case ("total", subject):
-            return SeriesInfo(subject[:1].upper() + subject[1:], "count")
+            text = w.own(subject)
+            return SeriesInfo(text[:1].upper() + text[1:], "count")
     return SeriesInfo(" ".join(key), "count")
 
 

@@ -49,8 +49,10 @@ from mtmreport.chartcache import ChartCache
 from mtmreport.diagnostics import Diagnostic, listing, tally, tally_text
 from mtmreport.errors import MtmReportError, ServeError
 from mtmreport.helper import die_with_parent
+from mtmreport.i18n import SOURCE_LANGUAGE, check_language
 from mtmreport.project import Project
 from mtmreport.review import Review, editor_url_template
+from mtmreport.wording import load_wording
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -131,9 +133,17 @@ def _pdf_worker(jobs: Connection, parent_pid: int) -> None:
 class Preview:
     """The drafts of one quarter, rebuilt on change, with the state pages are told about."""
 
-    def __init__(self, quarter: str, project: Project, workdir: Path, log: Log) -> None:
+    def __init__(
+        self,
+        quarter: str,
+        project: Project,
+        workdir: Path,
+        log: Log,
+        language: str = SOURCE_LANGUAGE,
+    ) -> None:
         self.quarter = quarter
         self.project = project
+        self.language = language
         self.log = log
         self.quarter_path = project.quarter_path(quarter).resolve()
         self.empty_dir = workdir / "empty"
@@ -230,16 +240,19 @@ class Preview:
             self._notify()
 
     def _watch_filter(self) -> watchfiles.BaseFilter:
+        from mtmreport.texts import translation_path
+
         data_dir = self.project.data_dir.resolve()
-        quarter_path = self.quarter_path
+        # The quarter's own file and, for an edition in another language, its translation.
+        own = {self.quarter_path, translation_path(self.quarter_path, self.language)}
 
         class Relevant(watchfiles.DefaultFilter):
-            """The quarter's own file, and anything in the other folders but editors' litter."""
+            """The quarter's own files, and anything in the other folders but editors' litter."""
 
             def __call__(self, change: watchfiles.Change, path: str) -> bool:
                 if not super().__call__(change, path):
                     return False
-                return Path(path) == quarter_path or not Path(path).is_relative_to(data_dir)
+                return Path(path) in own or not Path(path).is_relative_to(data_dir)
 
         return Relevant()
 
@@ -296,9 +309,9 @@ class Preview:
                 linked,
                 self.project.templates,
                 folder,
-                language=self.project.language,
                 cache=ChartCache(self._chart_cache),
                 review=Review(linked.loaded.doc, editor_url_template()),
+                wording=load_wording(self.project.templates, self.language),
             )
         except Exception as error:
             shutil.rmtree(folder, ignore_errors=True)
@@ -699,6 +712,7 @@ def serve(
     port: int = DEFAULT_PORT,
     log: Log = _stderr,
     open_browser: bool = False,
+    language: str = SOURCE_LANGUAGE,
 ) -> None:
     """Serve a live preview of `quarter` (the latest by default) on 127.0.0.1 until Ctrl-C.
 
@@ -707,11 +721,13 @@ def serve(
     """
     quarter_id = project.quarter_id(quarter)
     project.quarter_path(quarter_id)  # a wrong id is an error now, not an overlay
+    # and so is a language with no catalogue
+    check_language(language, project.templates.catalogue_folder(language))
     with (
         _sigterm_as_interrupt(),
         tempfile.TemporaryDirectory(prefix="mtmreport-serve-") as workdir,
     ):
-        preview = Preview(quarter_id, project, Path(workdir), log)
+        preview = Preview(quarter_id, project, Path(workdir), log, language)
         with _listen(port, preview, log) as server:
             url = f"http://{HOST}:{server.server_address[1]}/"
             log(f"Serving a live preview of {quarter_id} at {url}")

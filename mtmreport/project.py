@@ -48,7 +48,7 @@ SETTINGS = {
         "your own templates, styles, fonts, strings: each replaces the packaged file",
     ),
     "output": ("output", "where the reports are written"),
-    "language": ("en", "the language of the edition (strings/<language>.yaml)"),
+    "language": ("en", "the language of the main edition (others have catalogues in locales/)"),
 }
 # ASCII digits only (issue 15): "٢٠٢٤-Q1.yaml" only looks like a quarter file.
 QUARTER_FILE = re.compile(r"^(\d{4})-Q([1-4])\.yaml\Z", re.ASCII)

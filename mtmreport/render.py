@@ -217,6 +217,7 @@ def make_environment(
     """
     env = Environment(
         loader=templates.loader(),  # the project's templates, then the package's
+        extensions=["jinja2.ext.i18n", "jinja2.ext.do"],
         bytecode_cache=_disk_cache() if persistent_templates else _COMPILED,
         autoescape=select_autoescape(["html", "j2", "html.j2"], default=True),
         undefined=StrictUndefined,
@@ -238,17 +239,28 @@ def make_environment(
         md=markdown_block,
         md_inline=markdown_inline,
         md_cited=markdown_cited,
-        sentence_list=sentence_list,
+        sentence_list=lambda items: sentence_list(items, wording),
         counts_said=counts_said,
         rows=table_rows,
         in_text=wording.country_in_text,
+        place=wording.place,
         capfirst=lambda s: s[:1].upper() + s[1:] if s else s,
         figure_rows=figure_rows,
         two_columns=two_columns,
     )
+    env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks as one line, as extracted
+    translations = wording.translations
+    # Newstyle: %-formatting and escaping of values by the extension, as `Wording` does.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        translations.gettext,
+        translations.ngettext,
+        newstyle=True,
+        pgettext=translations.pgettext,
+        npgettext=translations.npgettext,
+    )
     if review is not None:  # the review view: every printed number says where it comes from
         env.filters.update(review.filters(wording))
-    env.globals.update(t=wording.text, w=wording, review=review is not None)
+    env.globals.update(w=wording, review=review is not None)
     return env
 
 
@@ -303,12 +315,14 @@ def counts_said(placed: c.PlacedBlock | None) -> set[tuple[str, Period, int]]:
     return set()
 
 
-def sentence_list(items: list[Any]) -> Markup:
+def sentence_list(items: list[Any], wording: Wording) -> Markup:
     """ "a, b and c" with each item escaped (items may be Markup)."""
     parts = [escape(i) for i in items]
     if len(parts) <= 1:
         return Markup("").join(parts)
-    return Markup(", ").join(parts[:-1]) + Markup(" and ") + parts[-1]
+    # Translators: the end of a list in running text, "a, b and c".
+    pattern = escape(wording.translations.gettext("%(items)s and %(last)s"))
+    return pattern % {"items": Markup(", ").join(parts[:-1]), "last": parts[-1]}
 
 
 def two_columns(items: list[Any]) -> list[list[Any]]:
@@ -370,7 +384,7 @@ def render_report(
         # the block printed just before each one, so a sentence never repeats the last one
         previous=dict(zip(by_location, [None, *figures.blocks], strict=False)),
         charts=charts,
-        notes=Footnotes(ibid=wording.text("ui.ibid")),
+        notes=Footnotes(ibid=wording.gettext("Ibid.")),
         stylesheet=stylesheet,
         logo=logo,
         annex=annex,

@@ -103,6 +103,23 @@ class Templates:
     def font_files(self) -> tuple[Path, ...]:
         return _font_files(self.fonts_dir)
 
+    def catalogue_folder(self, language: str) -> Path:
+        """The templates folder whose catalogue of `language` is in use: the project's own
+        when it has one, else the package's (where a missing one is reported)."""
+        from mtmreport import i18n
+
+        for folder in self.folders:
+            if i18n.catalogue_path(folder, language).is_file():
+                return folder
+        return self.defaults
+
+    def languages(self) -> list[str]:
+        """Every language with a catalogue in some folder, English first."""
+        from mtmreport import i18n
+
+        found = {x for folder in self.folders for x in i18n.languages(folder)}
+        return [i18n.SOURCE_LANGUAGE, *sorted(found - {i18n.SOURCE_LANGUAGE})]
+
     def loader(self) -> BaseLoader:
         """Jinja's loader: the project's folder, then the package's; `default:` the package's."""
         from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader

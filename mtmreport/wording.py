@@ -1,25 +1,28 @@
-"""How figures and periods are written: IOM number style and the report's fixed strings.
+"""How figures, periods and names are written in one edition's language.
 
-One `Wording` serves the templates (as Jinja filters), the chart captions and alt texts, so a
-figure reads the same everywhere. Strings come from `templates/strings/<language>.yaml`;
-number grouping and month names from Babel, so a Russian edition needs only a translated
-strings file.
+One `Wording` serves the templates (as Jinja filters and gettext callables), the chart
+captions and alt texts, and the data annex, so a figure reads the same everywhere. Words come
+from the edition's gettext catalogue (`i18n`); number grouping, decimal marks, percent style
+and month names from CLDR through Babel; country and region names from the reference tables.
+A new language is a catalogue and a names column: nothing here changes.
 """
 
 from __future__ import annotations
 
+import gettext
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
+from babel import Locale
 from babel.dates import get_month_names
 from babel.numbers import format_decimal, get_decimal_symbol, parse_decimal
 
+from mtmreport import i18n
 from mtmreport.numbers import Number, decimals_of, half_unit, half_up
 from mtmreport.periods import Period
 from mtmreport.provenance import decimals_printed
@@ -30,25 +33,65 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Wording:
-    strings: dict[str, Any]
+    """The words of one edition. Picklable (it travels to the chart-drawing helper): the
+    catalogue is read, once a process, when first needed."""
+
+    language: str = i18n.SOURCE_LANGUAGE
+    templates_dir: Path | None = None
+    # The catalogue's hash: part of every chart's cache key, so a changed translation
+    # redraws the charts that show it.
+    digest: str = ""
+    # The quarter file's own texts in this language (`texts.QuarterTexts`), where a sentence
+    # names one of them (a breakdown's subject in a trend's title).
+    texts: Any = None
 
     @property
     def locale(self) -> str:
-        return str(self.strings.get("locale", "en"))
+        """The CLDR locale of numbers and dates ("en" for the pseudo-locale)."""
+        return i18n.cldr_locale(self.language)
 
-    def text(self, dotted: str, **values: object) -> str:
-        """A fixed string by its dotted key, with {placeholders} filled in."""
-        node: Any = self.strings
-        for part in dotted.split("."):
-            node = node[part]
-        return str(node).format(**values) if values else str(node)
+    @property
+    def html_lang(self) -> str:
+        """What HTML `lang` and the PDF's /Lang say."""
+        return "en-XA" if self.language == i18n.PSEUDO_LANGUAGE else self.language
+
+    @property
+    def pseudo(self) -> bool:
+        return self.language == i18n.PSEUDO_LANGUAGE
+
+    @property
+    def translations(self) -> gettext.NullTranslations:
+        if self.templates_dir is None:
+            return i18n.load_translations(Path(), i18n.SOURCE_LANGUAGE)
+        return i18n.load_translations(self.templates_dir, self.language)
+
+    # --- the catalogue ---------------------------------------------------------------------
+    # Every message is %-formatted even without values, as Jinja's newstyle gettext does, so
+    # a literal per cent sign is always written %% in a message.
+
+    def gettext(self, message: str, **values: object) -> str:
+        return self.translations.gettext(message) % values
+
+    def ngettext(self, singular: str, plural: str, n: int, **values: object) -> str:
+        """A message in the plural form CLDR's rules choose for `n` (1 мигрант, 2 мигранта,
+        5 мигрантов); `n` is a value of the message too."""
+        return self.translations.ngettext(singular, plural, n) % {"n": n, **values}
+
+    def pgettext(self, context: str, message: str, **values: object) -> str:
+        """A message whose English alone is ambiguous ("Share" a header, "Share" a verb)."""
+        return self.translations.pgettext(context, message) % values
+
+    def cldr(self, text: str) -> str:
+        """A word that comes from CLDR rather than the catalogue (month names): the
+        pseudo-locale marks it too, since it is translated all the same."""
+        return i18n.wrap(text) if self.pseudo else text
 
     # --- numbers ---------------------------------------------------------------------------
 
     def number(
         self, value: Number | None, decimals: int | None = None, unsigned: bool = False
     ) -> str:
-        """Thousands separated, as IOM prints them: 4,482,427; 280.6.
+        """Thousands grouped in the edition's style: 4,482,427 and 280.6; 4 482 427 and 280,6.
 
         A figure from compute prints with the decimals compute chose for it (a stated 11.42
         keeps both), whatever `decimals` asks; `unsigned` prints its size without sign, for
@@ -68,33 +111,50 @@ class Wording:
         return format_decimal(half_up(value, decimals), format=pattern, locale=self.locale)
 
     def per_cent(self, value: Number | None, decimals: int | None = None) -> str:
-        """Running text: "43.5 per cent"."""
-        return self.text("numbers.per_cent", value=self.number(value, decimals))
+        """Running text: "43.5 per cent" (UN style); "43,5 %" in Russian."""
+        return self.gettext("%(value)s per cent", value=self.number(value, decimals))
 
     def percent_sign(self, value: Number | None, decimals: int | None = None) -> str:
-        """Tables and charts: "43.5%"."""
-        return self.text("numbers.percent_sign", value=self.number(value, decimals))
+        """Tables and charts, in CLDR's percent pattern: "43.5%"; "43,5 %"."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "–"
+        if decimals is None:
+            decimals = decimals_of(value)
+        return self.percent_text(self.number(value, decimals))
+
+    def percent_text(self, number: str) -> str:
+        """A number already written, with the per cent sign where CLDR puts it."""
+        pattern = Locale.parse(self.locale).percent_formats[None]
+        sign = Locale.parse(self.locale).number_symbols["latn"]["percentSign"]
+        return pattern.prefix[0].replace("%", sign) + number + pattern.suffix[0].replace("%", sign)
 
     def billion_kzt(self, value: Number, decimals: int | None = 1, unsigned: bool = False) -> str:
-        return self.text("numbers.billion_kzt", value=self.number(value, decimals, unsigned))
+        return self.gettext("%(value)s billion KZT", value=self.number(value, decimals, unsigned))
 
     def million_usd(self, value: Number, decimals: int | None = 1) -> str:
-        return self.text("numbers.million_usd", value=self.number(value, decimals))
+        return self.gettext("%(value)s million USD", value=self.number(value, decimals))
 
     def money(self, kzt_bn: Number, usd_mn: Number) -> str:
         """ "280.6 billion KZT (593.9 million USD)"."""
-        return f"{self.billion_kzt(kzt_bn)} ({self.million_usd(usd_mn)})"
+        return self.gettext(
+            "%(kzt)s (%(usd)s)", kzt=self.billion_kzt(kzt_bn), usd=self.million_usd(usd_mn)
+        )
 
     def qualified(self, text: str, qualifier: str | None) -> str:
         """An amount with the words its source puts before it: "estimated to be over 280.6
         billion KZT (594 million USD)"; as it is without a qualifier."""
         if not qualifier:
             return text
-        return self.text(f"qualifiers.{qualifier}", value=text)
+        messages = {
+            "over": self.gettext("over %(value)s", value=text),
+            "estimated over": self.gettext("estimated to be over %(value)s", value=text),
+            "about": self.gettext("about %(value)s", value=text),
+        }
+        return messages[qualifier]
 
     def rate(self, value: Number) -> str:
         """ "1 USD = 472.5 KZT", with the decimals compute chose (see `compute._rate`)."""
-        return self.text("numbers.rate", value=self.number(value))
+        return self.gettext("1 USD = %(value)s KZT", value=self.number(value))
 
     def printed_value(self, text: str) -> Decimal:
         """A number as this wording prints it ("4,482,427", "43.3%", "−484") read back."""
@@ -124,73 +184,141 @@ class Wording:
         decimals = decimals if chosen is None else chosen
         rounded = half_up(value, decimals)
         if rounded == 0:
-            return self.text("numbers.unchanged")
+            return self.gettext("unchanged")
         amount = self.per_cent(abs(rounded), decimals)
-        return self.text("numbers.up" if rounded > 0 else "numbers.down", value=amount)
+        if rounded > 0:
+            return self.gettext("up %(value)s", value=amount)
+        return self.gettext("down %(value)s", value=amount)
 
     def signed(self, value: int) -> str:
         """Balances in tables and charts: "+6,885", "−484" (a true minus sign)."""
         sign = "+" if value > 0 else "−" if value < 0 else ""
         return sign + self.number(abs(value))
 
+    # --- names -----------------------------------------------------------------------------
+
+    def own(self, text: str) -> str:
+        """A text of the quarter file in this edition's language (see `texts`)."""
+        if self.texts is None:
+            return text
+        return str(self.texts.translate(text, self.gettext("[translation pending]")))
+
+    def series_label(self, key: tuple[str, ...]) -> str:
+        """How a series of figures across quarters is named (see `history.describe`)."""
+        from mtmreport.history import describe
+
+        return describe(key, self).label
+
+    def place(self, name: str) -> str:
+        """A country's or region's name in this edition's language, from the reference
+        tables; any other label (a category the quarter file names) as it is."""
+        from mtmreport.reference import find_country, find_region
+
+        found = find_country(name) or find_region(name)
+        if found is None:
+            return name
+        return found.name_in(self.locale) if not self.pseudo else i18n.wrap(str(found))
+
     def country_in_text(self, name: str) -> str:
         """ "the Russian Federation", "Uzbekistan": names as running text needs them."""
-        rule = self.strings.get("country_article") or {}
-        if any(word in name for word in rule.get("when_name_contains", [])):
-            return f"{rule.get('article', '')}{name}"
-        return name
+        from mtmreport.reference import find_country
+
+        country = find_country(name)
+        local = self.place(name)
+        if country is not None and country.takes_article:
+            # Translators: a country name that English writes with "the" in running text.
+            return self.pgettext("country in running text", "the %(country)s", country=local)
+        return local
 
     # --- periods ---------------------------------------------------------------------------
 
     def month_name(self, month: int) -> str:
-        return str(get_month_names("wide", locale=self.locale, context="stand-alone")[month])
+        return self.cldr(
+            str(get_month_names("wide", locale=self.locale, context="stand-alone")[month])
+        )
+
+    def _day(self, day: date) -> str:
+        month = get_month_names("wide", locale=self.locale, context="format")[day.month]
+        return self.gettext(
+            "%(day)s %(month)s %(year)s", day=day.day, month=self.cldr(str(month)), year=day.year
+        )
 
     def period(self, period: Period, style: str = "long") -> str:
-        """A period in words.
+        """A period in words, in one of four styles.
 
-        "the third quarter of 2023" (long), "July – September 2023" (range), "Q3 2023" (short).
+        long: "the third quarter of 2023"; range: "July – September 2023"; short: "Q3 2023";
+        in: the period after a preposition, as a whole phrase, since languages with cases
+        inflect it ("in the third quarter of 2023", "в третьем квартале 2023 года").
         """
         kind = period.kind
         (y1, m1), (y2, m2) = period.start, period.end
         if kind == "as_of" and period.as_of is not None:
-            day = period.as_of
-            return self.text(
-                "period.as_of", day=day.day, month=self.month_name(day.month), year=day.year
-            )
+            date = self._day(period.as_of)
+            return self.gettext("as of %(date)s", date=date) if style == "in" else date
         if style == "short" and kind == "quarter":
-            return self.text("period.quarter_short", number=period.quarter_number, year=y1)
+            return self.gettext("Q%(number)s %(year)s", number=period.quarter_number, year=y1)
         if style == "short" and kind == "half":
-            return self.text("period.half_short", number=period.half_number, year=y1)
-        if style == "long" and kind == "quarter":
-            ordinal = self.strings["period"]["quarter_ordinals"][(period.quarter_number or 1) - 1]
-            return self.text("period.quarter", ordinal=ordinal, year=y1)
-        if style == "long" and kind == "half":
-            ordinal = self.strings["period"]["half_ordinals"][(period.half_number or 1) - 1]
-            return self.text("period.half", ordinal=ordinal, year=y1)
+            return self.gettext("H%(number)s %(year)s", number=period.half_number, year=y1)
+        if style in ("long", "in") and kind == "quarter":
+            return self._quarter(period.quarter_number or 1, y1, style == "in")
+        if style in ("long", "in") and kind == "half":
+            return self._half(period.half_number or 1, y1, style == "in")
         if kind == "year":
-            return self.text("period.year", year=y1)
+            if style == "in":
+                return self.gettext("in %(year)s", year=y1)
+            return self.gettext("%(year)s", year=y1)
         if kind == "month":
-            return self.text("period.month", month=self.month_name(m1), year=y1)
-        if y1 != y2:
-            return self.text(
-                "period.months_across_years",
+            text = self.gettext("%(month)s %(year)s", month=self.month_name(m1), year=y1)
+        elif y1 != y2:
+            text = self.gettext(
+                "%(first)s %(first_year)s – %(last)s %(last_year)s",
                 first=self.month_name(m1),
                 first_year=y1,
                 last=self.month_name(m2),
                 last_year=y2,
             )
-        return self.text(
-            "period.months", first=self.month_name(m1), last=self.month_name(m2), year=y1
-        )
+        else:
+            text = self.gettext(
+                "%(first)s – %(last)s %(year)s",
+                first=self.month_name(m1),
+                last=self.month_name(m2),
+                year=y1,
+            )
+        return self.gettext("in %(months)s", months=text) if style == "in" else text
+
+    def _quarter(self, number: int, year: int, after_in: bool) -> str:
+        if after_in:
+            return (
+                self.gettext("in the first quarter of %(year)s", year=year),
+                self.gettext("in the second quarter of %(year)s", year=year),
+                self.gettext("in the third quarter of %(year)s", year=year),
+                self.gettext("in the fourth quarter of %(year)s", year=year),
+            )[number - 1]
+        return (
+            self.gettext("the first quarter of %(year)s", year=year),
+            self.gettext("the second quarter of %(year)s", year=year),
+            self.gettext("the third quarter of %(year)s", year=year),
+            self.gettext("the fourth quarter of %(year)s", year=year),
+        )[number - 1]
+
+    def _half(self, number: int, year: int, after_in: bool) -> str:
+        if after_in:
+            return (
+                self.gettext("in the first half of %(year)s", year=year),
+                self.gettext("in the second half of %(year)s", year=year),
+            )[number - 1]
+        return (
+            self.gettext("the first half of %(year)s", year=year),
+            self.gettext("the second half of %(year)s", year=year),
+        )[number - 1]
 
 
-@cache
-def _load_strings(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
-
-
-def load_wording(templates: Templates, language: str = "en") -> Wording:
-    """The fixed strings of `language` from the templates in use (a project's own
-    `strings/<language>.yaml`, or the packaged one)."""
-    return Wording(_load_strings(templates.find(f"strings/{language}.yaml")))
+def load_wording(templates: Templates, language: str = i18n.SOURCE_LANGUAGE) -> Wording:
+    """The wording of one edition from the templates in use (a project's own catalogue of the
+    language, or the packaged one); a language without a catalogue is a clear error."""
+    folder = templates.catalogue_folder(language)
+    i18n.check_language(language, folder)
+    digest = i18n.catalogue_digest(i18n.catalogue_path(folder, language))
+    wording = Wording(language, folder, digest)
+    wording.translations  # noqa: B018  # a malformed catalogue fails here, before any work
+    return wording

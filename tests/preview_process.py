@@ -32,6 +32,7 @@ class PreviewProcess:
         templates_dir: Path | None,
         workdir: Path,
         timeout: float = 60,
+        language: str = "en",
         *,
         program: list[str] | None = None,
         cwd: Path | None = None,
@@ -46,7 +47,7 @@ class PreviewProcess:
         command = list(program or [sys.executable, "-m", "mtmreport"])
         if cwd is None:
             command += ["--project", str(REPOSITORY)]
-        command += ["serve", quarter, "--port", str(port)]
+        command += ["serve", quarter, "--port", str(port), "--lang", language]
         if data_dir is not None:
             command += ["--data", str(data_dir)]
         if templates_dir is not None:

@@ -135,7 +135,7 @@ def test_workbook_has_an_about_sheet_and_the_csv_figures(built):
 
 def test_workbook_bytes_depend_on_the_data_only(q3, tmp_path):
     wording = load_wording(REPO_TEMPLATES)
-    tables = chart_tables(plan_charts(q3, wording)) + report_tables(q3, wording)
+    tables = chart_tables(plan_charts(q3, wording), wording) + report_tables(q3, wording)
     first, second = tmp_path / "a.xlsx", tmp_path / "b" / "other-name.xlsx"
     second.parent.mkdir()
     write_workbook(tables, first, "Title", "About")

@@ -95,7 +95,7 @@ def test_the_wheel_carries_templates_strings_fonts_reference_data_and_the_exampl
     }
     assert templates <= names, sorted(templates - names)  # every file of templates/, no less
     assert {
-        "mtmreport/templates/strings/en.yaml",
+        "mtmreport/templates/locales/ru/LC_MESSAGES/messages.po",
         "mtmreport/templates/fonts/Carlito-Regular.ttf",
         "mtmreport/templates/fonts/OFL.txt",
         "mtmreport/example/2023-Q3.yaml",

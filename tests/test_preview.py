@@ -130,9 +130,7 @@ def test_broken_file_shows_an_escaped_overlay_and_recovers(preview, browser, sit
     assert preview.status()["ok"] is True
 
 
-def test_template_error_shows_the_overlay_and_recovers_and_strings_edits_show(
-    preview, browser, site
-):
+def test_template_error_shows_the_overlay_and_recovers(preview, browser, site):
     template = site.templates_dir / "blocks" / "flows.html.j2"
     good = template.read_text(encoding="utf-8")
     browser.open(preview.url)
@@ -145,12 +143,21 @@ def test_template_error_shows_the_overlay_and_recovers_and_strings_edits_show(
     save(template, good)
     browser.wait_for(f"!document.querySelector('{OVERLAY}') && {shows('4,482,427')}")
 
-    # Fixed strings are read once per build process: the preview reads them again on change.
-    assert not browser.evaluate("document.body.textContent.includes('Table of contents')")
-    edit(
-        site.templates_dir / "strings" / "en.yaml", "outline: Outline", "outline: Table of contents"
-    )
-    browser.wait_for("document.body.textContent.includes('Table of contents')")
+
+def test_a_russian_preview_shows_catalogue_edits(site, browser, tmp_path):
+    server = PreviewProcess(QUARTER, site.data_dir, site.templates_dir, tmp_path, language="ru")
+    try:
+        browser.open(server.url)
+        browser.wait_for(shows("4\u00a0482\u00a0427"))  # CLDR's Russian grouping
+        assert browser.evaluate("document.documentElement.lang") == "ru"
+        assert browser.evaluate("document.body.textContent.includes('Содержание')")
+        # The catalogue is read once per build process: the preview reads it again on change.
+        catalogue = site.templates_dir / "locales" / "ru" / "LC_MESSAGES" / "messages.po"
+        edit(catalogue, 'msgstr "Содержание"', 'msgstr "Оглавление"')
+        browser.wait_for("document.body.textContent.includes('Оглавление')")
+    finally:
+        browser.call("Page.navigate", url="about:blank")
+        server.stop()
 
 
 def test_two_quick_saves_end_in_one_coherent_page(preview, browser, site, tmp_path):

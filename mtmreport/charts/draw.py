@@ -16,6 +16,7 @@ import textwrap
 from collections.abc import Sequence
 from itertools import pairwise
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -31,6 +32,10 @@ from matplotlib.textpath import text_to_path
 from mtmreport.charts import style
 from mtmreport.charts.spec import ChartSpec, cell_text, records
 from mtmreport.wording import Wording
+
+if TYPE_CHECKING:
+    from mtmreport.charts.regionmap import MapWords
+    from mtmreport.reference import Region
 
 DPI = 200
 # Agg draws text a little wider than its outline (hinting): measure with some slack.
@@ -254,7 +259,7 @@ def _paired(spec: ChartSpec, wording: Wording) -> Figure:
     fig.text(
         x_change,
         1 - 0.1 / fig.get_size_inches()[1],
-        wording.text("ui.chart_change_usd"),
+        wording.gettext("Change in USD"),
         ha="right",
         va="center",
         color=style.GREY,
@@ -278,8 +283,8 @@ def _paired(spec: ChartSpec, wording: Wording) -> Figure:
             fig.text(
                 x_change,
                 y_fig - 0.09 / fig.get_size_inches()[1],
-                wording.text(
-                    "ui.chart_change_kzt", value=cell_text(row["change_kzt"], "change", wording)
+                wording.gettext(
+                    "KZT %(value)s", value=cell_text(row["change_kzt"], "change", wording)
                 ),
                 ha="right",
                 va="center",
@@ -378,7 +383,7 @@ def _columns(spec: ChartSpec, wording: Wording) -> Figure:
         texts = [cell_text(change, "change", wording)]
         if spec.notes and "change_kzt" in table:
             kzt = cell_text(table["change_kzt"].iloc[-1], "change", wording)
-            texts.append(wording.text("ui.chart_change_kzt", value=kzt))
+            texts.append(wording.gettext("KZT %(value)s", value=kzt))
     # Room at the right for the change: the arrow, then its widest label.
     label_in = max([_text_width_in(t, bold=True) for t in texts], default=0)
     slot_in = (fig_width - 0.04) / (count + 0.1)
@@ -517,9 +522,43 @@ def _trend(spec: ChartSpec, wording: Wording) -> Figure:
 
 def _map(spec: ChartSpec, wording: Wording) -> Figure:
     from mtmreport.charts.regionmap import draw_region_map
+    from mtmreport.i18n import CLOSE, OPEN
 
-    values = {str(r.label): float(r.value) for r in spec.table.itertuples()}
-    return draw_region_map(values)
+    # Labels are region names in the edition's language, which the reference table resolves;
+    # the pseudo-locale's are the English names within its markers.
+    values = {
+        str(r.label).removeprefix(OPEN).removesuffix(CLOSE): float(r.value)
+        for r in spec.table.itertuples()
+    }
+    return draw_region_map(values, words=map_words(wording))
+
+
+def map_words(wording: Wording) -> MapWords:
+    """The map's words in the edition's language: regions by their names in the reference
+    table, without the generic word a map leaves out ("Akmola", "Акмолинская")."""
+    from babel.numbers import format_decimal
+
+    from mtmreport.charts.regionmap import ENGLISH, MapWords
+
+    if wording.language == "en":
+        return ENGLISH
+    # Translators: the word for "region" that a map label leaves out of a region's name.
+    generic = wording.pgettext("map label", "region")
+
+    def label(region: Region) -> str:
+        name = wording.place(region.name)
+        if region.is_city or generic not in name.split():
+            return name
+        return " ".join(word for word in name.split() if word != generic)
+
+    return MapWords(
+        label=label,
+        no_data=wording.gettext("No published figure"),
+        number=lambda value: format_decimal(
+            round(value, 2), format="#,##0.##", locale=wording.locale
+        ),
+        percent=wording.percent_text,
+    )
 
 
 def draw(spec: ChartSpec, wording: Wording) -> Figure:

@@ -79,20 +79,22 @@ def _rounding_notes(table: pd.DataFrame, w: Wording) -> tuple[str, ...]:
     printed = [cell_text(share, "percent", w) for share in table["share_shown"]]
     if not w.rounding_shows(printed, w.number(100), exact_total=True):
         return ()
-    return (w.text("ui.rounding_note"),)
+    return (w.gettext("Shares may not sum to 100 per cent due to rounding."),)
 
 
 def _label_column(w: Wording, dimension: str) -> Column:
-    header = {"country": "ui.country", "region": "ui.region", "period": "ui.period"}.get(
-        dimension, "ui.category"
-    )
-    return Column("label", w.text(header), "text")
+    headers = {
+        "country": w.gettext("Country"),
+        "region": w.gettext("Region"),
+        "period": w.gettext("Period"),
+    }
+    return Column("label", headers.get(dimension) or w.gettext("Category"), "text")
 
 
 def _count_columns(w: Wording, dimension: str, with_share: bool) -> tuple[Column, ...]:
-    columns = [_label_column(w, dimension), Column("value", w.text("ui.number"), "count")]
+    columns = [_label_column(w, dimension), Column("value", w.gettext("Number"), "count")]
     if with_share:
-        columns.append(Column("share", w.text("ui.share_percent"), "percent", "share_shown"))
+        columns.append(Column("share", w.gettext("Share (%%)"), "percent", "share_shown"))
     return tuple(columns)
 
 
@@ -109,12 +111,15 @@ def _flows(f: c.FlowsFigures, w: Wording) -> list[ChartSpec]:
     for name, flow in (("arrivals", f.arrivals), ("departures", f.departures)):
         known = flow.cis.dropna(subset=["number"])  # a country may be listed by share only
         table = _ranked(
-            list(known["country"]),
+            [w.place(name) for name in known["country"]],
             list(known["number"]),
             list(known["share"]),
-            (w.text("ui.other_cis"), flow.other_cis, flow.other_cis_share),
+            (w.gettext("Other CIS"), flow.other_cis, flow.other_cis_share),
         )
-        caption = w.text(f"captions.flows_cis_{name}", period=period)
+        if name == "arrivals":
+            caption = w.gettext("Migrant inflow from CIS member states, %(period)s", period=period)
+        else:
+            caption = w.gettext("Migrant outflow to CIS member states, %(period)s", period=period)
         specs.append(_country_counts(f"{name}-cis", caption, f.block.source, period, table, w))
     return specs
 
@@ -143,20 +148,32 @@ def _residence(f: c.PermanentResidenceFigures, w: Wording) -> list[ChartSpec]:
     specs = []
     for name, group in (("cis", f.cis), ("non_cis", f.non_cis)):
         known = group.holders_by_country.dropna(subset=["number"])
-        other_label = w.text("ui.other_cis" if name == "cis" else "ui.other_non_cis")
+        other_label = w.gettext("Other CIS") if name == "cis" else w.gettext("Other non-CIS")
         table = _ranked(
-            list(known["country"]),
+            [w.place(name) for name in known["country"]],
             list(known["number"]),
             list(known["share"]),
             (other_label, group.other_holders, group.other_holders_share),
         )
         slug_group = name.replace("_", "-")
-        caption = w.text(f"captions.residence_holders_{name}", period=period)
+        if name == "cis":
+            caption = w.gettext(
+                "Permanent residence permit holders from CIS countries, %(period)s", period=period
+            )
+        else:
+            caption = w.gettext(
+                "Permanent residence permit holders from non-CIS countries, %(period)s",
+                period=period,
+            )
         slug = f"residence-holders-{slug_group}"
         specs.append(_country_counts(slug, caption, f.block.source, period, table, w))
         balance = pd.DataFrame(
             {
-                "label": [w.text("ui.holders"), w.text("ui.terminated"), w.text("ui.balance")],
+                "label": [
+                    w.gettext("Permit holders"),
+                    w.gettext("Terminated and left"),
+                    w.gettext("Balance"),
+                ],
                 "value": [float(group.holders), -float(group.terminated), float(group.balance)],
                 "is_other": [False, False, False],
             }
@@ -165,13 +182,19 @@ def _residence(f: c.PermanentResidenceFigures, w: Wording) -> list[ChartSpec]:
             ChartSpec(
                 slug=f"residence-balance-{slug_group}",
                 kind="balance",
-                caption=w.text(f"captions.residence_balance_{name}", period=period),
+                caption=(
+                    w.gettext("Migration balance with CIS countries, %(period)s", period=period)
+                    if name == "cis"
+                    else w.gettext(
+                        "Migration balance with non-CIS countries, %(period)s", period=period
+                    )
+                ),
                 source=f.block.source,
                 period=period,
                 table=balance,
                 columns=(
                     _label_column(w, "category"),
-                    Column("value", w.text("ui.number"), "signed"),
+                    Column("value", w.gettext("Number"), "signed"),
                 ),
                 unit="count",
                 width="half",
@@ -192,21 +215,21 @@ def _breakdown(f: c.BreakdownFigures, w: Wording) -> list[ChartSpec]:
     if block.chart == "none":
         return []
     period = w.period(block.period, "range")
-    caption = block.caption or w.text(
-        "captions.breakdown", subject=_capitalised(block.subject), period=period
+    caption = block.caption or w.gettext(
+        "%(subject)s, %(period)s", subject=_capitalised(block.subject), period=period
     )
     slug = block.subject.replace(" ", "-").lower()
     # an item may give only the other figure (a share without its number, or the reverse)
     shown_column = "share" if f.shares_only or block.chart == "map" else "number"
     items = f.items.dropna(subset=[shown_column])
-    labels = list(items["label"])  # countries by their short names already (the model's)
+    labels = [w.place(label) for label in items["label"]]  # in the edition's language
     if block.chart == "map":
         table = pd.DataFrame(
             {"label": labels, "value": [float(s) for s in items["share"]], "is_other": False}
         ).sort_values("value", ascending=False, kind="stable")
         columns = (
             _label_column(w, "region"),
-            Column("value", w.text("ui.share_percent"), "percent"),
+            Column("value", w.gettext("Share (%%)"), "percent"),
         )
         return [
             ChartSpec(
@@ -220,7 +243,7 @@ def _breakdown(f: c.BreakdownFigures, w: Wording) -> list[ChartSpec]:
                 unit="percent",
             )
         ]
-    other_label = w.text("ui.other")
+    other_label = w.gettext("Other")
     if f.shares_only:
         # Published shares: shown as published (to one decimal), never adjusted.
         shares = list(items["share"])
@@ -228,7 +251,7 @@ def _breakdown(f: c.BreakdownFigures, w: Wording) -> list[ChartSpec]:
         table = _ranked(labels, shares, shares, (other_label, other, other))
         columns: tuple[Column, ...] = (
             _label_column(w, block.dimension),
-            Column("value", w.text("ui.share_percent"), "percent", "share_shown"),
+            Column("value", w.gettext("Share (%%)"), "percent", "share_shown"),
         )
         unit: Literal["count", "percent"] = "percent"
         whole = abs(sum(table["value"]) - 100) <= 0.5
@@ -275,8 +298,8 @@ def _two_periods(
     table["change"] = table["change"].astype("float64")
     columns = (
         _label_column(w, "period"),
-        Column("value", w.text("ui.number" if unit == "count" else "ui.amount_usd"), unit),
-        Column("change", w.text("ui.change_from_first"), "change"),
+        Column("value", w.gettext("Number") if unit == "count" else w.gettext("Million USD"), unit),
+        Column("change", w.gettext("Change from the first period (%%)"), "change"),
     )
     return table, columns
 
@@ -289,8 +312,8 @@ def _comparison(f: c.ComparisonFigures, w: Wording) -> list[ChartSpec]:
     periods = " – ".join(
         [w.period(block.values[0].period, "short"), w.period(block.values[-1].period, "short")]
     )
-    caption = block.caption or w.text(
-        "captions.comparison", subject=_capitalised(block.subject), periods=periods
+    caption = block.caption or w.gettext(
+        "%(subject)s, %(periods)s", subject=_capitalised(block.subject), periods=periods
     )
     table, columns = _two_periods(labels, list(f.values["value"]), f.changes_from_first, "count", w)
     return [
@@ -299,7 +322,7 @@ def _comparison(f: c.ComparisonFigures, w: Wording) -> list[ChartSpec]:
             kind="columns",
             caption=caption,
             source=block.source,
-            period=" and ".join(labels),
+            period=_sentence_list(labels, w),
             table=table,
             columns=columns,
             unit="count",
@@ -313,8 +336,9 @@ def _rate_note(f: c.RemittanceFigures, before: c.EarlierFigures, w: Wording) -> 
     if before.source.rate is None or float(before.source.rate) == f.rate:
         return ()
     return (
-        w.text(
-            "captions.remittances_rate_note",
+        w.gettext(
+            "US dollar amounts at each period's exchange rate: %(rate)s in %(period)s, "
+            "%(earlier_rate)s in %(earlier)s; changes in tenge differ for that reason.",
             rate=w.rate(f.rate),
             period=w.period(f.block.period, "short"),
             earlier_rate=w.rate(before.rate),
@@ -331,12 +355,21 @@ def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
     compared = f.dollar_comparison()
     if before is not None and compared:
         earlier_short = w.period(before.source.period, "short")
-        caption = w.text(
-            f"captions.remittances_{direction}", period=period_short, earlier=earlier_short
-        )
+        if direction == "outflow":
+            caption = w.gettext(
+                "Remittances sent from Kazakhstan, %(earlier)s and %(period)s (million USD)",
+                period=period_short,
+                earlier=earlier_short,
+            )
+        else:
+            caption = w.gettext(
+                "Remittances received by Kazakhstan, %(earlier)s and %(period)s (million USD)",
+                period=period_short,
+                earlier=earlier_short,
+            )
         rows = [
             (
-                w.text("ui.total") if row.country is None else row.country,
+                w.gettext("Total") if row.country is None else w.place(row.country),
                 row.earlier_usd,
                 row.current_usd,
                 row.change_kzt,
@@ -349,7 +382,7 @@ def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
             "slug": f"remittances-{direction}-comparison",
             "caption": caption,
             "source": block.source,
-            "period": f"{earlier_short} and {period_short}",
+            "period": _sentence_list([earlier_short, period_short], w),
             "unit": "usd",
             "notes": notes,
         }
@@ -365,17 +398,20 @@ def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
             table["change_kzt"] = [None, before.change]
             table["change_kzt"] = table["change_kzt"].astype("float64")
             if notes:
-                columns = (*columns, Column("change_kzt", w.text("ui.change_kzt"), "change"))
+                columns = (
+                    *columns,
+                    Column("change_kzt", w.gettext("Change in KZT (%%)"), "change"),
+                )
             return [ChartSpec(kind="columns", table=table, columns=columns, width="half", **shared)]
         table = pd.DataFrame(
             rows, columns=["label", "earlier", "current", "change_kzt", "change"]
         ).assign(is_other=False)
         columns = (
             _label_column(w, "country"),
-            Column("earlier", f"{earlier_short} ({w.text('ui.amount_usd')})", "usd"),
-            Column("current", f"{period_short} ({w.text('ui.amount_usd')})", "usd"),
-            Column("change", w.text("ui.change_usd"), "change"),
-            Column("change_kzt", w.text("ui.change_kzt"), "change"),
+            Column("earlier", w.gettext("%(period)s (Million USD)", period=earlier_short), "usd"),
+            Column("current", w.gettext("%(period)s (Million USD)", period=period_short), "usd"),
+            Column("change", w.gettext("Change in USD (%%)"), "change"),
+            Column("change_kzt", w.gettext("Change in KZT (%%)"), "change"),
         )
         return [
             ChartSpec(
@@ -388,19 +424,31 @@ def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
             )
         ]
     if len(f.countries):
-        labels = list(f.countries["country"])
+        labels = [w.place(name) for name in f.countries["country"]]
         table = _ranked(labels, list(f.countries["usd_mn"]), list(f.countries["share"]))
         # Top countries only: their shares do not make up the whole, so no adjustment.
         columns = (
             _label_column(w, "country"),
-            Column("value", w.text("ui.amount_usd"), "usd"),
-            Column("share", w.text("ui.share_percent"), "percent", "share_shown"),
+            Column("value", w.gettext("Million USD"), "usd"),
+            Column("share", w.gettext("Share (%%)"), "percent", "share_shown"),
         )
         return [
             ChartSpec(
                 slug=f"remittances-{direction}-countries",
                 kind="hbar",
-                caption=w.text(f"captions.remittances_{direction}_countries", period=period_short),
+                caption=(
+                    w.gettext(
+                        "Top receiver countries of remittances from Kazakhstan, %(period)s "
+                        "(million USD)",
+                        period=period_short,
+                    )
+                    if direction == "outflow"
+                    else w.gettext(
+                        "Top sender countries of remittances to Kazakhstan, %(period)s "
+                        "(million USD)",
+                        period=period_short,
+                    )
+                ),
                 source=block.source,
                 period=period_short,
                 table=table,
@@ -467,15 +515,17 @@ def _share_rows(specs: list[ChartSpec]) -> list[ChartSpec]:
 
 # --- alt text -------------------------------------------------------------------------------
 
-_KIND_NAMES = {
-    "hbar": "Bar chart",
-    "donut": "Donut chart",
-    "map": "Map of Kazakhstan's regions",
-    "paired": "Grouped bar chart",
-    "balance": "Column chart around zero",
-    "columns": "Column chart",
-    "trend": "Line chart",
-}
+
+def _kind_name(kind: str, w: Wording) -> str:
+    return {
+        "hbar": w.gettext("Bar chart"),
+        "donut": w.gettext("Donut chart"),
+        "map": w.gettext("Map of Kazakhstan's regions"),
+        "paired": w.gettext("Grouped bar chart"),
+        "balance": w.gettext("Column chart around zero"),
+        "columns": w.gettext("Column chart"),
+        "trend": w.gettext("Line chart"),
+    }[kind]
 
 
 def _value_text(spec: ChartSpec, row: dict, wording: Wording) -> str:
@@ -490,11 +540,17 @@ def _value_text(spec: ChartSpec, row: dict, wording: Wording) -> str:
         text = wording.billion_kzt(float(row["value"]))
     else:
         text = cell_text(row["value"], "count", wording)
-    return text + (f" ({cell_text(shown, 'percent', wording)})" if has_share else "")
+    if not has_share:
+        return text
+    return wording.gettext(
+        "%(value)s (%(share)s)", value=text, share=cell_text(shown, "percent", wording)
+    )
 
 
-def _sentence_list(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+def _sentence_list(parts: list[str], wording: Wording) -> str:
+    if len(parts) == 1:
+        return parts[0]
+    return wording.gettext("%(items)s and %(last)s", items=", ".join(parts[:-1]), last=parts[-1])
 
 
 def _change_text(row: dict, wording: Wording, both: bool) -> str:
@@ -502,7 +558,8 @@ def _change_text(row: dict, wording: Wording, both: bool) -> str:
     usd = cell_text(row.get("change"), "change", wording)
     if not both:
         return usd
-    return f"{usd} in USD, {cell_text(row.get('change_kzt'), 'change', wording)} in KZT"
+    kzt = cell_text(row.get("change_kzt"), "change", wording)
+    return wording.gettext("%(usd)s in USD, %(kzt)s in KZT", usd=usd, kzt=kzt)
 
 
 def alt_text(spec: ChartSpec, wording: Wording, listed: int = 10) -> str:
@@ -512,59 +569,86 @@ def alt_text(spec: ChartSpec, wording: Wording, listed: int = 10) -> str:
     first, so a listener gets the main message before the detail; then the others in the
     chart's order, up to `listed` of them, and any remainder last.
     """
-    intro = f"{_KIND_NAMES[spec.kind]}: {spec.caption}."
+    w = wording
+    intro = w.gettext("%(kind)s: %(caption)s.", kind=_kind_name(spec.kind, w), caption=spec.caption)
     rows = records(spec.table)
     both = bool(spec.notes) and "change_kzt" in spec.table
     if spec.kind == "paired":
         earlier, current = spec.series_labels
         parts = [
-            f"{r['label']}, {wording.million_usd(r['earlier'])} in {earlier} and "
-            f"{wording.million_usd(r['current'])} in {current} "
-            f"({_change_text(r, wording, both)})"
+            w.gettext(
+                "%(label)s, %(earlier_amount)s in %(earlier)s and %(current_amount)s in "
+                "%(current)s (%(change)s)",
+                label=r["label"],
+                earlier_amount=w.million_usd(r["earlier"]),
+                earlier=earlier,
+                current_amount=w.million_usd(r["current"]),
+                current=current,
+                change=_change_text(r, w, both),
+            )
             for r in rows
         ]
         return f"{intro} {'; '.join(parts)}."
     if spec.kind == "balance":
         holders, terminated, balance = rows
         return (
-            f"{intro} {holders['label']}: {wording.number(round(holders['value']))}; "
-            f"{terminated['label'].lower()}: {wording.number(round(-terminated['value']))}; "
-            f"{balance['label'].lower()}: {wording.signed(round(balance['value']))}."
+            f"{intro} {holders['label']}: {w.number(round(holders['value']))}; "
+            f"{terminated['label'].lower()}: {w.number(round(-terminated['value']))}; "
+            f"{balance['label'].lower()}: {w.signed(round(balance['value']))}."
         )
     if spec.kind == "trend":
-        parts = [f"{r['label']}: {_value_text(spec, r, wording)}" for r in rows]
+        parts = [f"{r['label']}: {_value_text(spec, r, w)}" for r in rows]
         top = max(rows, key=lambda r: r["value"])
-        return (
-            f"{intro} {'; '.join(parts)}. The highest is {top['label']}, "
-            f"with {_value_text(spec, top, wording)}."
+        highest = w.gettext(
+            "The highest is %(label)s, with %(value)s.",
+            label=top["label"],
+            value=_value_text(spec, top, w),
         )
+        return f"{intro} {'; '.join(parts)}. {highest}"
     if spec.kind == "columns":
 
         def amount(value: float) -> str:
             if spec.unit == "usd":
-                return wording.million_usd(value)
-            return cell_text(value, "count", wording)
+                return w.million_usd(value)
+            return cell_text(value, "count", w)
 
-        parts = [f"{amount(r['value'])} in {r['label']}" for r in rows]
-        text = f"{intro} {_sentence_list(parts)}"
+        parts = [
+            w.gettext("%(amount)s in %(period)s", amount=amount(r["value"]), period=r["label"])
+            for r in rows
+        ]
+        text = f"{intro} {_sentence_list(parts, w)}"
         change = rows[-1].get("change")
         if change is not None and not pd.isna(change):
-            text += f", a change of {_change_text(rows[-1], wording, both)}"
+            text += w.gettext(", a change of %(change)s", change=_change_text(rows[-1], w, both))
         return text + "."
     named = sorted((r for r in rows if not r["is_other"]), key=lambda r: r["value"], reverse=True)
     if not named:
         return intro
     top = named[0]
-    text = f"{intro} {top['label']} is the largest, with {_value_text(spec, top, wording)}"
-    rest = [f"{r['label']} with {_value_text(spec, r, wording)}" for r in named[1:listed]]
+    text = (
+        intro
+        + " "
+        + w.gettext(
+            "%(label)s is the largest, with %(value)s",
+            label=top["label"],
+            value=_value_text(spec, top, w),
+        )
+    )
+    rest = [
+        w.gettext("%(label)s with %(value)s", label=r["label"], value=_value_text(spec, r, w))
+        for r in named[1:listed]
+    ]
     if rest:
-        text += f", followed by {_sentence_list(rest)}"
+        text += w.gettext(", followed by %(rest)s", rest=_sentence_list(rest, w))
     text += "."
     if len(named) > listed:
-        text += f" {len(named) - listed} more with smaller values."
+        more = len(named) - listed
+        text += " " + w.ngettext(
+            "%(n)s more with a smaller value.", "%(n)s more with smaller values.", more
+        )
     for r in rows:
         if r["is_other"]:
-            text += f" {r['label']}: {_value_text(spec, r, wording)}."
+            text += f" {r['label']}: {_value_text(spec, r, w)}."
     if spec.kind == "map":
-        text += " Regions without a published figure are hatched."
+        text += " " + w.gettext("Regions without a published figure are hatched.")
     return text

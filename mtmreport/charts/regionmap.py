@@ -16,7 +16,8 @@ Reading rules the drawing follows, as in IOM's published maps:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import matplotlib
 from matplotlib import patheffects
@@ -42,6 +43,24 @@ SCALE = LinearSegmentedColormap.from_list("iom_blues", [LIGHTEST, style.IOM_BLUE
 BORDER = "#FFFFFF"
 HATCH_COLOUR = "#BDBDBD"
 NO_DATA_LABEL = "No published figure"
+
+
+@dataclass(frozen=True)
+class MapWords:
+    """The words a map prints, in its edition's language (English by default): the label of
+    each region, the "no data" swatch's text and how a number is written."""
+
+    label: Callable[[Region], str] = lambda region: (
+        region.name
+        if region.is_city or region.name in _KEEP_SUFFIX
+        else region.name.removesuffix(" region")
+    )
+    no_data: str = NO_DATA_LABEL
+    number: Callable[[float], str] = lambda value: f"{value:,.2f}".rstrip("0").rstrip(".")
+    percent: Callable[[str], str] = lambda number: number + "%"
+
+
+ENGLISH = MapWords()
 # A halo in the background colour keeps small text legible across hatching and borders.
 _HALO_GREY = [patheffects.withStroke(linewidth=2.2, foreground=style.NO_DATA)]
 _HALO_WHITE = [patheffects.withStroke(linewidth=2.2, foreground="#FFFFFF")]
@@ -96,13 +115,13 @@ def _resolve(values: Mapping[str, float | None]) -> dict[Region, float | None]:
     return resolved
 
 
-def _format(value: float, value_label: str) -> str:
+def _format(value: float, value_label: str, words: MapWords = ENGLISH) -> str:
     """17.5 -> "17.5%", 11.0 -> "11%"; other units are left to the legend: 1753689 -> "1,753,689".
 
-    Two decimals at most, trailing zeros dropped, thousands separated by commas (IOM style).
+    Two decimals at most, trailing zeros dropped, thousands separated in the edition's style.
     """
-    number = f"{value:,.2f}".rstrip("0").rstrip(".")
-    return number + value_label if value_label.startswith("%") else number
+    number = words.number(value)
+    return words.percent(number) if value_label.startswith("%") else number
 
 
 # White or black: for any fill one of the two reaches at least 4.58:1 (they tie where the
@@ -143,7 +162,9 @@ def _add_shape(ax: Axes, patch: PathPatch) -> None:
     ax.update_datalim(patch.get_path().vertices)
 
 
-def draw_region_map(values: Mapping[str, float | None], *, value_label: str = "%") -> Figure:
+def draw_region_map(
+    values: Mapping[str, float | None], *, value_label: str = "%", words: MapWords = ENGLISH
+) -> Figure:
     """Draw the 20 regions, shading those with a value; return the figure (not shown, not saved).
 
     ``values`` maps region names, as :func:`find_region` accepts them, to a figure or None.
@@ -196,7 +217,7 @@ def draw_region_map(values: Mapping[str, float | None], *, value_label: str = "%
                     zorder=zorder + 0.5,
                 ),
             )
-            _label(ax, region, value, value_label, fill)
+            _label(ax, region, value, value_label, fill, words)
 
         ax.margins(0.01)
         ax.autoscale_view()
@@ -205,22 +226,27 @@ def draw_region_map(values: Mapping[str, float | None], *, value_label: str = "%
             norm if shown else None,
             value_label,
             has_missing=len(shown) < len(all_regions()),
+            words=words,
         )
     return fig
 
 
 def _label(
-    ax: Axes, region: Region, value: float | None, value_label: str, fill: PathPatch
+    ax: Axes,
+    region: Region,
+    value: float | None,
+    value_label: str,
+    fill: PathPatch,
+    words: MapWords = ENGLISH,
 ) -> None:
     """Name and value on the region; for a city, beside it with a leader line."""
     lon, lat = region_label_points()[region.name]
     nudge_lon, nudge_lat = _LABEL_NUDGES.get(region.name, (0.0, 0.0))
     x, y = _albers(lon + nudge_lon, lat + nudge_lat)
-    keep_suffix = region.is_city or region.name in _KEEP_SUFFIX
-    name = region.name if keep_suffix else region.name.removesuffix(" region")
+    name = words.label(region)
     small = style.BASE_SIZE - 1.5
     big = style.BASE_SIZE + 0.5
-    value_text = None if value is None else _format(value, value_label)
+    value_text = None if value is None else _format(value, value_label, words)
     callout = _CALLOUT_OFFSETS.get(region.name)
     if callout is None and region.is_city:
         callout = (14.0, 14.0)
@@ -284,7 +310,14 @@ def _label(
     ax.annotate(value_text, xytext=(0, 0), va="top", fontsize=big, fontweight="bold", **inside)
 
 
-def _legend(fig: Figure, norm: Normalize | None, value_label: str, *, has_missing: bool) -> None:
+def _legend(
+    fig: Figure,
+    norm: Normalize | None,
+    value_label: str,
+    *,
+    has_missing: bool,
+    words: MapWords = ENGLISH,
+) -> None:
     """A short colour bar for the scale (if any value), a hatched swatch (if any is missing)."""
     left = 0.06
     if norm is not None:
@@ -294,7 +327,7 @@ def _legend(fig: Figure, norm: Normalize | None, value_label: str, *, has_missin
         bar.outline.set_visible(False)
         bar.ax.tick_params(length=2, width=0.5, labelsize=style.BASE_SIZE - 1, pad=1.5)
         ticks = [t for t in bar.get_ticks() if norm.vmin <= t <= norm.vmax]
-        bar.set_ticks(ticks, labels=[_format(t, value_label) for t in ticks])
+        bar.set_ticks(ticks, labels=[_format(t, value_label, words) for t in ticks])
         # "%" goes on every number; any other unit once, as the bar's caption.
         if value_label and not value_label.startswith("%"):
             bar.ax.set_title(value_label, fontsize=style.BASE_SIZE - 1, color=style.GREY, pad=2)
@@ -318,7 +351,7 @@ def _legend(fig: Figure, norm: Normalize | None, value_label: str, *, has_missin
     swatch_ax.text(
         1.3,
         0.5,
-        NO_DATA_LABEL,
+        words.no_data,
         transform=swatch_ax.transAxes,
         va="center",
         ha="left",

@@ -10,7 +10,6 @@ from mtmreport.history import History, describe, points_of
 from mtmreport.wording import Wording
 
 MIN_POINTS = 3
-_VALUE_HEADERS = {"count": "ui.number", "percent": "ui.share_percent", "kzt": "ui.amount_kzt"}
 
 
 def trend_specs(
@@ -31,7 +30,7 @@ def trend_specs(
         ]
         if len(series) < MIN_POINTS:
             continue
-        info = describe(point.key)
+        info = describe(point.key, wording)
         table = pd.DataFrame(
             {
                 "label": [wording.period(p.period, "short") for p in series],
@@ -43,12 +42,16 @@ def trend_specs(
         )
         unit = {"kzt_bn": "kzt", "percent": "percent", "count": "count"}[info.unit]
         first, final = series[0].period, series[-1].period
-        caption = wording.text(
-            "captions.trend",
+        caption = wording.gettext(
+            "%(series)s, %(first)s – %(last)s%(unit)s",
             series=info.label,
             first=wording.period(first, "short"),
             last=wording.period(final, "short"),
-            unit=wording.text(f"units.{unit}"),
+            unit={
+                "kzt": wording.gettext(" (billion KZT)"),
+                "percent": wording.gettext(" (%%)"),
+                "count": "",
+            }[unit],
         )
         # Each point cites the source its own quarter's report cites, once, in time order.
         sources = list(dict.fromkeys(p.source for p in series if p.source))
@@ -62,10 +65,26 @@ def trend_specs(
             unit=unit,
             period=f"{table['label'].iloc[0]} – {table['label'].iloc[-1]}",
             columns=(
-                Column("label", wording.text("ui.period"), "text"),
-                Column("value", wording.text(_VALUE_HEADERS[unit]), unit),
+                Column("label", wording.gettext("Period"), "text"),
+                Column(
+                    "value",
+                    {
+                        "count": wording.gettext("Number"),
+                        "percent": wording.gettext("Share (%%)"),
+                        "kzt": wording.gettext("Billion KZT"),
+                    }[unit],
+                    unit,
+                ),
             ),
-            notes=(wording.text("ui.trend_note", periods=", ".join(hollow)),) if hollow else (),
+            notes=(
+                wording.gettext(
+                    "Hollow points (%(periods)s): figures cited for comparison in a later "
+                    "issue of this report.",
+                    periods=", ".join(hollow),
+                ),
+            )
+            if hollow
+            else (),
         )
         found.setdefault(point.location, []).append(spec)
     return found

@@ -7,8 +7,12 @@ live here, in ``countries.csv`` (one row per country or territory).
 
 Names follow UN M49 English names (what IOM uses); ``short_name`` is the form for running
 text ("United Kingdom" rather than "United Kingdom of Great Britain and Northern Ireland").
-Kosovo carries the user-assigned codes XK/XKX; IOM publications refer to it in the context
-of UN Security Council resolution 1244 (1999).
+Each edition names countries in its own language from a ``name_<lang>`` column: ``name_ru``
+holds the UN's own Russian short names where the UN's English name is the one used
+(Российская Федерация, Республика Молдова) and CLDR's Russian names otherwise (see
+SOURCES.md); a quarter file may name a country in any of these languages. A new language is
+a new column. Kosovo carries the user-assigned codes XK/XKX; IOM publications refer to it in
+the context of UN Security Council resolution 1244 (1999).
 
 CIS status follows Kazakhstan's official statistics, which group migration by "CIS
 countries" and "other countries":
@@ -35,6 +39,20 @@ from mtmreport.reference._text import closest, normalize, split_aliases, unique_
 
 CisStatus = Literal["member", "associate", "former", ""]
 _CIS_STATUSES: frozenset[str] = frozenset({"member", "associate", "former", ""})
+# Words of English names that take the definite article in running text.
+_ARTICLE_WORDS = (
+    "Republic",
+    "Federation",
+    "United",
+    "Kingdom",
+    "States",
+    "Emirates",
+    "Netherlands",
+    "Philippines",
+    "Islands",
+    "Bahamas",
+    "Gambia",
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +65,17 @@ class Country:
     iso3: str
     cis_status: CisStatus
     aliases: tuple[str, ...] = ()
+    # Names in other languages, by language code, from the `name_<lang>` columns.
+    names: tuple[tuple[str, str], ...] = ()
+
+    def name_in(self, language: str) -> str:
+        """The country's name in an edition's language (the English short name by default)."""
+        return dict(self.names).get(language) or self.short_name
+
+    @property
+    def takes_article(self) -> bool:
+        """True where English running text writes "the": "from the Russian Federation"."""
+        return any(word in self.short_name for word in _ARTICLE_WORDS)
 
     @property
     def is_cis(self) -> bool:
@@ -74,9 +103,19 @@ def all_countries() -> tuple[Country, ...]:
                 iso3=row["iso3"],
                 cis_status=status,  # type: ignore[arg-type]  # checked just above
                 aliases=split_aliases(row["aliases"]),
+                names=_names(row),
             )
         )
     return tuple(countries)
+
+
+def _names(row: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """The `name_<lang>` columns of a row, as (language, name) pairs."""
+    return tuple(
+        (key.removeprefix("name_"), value.strip())
+        for key, value in row.items()
+        if key.startswith("name_") and value and value.strip()
+    )
 
 
 @cache
@@ -85,7 +124,7 @@ def _index() -> dict[str, Country]:
 
     def spellings(country: Country) -> tuple[str, ...]:
         names = (country.name, country.short_name, country.iso2, country.iso3)
-        return (*names, *country.aliases)
+        return (*names, *(name for _, name in country.names), *country.aliases)
 
     return unique_index(all_countries(), spellings, "countries.csv")
 

@@ -43,6 +43,12 @@ class Region:
     kind: RegionKind
     aliases: tuple[str, ...]
     geo_name: str
+    # Official names in other languages, by language code, from the `name_<lang>` columns.
+    names: tuple[tuple[str, str], ...] = ()
+
+    def name_in(self, language: str) -> str:
+        """The region's name in an edition's language (the English name by default)."""
+        return dict(self.names).get(language) or self.name
 
     @property
     def is_city(self) -> bool:
@@ -71,13 +77,24 @@ def all_regions() -> tuple[Region, ...]:
                 kind=row["kind"],  # type: ignore[arg-type]  # checked just above
                 aliases=split_aliases(row["aliases"]),
                 geo_name=row["geo_name"],
+                names=tuple(
+                    (key.removeprefix("name_"), value.strip())
+                    for key, value in row.items()
+                    if key.startswith("name_") and value and value.strip()
+                ),
             )
         )
     return tuple(regions)
 
 
 def _spellings(region: Region) -> tuple[str, ...]:
-    return (region.name, region.iso, region.geo_name, *region.aliases)
+    return (
+        region.name,
+        region.iso,
+        region.geo_name,
+        *(n for _, n in region.names),
+        *region.aliases,
+    )
 
 
 def _stem(key: str) -> tuple[str, RegionKind | None]:
