@@ -167,7 +167,7 @@ def write_html(
     with timer.phase("imports"):
         from mtmreport.charts.plan import plan_charts
         from mtmreport.charts.trends import trend_specs
-        from mtmreport.texts import load_texts, translated_figures
+        from mtmreport.texts import load_texts, translated_figures, with_other_quarters
         from mtmreport.wording import load_wording
 
     own = linked.loaded.figures
@@ -175,6 +175,8 @@ def write_html(
     # The quarter file's own texts in the edition's language, in a copy of the figures (the
     # links to other quarters and the trends follow the figures by their keys, in English).
     texts = texts or load_texts(linked.loaded.doc, wording.language)
+    others = [q for q in linked.history.quarters if q != own.quarter.quarter]
+    texts = with_other_quarters(texts, linked.loaded.doc.path.parent, others)
     wording = replace(wording, texts=texts)
     figures = translated_figures(own, texts, wording.gettext("[translation pending]"))
     with timer.phase("charts"):
@@ -471,7 +473,9 @@ def _write_editions(
         try:
             sender.send((True, [one(i, None, _Timer()) for i in range(1, len(wordings))]))
         except BaseException as error:  # reported by the parent, which decides what it means
-            sender.send((False, f"{type(error).__name__}: {error}"))
+            # A writing error travels as itself (a full disk gets the one-line message and
+            # exit 4 here too); anything else as its words.
+            sender.send((False, error if isinstance(error, OSError) else f"{error!r}"))
         finally:
             sender.close()
             os._exit(0)  # never unwind the parent's context managers (its helper, staging)
@@ -486,6 +490,8 @@ def _write_editions(
                 succeeded, outcome = receiver.recv()
             except EOFError:
                 succeeded, outcome = False, "the process making the other editions died"
+        if not succeeded and isinstance(outcome, OSError):
+            raise outcome
         if not succeeded:
             raise BuildError(f"building the other editions failed: {outcome}")
         return [first, *outcome]

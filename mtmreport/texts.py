@@ -22,7 +22,8 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -190,6 +191,32 @@ def load_texts(doc: YamlDocument, language: str) -> QuarterTexts:
             f"first at {display_path(doc.path)}:{pending[0].line}; the edition is a draft"
         )
     return QuarterTexts(language, translations, pending, tuple(warnings))
+
+
+def with_other_quarters(texts: QuarterTexts, data_dir: Path, quarters: list[str]) -> QuarterTexts:
+    """`texts` that also translate the other quarters' texts a report cites (an earlier
+    quarter's source, under a trend chart or a change against that quarter), from those
+    quarters' own translation files; the quarter's own translations take precedence."""
+    if texts.language in (i18n.SOURCE_LANGUAGE, i18n.PSEUDO_LANGUAGE):
+        return texts
+    others: dict[str, str] = {}
+    for quarter in quarters:
+        path = translation_path(data_dir / f"{quarter}.yaml", texts.language)
+        if path.is_file():
+            others.update(_finished(path, path.stat().st_mtime_ns, texts.language))
+    return replace(texts, translations={**others, **texts.translations})
+
+
+@cache
+def _finished(path: Path, stamp: int, language: str) -> dict[str, str]:
+    """The reviewed translations of a translation file (`stamp`: its modification time, so an
+    edited file is read again)."""
+    catalog = i18n.read_catalogue(path, language)
+    return {
+        m.id: m.string
+        for m in catalog
+        if isinstance(m.id, str) and m.id and isinstance(m.string, str) and m.string and not m.fuzzy
+    }
 
 
 def translated_figures(figures: QuarterFigures, texts: QuarterTexts, mark: str) -> QuarterFigures:

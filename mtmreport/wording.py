@@ -81,6 +81,13 @@ class Wording:
         """A message whose English alone is ambiguous ("Share" a header, "Share" a verb)."""
         return self.translations.pgettext(context, message) % values
 
+    def quarter_text(self, text: str) -> str:
+        """A text of a quarter file (its own or one it cites, such as an earlier quarter's
+        source) in the edition's language, marked while its translation is pending."""
+        if self.texts is None:
+            return text
+        return self.texts.translate(text, self.gettext("[translation pending]"))
+
     def cldr(self, text: str) -> str:
         """A word that comes from CLDR rather than the catalogue (month names): the
         pseudo-locale marks it too, since it is translated all the same."""

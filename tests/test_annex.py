@@ -138,8 +138,8 @@ def test_workbook_bytes_depend_on_the_data_only(q3, tmp_path):
     tables = chart_tables(plan_charts(q3, wording), wording) + report_tables(q3, wording)
     first, second = tmp_path / "a.xlsx", tmp_path / "b" / "other-name.xlsx"
     second.parent.mkdir()
-    write_workbook(tables, first, "Title", "About")
-    write_workbook(tables, second, "Title", "About")
+    write_workbook(tables, first, "Title")
+    write_workbook(tables, second, "Title")
     assert first.read_bytes() == second.read_bytes()
 
 

@@ -14,9 +14,11 @@ import tinyhtml5
 from pypdf import PdfReader
 
 from mtmreport import i18n
-from mtmreport.build import BuildOptions, Paths, build_report
+from mtmreport.build import BuildOptions, build_report
 from mtmreport.errors import AuditFailedError, BuildError, CatalogueError
 from mtmreport.periods import Period
+from mtmreport.project import Project
+from mtmreport.theme import Templates
 from mtmreport.wording import load_wording
 from tests.conftest import DATA, ROOT, TEMPLATES, pdf_text
 
@@ -42,7 +44,7 @@ def test_the_russian_catalogue_is_complete_and_its_placeholders_hold():
 
 
 def test_russian_numbers_periods_and_names_come_from_cldr_and_the_reference():
-    w = load_wording(TEMPLATES, "ru")
+    w = load_wording(Templates.over_defaults(TEMPLATES), "ru")
     assert w.number(4482427) == f"4{NBSP}482{NBSP}427"
     assert w.percent_sign(Decimal("43.25"), 1) == f"43,3{NBSP}%"
     assert w.per_cent(43.25, 1) == f"43,3{NBSP}%"
@@ -56,7 +58,7 @@ def test_russian_numbers_periods_and_names_come_from_cldr_and_the_reference():
     assert w.country_in_text("Russian Federation") == "Российская Федерация"
     assert w.place("United Kingdom") == "Великобритания"
     assert w.place("Almaty city") == "город Алматы"
-    english = load_wording(TEMPLATES)
+    english = load_wording(Templates.over_defaults(TEMPLATES))
     assert english.country_in_text("Russian Federation") == "the Russian Federation"
     assert english.number(4482427) == "4,482,427"
     assert english.percent_sign(Decimal("43.25"), 1) == "43.3%"
@@ -74,7 +76,7 @@ def test_russian_aliases_are_accepted_in_quarter_files():
 def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """2023-Q3 built in every edition the project has: English and Russian."""
     out = tmp_path_factory.mktemp("editions")
-    result = build_report("2023-Q3", Paths(DATA, TEMPLATES, out))
+    result = build_report("2023-Q3", Project(DATA, TEMPLATES, out))
     assert [e.language for e in result.editions] == ["en", "ru"]
     return out / "2023-Q3", out / "2023-Q3" / "ru"
 
@@ -111,7 +113,7 @@ def test_the_russian_pdf_and_html_read_back_in_russian(both):
 
 
 def test_building_one_edition_keeps_the_others(tmp_path):
-    paths = Paths(DATA, TEMPLATES, tmp_path)
+    paths = Project(DATA, TEMPLATES, tmp_path)
     build_report("2023-Q3", paths, BuildOptions(pdf=False))
     english = (tmp_path / "2023-Q3" / "report.html").read_bytes()
     result = build_report("2023-Q3", paths, BuildOptions(pdf=False, languages=("ru",)))
@@ -160,11 +162,11 @@ def test_a_translation_that_drops_a_placeholder_is_a_located_error(tmp_path):
     po = i18n.catalogue_path(templates, "ru")
     text = po.read_text(encoding="utf-8")
     broken = 'msgstr "Рисунок %(number)s"'
-    old = 'msgstr "(Из квартального файла %(quarter)s.)"'
-    po.write_text(text.replace(old, 'msgstr "(Из квартального файла %(quartal)s.)"'))
+    old = 'msgstr "1 доллар США = %(value)s тенге"'
+    po.write_text(text.replace(old, 'msgstr "1 доллар США = %(quartal)s тенге"'))
     line = text.splitlines().index(old) - 0
     with pytest.raises(CatalogueError) as raised:
-        load_wording(templates, "ru")
+        load_wording(Templates.over_defaults(templates), "ru")
     assert f"{po}:{line}:" in str(raised.value)
     assert "quartal" in str(raised.value)
     assert broken not in str(raised.value)
@@ -183,7 +185,10 @@ def test_update_keeps_translations_and_marks_changed_sources_fuzzy(tmp_path):
     changed = updated.get("Data of this figure")
     assert changed.fuzzy and changed.string == "Данные этой диаграммы"  # kept, to review
     # A fuzzy entry is not used: the edition shows the English until it is reviewed.
-    assert load_wording(templates, "ru").gettext("Data of this figure") == "Data of this figure"
+    assert (
+        load_wording(Templates.over_defaults(templates), "ru").gettext("Data of this figure")
+        == "Data of this figure"
+    )
     assert updated.get("Figure").string == "Рисунок" and not updated.get("Figure").fuzzy
 
 
@@ -223,7 +228,7 @@ def test_the_shipped_russian_texts_are_complete_and_current(quarter, tmp_path):
     assert texts.pending == () and texts.warnings == ()
     assert texts.translations["Remittances"] == "Денежные переводы"
     options = BuildOptions(pdf=False, languages=("ru",))
-    result = build_report(quarter, Paths(DATA, TEMPLATES, tmp_path), options)
+    result = build_report(quarter, Project(DATA, TEMPLATES, tmp_path), options)
     assert result.warnings == ()
     root = tinyhtml5.parse(result.editions[0].html.read_text(encoding="utf-8"))
     body = " ".join(root.find("{http://www.w3.org/1999/xhtml}body").itertext())
@@ -281,10 +286,10 @@ def test_translate_keeps_translations_marks_changed_texts_and_sets_stale_ones_as
     monkeypatch.setattr(audit, "cross_quarter", lambda figures, doc, history: [])
     strict = BuildOptions(strict=True, pdf=False, languages=("ru",))
     with pytest.raises(AuditFailedError, match="2 text\\(s\\) of 2023-Q3 are not translated yet"):
-        build_report("2023-Q3", Paths(data, TEMPLATES, tmp_path / "strict"), strict)
+        build_report("2023-Q3", Project(data, TEMPLATES, tmp_path / "strict"), strict)
     assert not (tmp_path / "strict" / "2023-Q3").exists()
     english = BuildOptions(strict=True, pdf=False, languages=("en",))
-    assert build_report("2023-Q3", Paths(data, TEMPLATES, tmp_path / "strict"), english)
+    assert build_report("2023-Q3", Project(data, TEMPLATES, tmp_path / "strict"), english)
 
 
 def test_a_translation_of_a_text_that_is_gone_is_a_located_warning(tmp_path):
@@ -360,7 +365,7 @@ def words_outside_the_catalogue(text: str) -> list[str]:
 @pytest.fixture(scope="module")
 def pseudo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("pseudo")
-    build_report("2023-Q3", Paths(DATA, TEMPLATES, out), BuildOptions(languages=("qps",)))
+    build_report("2023-Q3", Project(DATA, TEMPLATES, out), BuildOptions(languages=("qps",)))
     return out / "2023-Q3" / "qps"
 
 
@@ -391,15 +396,14 @@ def test_pseudo_locale_charts_and_alt_texts_have_no_word_outside_the_catalogue()
     and every data-table header, as the edition makes them."""
     import matplotlib.text
 
-    from mtmreport.build import link_quarter, load_quarter
     from mtmreport.charts.draw import draw
     from mtmreport.charts.plan import alt_text, plan_charts
     from mtmreport.charts.trends import trend_specs
     from mtmreport.texts import load_texts, translated_figures
 
-    paths = Paths(DATA, TEMPLATES, Path("unused"))
-    linked = link_quarter(load_quarter("2023-Q3", paths), paths)
-    wording = load_wording(TEMPLATES, "qps")
+    paths = Project(DATA, TEMPLATES, Path("unused"))
+    linked = paths.linked("2023-Q3")
+    wording = load_wording(Templates.over_defaults(TEMPLATES), "qps")
     figures = translated_figures(
         linked.loaded.figures, load_texts(linked.loaded.doc, "qps"), "pending"
     )
@@ -444,10 +448,11 @@ def test_figures_are_computed_and_audited_once_for_every_edition(tmp_path, monke
 
     monkeypatch.setattr(compute, "compute", counted("compute", compute.compute))
     monkeypatch.setattr(audit, "audit", counted("audit", audit.audit))
-    paths = Paths(DATA, TEMPLATES, tmp_path)
+    paths = Project(DATA, TEMPLATES, tmp_path)
     one = build_report("2023-Q3", paths, BuildOptions(pdf=False, languages=("en",)))
     once = dict(calls)
-    both = build_report("2023-Q3", paths, BuildOptions(pdf=False))
+    # a new command (a new project object): it reads and computes the quarters afresh
+    both = build_report("2023-Q3", Project(DATA, TEMPLATES, tmp_path), BuildOptions(pdf=False))
     assert [e.language for e in both.editions] == ["en", "ru"]
     # The second build computed exactly what the first did (this quarter and the earlier
     # ones it links to) although it made two editions.
@@ -458,15 +463,15 @@ def test_figures_are_computed_and_audited_once_for_every_edition(tmp_path, monke
 def test_a_failing_edition_fails_the_build_and_keeps_the_last_good_output(tmp_path, monkeypatch):
     from mtmreport import build
 
-    paths = Paths(DATA, TEMPLATES, tmp_path)
+    paths = Project(DATA, TEMPLATES, tmp_path)
     build_report("2023-Q3", paths, BuildOptions(pdf=False))
     before = (tmp_path / "2023-Q3" / "ru" / "report.html").read_bytes()
     real = build._write_edition
 
-    def failing(linked, paths, options, folder, wording, *rest):
+    def failing(linked, paths, options, folder, wording, *rest, **keywords):
         if wording.language == "ru":
             raise OSError("disk full")
-        return real(linked, paths, options, folder, wording, *rest)
+        return real(linked, paths, options, folder, wording, *rest, **keywords)
 
     monkeypatch.setattr(build, "_write_edition", failing)
     with pytest.raises(BuildError, match="disk full"):

@@ -192,7 +192,7 @@ def test_a_comparison_does_not_restate_the_count_before_it(texts):
     text = texts["2023-Q2"]
     assert text.count("308,710") == 1
     assert (
-        "Compared with the first quarter of 2023 (82,000), temporary residence permits were up "
+        "Compared with 82,000 in the first quarter of 2023, temporary residence permits were up "
         "276.5 per cent (3.8 times as many). Together, 390,710 temporary residence permits were "
         "recorded in the first half of 2023." in text
     )

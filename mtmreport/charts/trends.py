@@ -54,7 +54,7 @@ def trend_specs(
             }[unit],
         )
         # Each point cites the source its own quarter's report cites, once, in time order.
-        sources = list(dict.fromkeys(p.source for p in series if p.source))
+        sources = list(dict.fromkeys(wording.quarter_text(p.source) for p in series if p.source))
         hollow = [wording.period(p.period, "short") for p in series if p.stated]
         spec = ChartSpec(
             slug="trend-" + "-".join(point.key).replace(" ", "-").replace("_", "-").lower(),
