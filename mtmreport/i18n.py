@@ -134,6 +134,19 @@ class CatalogueProblem:
         return f"{self.path}:{self.line}: {self.message}"
 
 
+def checked_catalogue(path: Path, language: str) -> Catalog:
+    """A language's catalogue, refused (located, line by line) where a translation breaks
+    the placeholders of its message."""
+    catalog = read_catalogue(path, language)
+    problems = catalogue_problems(catalog, path)
+    if problems:
+        raise CatalogueError(
+            f"{len(problems)} translation(s) break their placeholders:\n"
+            + "\n".join(str(p) for p in problems)
+        )
+    return catalog
+
+
 def catalogue_problems(catalog: Catalog, path: Path) -> list[CatalogueProblem]:
     """Translations that drop, add or rename a placeholder (Babel's own python-format check)."""
     problems = []
@@ -182,13 +195,7 @@ def _translations(path: Path, digest: str, language: str) -> Translations:
     """One catalogue compiled in memory, kept while its bytes stay the same."""
     from babel.support import Translations
 
-    catalog = read_catalogue(path, language)
-    problems = catalogue_problems(catalog, path)
-    if problems:
-        raise CatalogueError(
-            f"{len(problems)} translation(s) break their placeholders:\n"
-            + "\n".join(str(p) for p in problems)
-        )
+    catalog = checked_catalogue(path, language)
     return Translations(io.BytesIO(_compile(catalog)), domain=DOMAIN)
 
 
@@ -356,13 +363,7 @@ def compile_catalogues(templates_dir: Path) -> Iterator[tuple[str, Path, Catalog
     """Check each catalogue and write its MO file beside it (fuzzy entries left out)."""
     for language in catalogue_languages(templates_dir):
         path = catalogue_path(templates_dir, language)
-        catalog = read_catalogue(path, language)
-        problems = catalogue_problems(catalog, path)
-        if problems:
-            raise CatalogueError(
-                f"{len(problems)} translation(s) break their placeholders:\n"
-                + "\n".join(str(p) for p in problems)
-            )
+        catalog = checked_catalogue(path, language)
         target = path.with_suffix(".mo")
         target.write_bytes(_compile(catalog))
         yield language, target, catalogue_stats(catalog)

@@ -398,12 +398,15 @@ def test_pseudo_locale_charts_and_alt_texts_have_no_word_outside_the_catalogue()
 
     from mtmreport.charts.draw import draw
     from mtmreport.charts.plan import alt_text, plan_charts
+    from mtmreport.charts.style import use_fonts
     from mtmreport.charts.trends import trend_specs
     from mtmreport.texts import load_texts, translated_figures
 
     paths = Project(DATA, TEMPLATES, Path("unused"))
     linked = paths.linked("2023-Q3")
-    wording = load_wording(Templates.over_defaults(TEMPLATES), "qps")
+    templates = Templates.over_defaults(TEMPLATES)
+    use_fonts(templates.font_files)  # charts are drawn in the fonts of the templates in use
+    wording = load_wording(templates, "qps")
     figures = translated_figures(
         linked.loaded.figures, load_texts(linked.loaded.doc, "qps"), "pending"
     )
