@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch
 
 from mtmreport.charts.regionmap import draw_region_map
+from mtmreport.charts.style import use_fonts
 from mtmreport.reference import (
     Country,
     all_countries,
@@ -22,6 +23,14 @@ from mtmreport.reference import (
     suggest_country,
     suggest_region,
 )
+from tests.conftest import REPO_TEMPLATES
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _chart_fonts() -> None:
+    """Maps are drawn in the fonts of the templates in use, registered as a build does."""
+    use_fonts(REPO_TEMPLATES.font_files)
+
 
 Q3_2023_TRP_SHARES = {
     "Almaty city": 17.5,
