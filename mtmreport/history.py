@@ -73,7 +73,7 @@ def describe(key: SeriesKey, wording: Wording | None = None) -> SeriesInfo:
                 "percent",
             )
         case ("total", subject):
-            text = w.own(subject)
+            text = w.quarter_text(subject)
             return SeriesInfo(text[:1].upper() + text[1:], "count")
     return SeriesInfo(" ".join(key), "count")
 
@@ -198,11 +198,12 @@ class LinkedChange:
 
     @property
     def before(self) -> Figure:
-        """The earlier quarter's figure as this report prints it (counts whole, else to 0.1)."""
+        """The earlier quarter's figure as this report prints it (counts whole, else to 0.1;
+        the wording rounds, half up, as everywhere else)."""
         decimals = 1 if self.info.unit in ("kzt_bn", "percent") else 0
         value = self.earlier.value
         return derived(
-            round(value, decimals) if decimals else round(value),
+            value,
             decimals,
             "",
             [

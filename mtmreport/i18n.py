@@ -210,6 +210,14 @@ def load_translations(templates_dir: Path, language: str) -> gettext.NullTransla
     return _translations(path, catalogue_digest(path), language)
 
 
+def translations_of(templates_dir: Path, language: str, digest: str) -> gettext.NullTranslations:
+    """`load_translations` for a catalogue already checked and hashed (`digest`): what every
+    message of an edition asks, so the file is not read and hashed again each time."""
+    if language in (SOURCE_LANGUAGE, PSEUDO_LANGUAGE):
+        return load_translations(templates_dir, language)
+    return _translations(catalogue_path(templates_dir, language), digest, language)
+
+
 def catalogue_digest(path: Path) -> str:
     """A hash of a catalogue's bytes (empty for none): what charts and caches depend on."""
     try:

@@ -63,6 +63,8 @@ class Wording:
     def translations(self) -> gettext.NullTranslations:
         if self.templates_dir is None:
             return i18n.load_translations(Path(), i18n.SOURCE_LANGUAGE)
+        if self.digest:  # `load_wording` checked the language and hashed the catalogue once
+            return i18n.translations_of(self.templates_dir, self.language, self.digest)
         return i18n.load_translations(self.templates_dir, self.language)
 
     # --- the catalogue ---------------------------------------------------------------------
@@ -203,12 +205,6 @@ class Wording:
         return sign + self.number(abs(value))
 
     # --- names -----------------------------------------------------------------------------
-
-    def own(self, text: str) -> str:
-        """A text of the quarter file in this edition's language (see `texts`)."""
-        if self.texts is None:
-            return text
-        return str(self.texts.translate(text, self.gettext("[translation pending]")))
 
     def series_label(self, key: tuple[str, ...]) -> str:
         """How a series of figures across quarters is named (see `history.describe`)."""
