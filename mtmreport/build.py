@@ -225,15 +225,16 @@ def write_html(
 
 
 def forget_cached_inputs() -> None:
-    """Make the next build read the strings and reference tables again.
+    """Make the next build read the reference tables (and what is made of them) again.
 
     A process reads them once (they never change during a one-off build); a long-running
-    preview calls this when an analyst edits them.
+    preview calls this when an analyst edits them. Catalogues need nothing: they are kept by
+    the hash of their bytes.
     """
-    from mtmreport import wording
+    from mtmreport import narrative
     from mtmreport.reference import countries, regions
 
-    for module in (wording, countries, regions):
+    for module in (narrative, countries, regions):
         for value in vars(module).values():
             if callable(getattr(value, "cache_clear", None)):
                 value.cache_clear()
