@@ -30,6 +30,7 @@ from mtmreport import compute as c
 from mtmreport import model as m
 from mtmreport import narrative
 from mtmreport.diagnostics import CODES, SERIOUS, SEVERITIES, Diagnostic, listing, ordered
+from mtmreport.errors import display_path
 from mtmreport.history import History, describe
 from mtmreport.intervals import (
     Interval,
@@ -45,6 +46,7 @@ from mtmreport.intervals import (
 from mtmreport.load import Location, YamlDocument, format_location
 from mtmreport.numbers import decimals_of
 from mtmreport.periods import Period
+from mtmreport.provenance import shown
 
 Figure = int | Decimal
 Values = Sequence[Figure]
@@ -79,12 +81,6 @@ class _Raw:
     relation: Relation | None = None
     line: int | None = None  # where the file's text puts it, when finer than `location`
     column: int | None = None
-
-
-def _show(value: float, decimals: int = 1) -> str:
-    if float(value).is_integer() and decimals == 0:
-        return f"{int(value):,}"
-    return f"{value:,.{decimals}f}"
 
 
 def _shown(value: Decimal | int) -> str:
@@ -150,7 +146,7 @@ def _share_check(
         f"the share of {label}",
         f"its count and {of_what}",
         f"{stated}%",
-        f"{_show(_mid(computed), max(2, decimals_of(stated)))}%",
+        f"{shown(_mid(computed), max(2, decimals_of(stated)))}%",
         "share",
         relation,
     )
@@ -231,10 +227,10 @@ def _shares_sum(where: Location, what: str, shares: list[Decimal]) -> Iterator[_
     if not meets(total, exact(100.0)):
         yield _Raw(
             where,
-            f"the shares of {what} add up to {_show(sum(float(s) for s in shares), 2)} per cent, "
+            f"the shares of {what} add up to {shown(sum(float(s) for s in shares), 2)} per cent, "
             "not 100",
             "100%",
-            f"{_show(sum(float(s) for s in shares), 2)}%",
+            f"{shown(sum(float(s) for s in shares), 2)}%",
             "shares-sum",
         )
 
@@ -246,7 +242,7 @@ def _shares_over_100(where: Location, what: str, shares: list[Decimal]) -> Itera
             where,
             f"the shares of {what} add up to more than 100 per cent",
             "≤ 100%",
-            f"{_show(sum(float(s) for s in shares), 2)}%",
+            f"{shown(sum(float(s) for s in shares), 2)}%",
             "shares-sum",
         )
 
@@ -557,7 +553,7 @@ def _money_check(where: Location, what: str, money: m.Money, rate: Decimal) -> I
         f"the dollar amount of {what}",
         f"{money.kzt_bn} billion KZT at {rate} KZT per USD",
         f"{money.usd_mn} million USD",
-        f"{_show(_mid(computed), 1)} million USD",
+        f"{shown(_mid(computed), 1)} million USD",
         "conversion",
         Relation(
             (((*where, "usd_mn"), money.usd_mn), ((*where, "kzt_bn"), money.kzt_bn)),
@@ -579,7 +575,7 @@ def _remittances(where: Location, f: c.RemittanceFigures) -> Iterator[_Raw]:
                 (*where, "months"),
                 "the monthly amounts do not add up to the period's total",
                 f"{block.total.kzt_bn} billion KZT",
-                f"{_show(_mid(months_sum), 2)} billion KZT",
+                f"{shown(_mid(months_sum), 2)} billion KZT",
                 "months-sum",
                 Relation(
                     (
@@ -613,7 +609,7 @@ def _remittances(where: Location, f: c.RemittanceFigures) -> Iterator[_Raw]:
             "the monthly average",
             f"the period's total divided by its {months_count} months",
             f"{block.monthly_average.kzt_bn} billion KZT",
-            f"{_show(_mid(scale(total, 1 / months_count)), 2)} billion KZT",
+            f"{shown(_mid(scale(total, 1 / months_count)), 2)} billion KZT",
             "average",
             Relation(
                 (
@@ -677,7 +673,7 @@ def _remittances(where: Location, f: c.RemittanceFigures) -> Iterator[_Raw]:
                 f"the change in billion KZT against {earlier.period}",
                 "the difference of the amounts",
                 str(earlier.change_kzt_bn),
-                _show(_mid(difference), 1),
+                shown(_mid(difference), 1),
                 "change",
             )
         if earlier.period.overlaps(block.period) or earlier.period.first > block.period.first:
@@ -700,7 +696,7 @@ def _remittances(where: Location, f: c.RemittanceFigures) -> Iterator[_Raw]:
             (*where, "countries"),
             "the countries add up to more than the total",
             f"{block.total.kzt_bn}",
-            _show(_mid(parts), 1),
+            shown(_mid(parts), 1),
             "parts-exceed-total",
         )
     for index, country in enumerate(block.countries):
@@ -1025,9 +1021,10 @@ def cross_quarter(
                 column=column,
                 field=format_location(stated.location),
                 message=f"this file's figure for {stated.period} differs from the one in "
-                f"data/quarters/{held.quarter}.yaml ({describe(stated.key).label})",
-                stated=_show(stated.value, 1),
-                computed=_show(held.value, 1),
+                f"{display_path(doc.path.with_name(f'{held.quarter}.yaml'))} "
+                f"({describe(stated.key).label})",
+                stated=shown(stated.value, 1),
+                computed=shown(held.value, 1),
                 code="baseline",
             )
         )

@@ -140,7 +140,8 @@ def test_a_baseline_contradicting_an_earlier_file_is_a_finding(scratch):
     [baseline] = [f for f in findings if f.code == "baseline"]
     assert baseline.field.endswith("compare_with[0].total.kzt_bn")
     assert (baseline.stated, baseline.computed) == ("250.0", "253.8")
-    assert "data/quarters/2023-Q2.yaml" in baseline.message
+    # the earlier quarter's own file, where this project keeps it
+    assert f"{scratch.data_dir / '2023-Q2.yaml'} (" in baseline.message
     # the published figure itself raises nothing
     same = marker + "                - {period: 2023-Q2, total: {kzt_bn: 253.8}}\n"
     path.write_text(text.replace(marker, same, 1), encoding="utf-8")
