@@ -35,10 +35,6 @@ from mtmreport.reference import find_country
 Relation = Literal["previous", "year_before", "other"]
 
 
-def _f(value: Decimal | int | None) -> float | None:
-    return None if value is None else float(value)
-
-
 def percent(part: float, whole: float) -> float | None:
     return None if not whole else part / whole * 100
 
