@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING
 
 from mtmreport.chartcache import ChartCache, ChartPlan
 from mtmreport.diagnostics import Diagnostic, listing, tally_text
-from mtmreport.errors import AuditFailedError, BuildError, MtmReportError, display_path
+from mtmreport.errors import AuditFailedError, BuildError, display_path
+from mtmreport.failures import describe, template_failure
 from mtmreport.helper import Helper, die_with_parent
 from mtmreport.i18n import SOURCE_LANGUAGE
 from mtmreport.project import LinkedQuarter, Project
 from mtmreport.publish import publish, staging, writing_error
-from mtmreport.theme import template_failure
 from mtmreport.timing import Timer as _Timer
 
 if TYPE_CHECKING:
@@ -566,11 +566,9 @@ def _build_one(quarter: str, project: Project, options: BuildOptions) -> Quarter
     """Build one quarter and turn any failure into an outcome, so the others go on."""
     try:
         return QuarterOutcome(quarter, result=build_report(quarter, project, options))
-    except MtmReportError as error:
-        return QuarterOutcome(quarter, errors=error.lines, exit_code=error.exit_code)
-    except Exception as error:  # a bug in one quarter must not stop the others
-        message = f"internal error: {type(error).__name__}: {error}"
-        return QuarterOutcome(quarter, errors=(message,), exit_code=1)
+    except Exception as error:  # a user's mistake or a bug in one quarter: the others go on
+        failure = describe(error)
+        return QuarterOutcome(quarter, errors=failure.lines, exit_code=failure.exit_code)
 
 
 def build_all(

@@ -32,8 +32,8 @@ import click
 
 from mtmreport import __version__
 from mtmreport.diagnostics import Diagnostic, listing, tally_text
-from mtmreport.errors import MtmReportError, QuarterFileError
-from mtmreport.project import ProjectError
+from mtmreport.errors import MtmReportError
+from mtmreport.failures import describe
 
 if TYPE_CHECKING:
     from mtmreport.project import Project
@@ -78,20 +78,6 @@ def _reports_errors(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except ProjectError as error:
-            prefix = "" if error.problems else "error: "
-            for line in error.lines:
-                echo(f"{prefix}{line}", err=True)
-            sys.exit(error.exit_code)
-        except QuarterFileError as error:
-            for line in error.lines:
-                echo(line, err=True)
-            count = len(error.problems)
-            echo(f"{count} problem{'s' if count != 1 else ''} found.", err=True)
-            sys.exit(error.exit_code)
-        except MtmReportError as error:
-            echo(f"error: {error}", err=True)
-            sys.exit(error.exit_code)
         except click.ClickException:  # usage errors: click prints them with exit code 2
             raise
         except KeyboardInterrupt:
@@ -100,9 +86,10 @@ def _reports_errors(command: F) -> F:
         except BrokenPipeError:  # the reader stopped early (`mtmreport audit | head`): fine
             sys.exit(0)
         except Exception as error:
-            echo(f"internal error: {type(error).__name__}: {error}", err=True)
-            echo("This is a bug in mtmreport; please report it with the file.", err=True)
-            sys.exit(1)
+            failure = describe(error)
+            for line in failure.terminal_lines():
+                echo(line, err=True)
+            sys.exit(failure.exit_code)
 
     return wrapper  # type: ignore[return-value]
 

@@ -2,7 +2,8 @@
 
 A quarter file that cannot be read or validated raises `QuarterFileError` with every problem
 as a `Diagnostic` (see `diagnostics`), so the CLI prints them as `file:line:col: field:
-message` or as JSON, and tests can assert on them.
+message` or as JSON, and tests can assert on them. `failures.describe` turns any of these (and
+any other exception) into the lines a person reads.
 """
 
 from __future__ import annotations
@@ -18,11 +19,6 @@ class MtmReportError(Exception):
 
     exit_code = 1
 
-    @property
-    def lines(self) -> tuple[str, ...]:
-        """The error as lines an analyst can act on."""
-        return (str(self),)
-
 
 class QuarterFileError(MtmReportError):
     """A quarter file could not be read or does not follow the schema."""
@@ -32,11 +28,6 @@ class QuarterFileError(MtmReportError):
     def __init__(self, problems: Sequence[Diagnostic]):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
-
-    @property
-    def lines(self) -> tuple[str, ...]:
-        """One line a problem, each located in its file."""
-        return tuple(str(p) for p in self.problems)
 
 
 class QuarterNotFoundError(MtmReportError):

@@ -282,7 +282,8 @@ _YAML_PROBLEMS = (
 _CUT_BY_COMMENT = re.compile(r"^[ \t]+(#\S.*)$")
 
 
-def _friendly_yaml_error(error: yaml.MarkedYAMLError) -> str:
+def yaml_error_words(error: yaml.MarkedYAMLError) -> str:
+    """What PyYAML found wrong, in an analyst's words where the problem is a common one."""
     problem = (error.problem or str(error)).strip()
     if "'\\t'" in problem or "\\t" in problem:
         return "a tab character is used for indentation; YAML needs spaces"
@@ -337,7 +338,7 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
             [
                 Diagnostic(
                     name,
-                    error.problem if refused else _friendly_yaml_error(error),
+                    error.problem if refused else yaml_error_words(error),
                     line=mark.line + 1 if mark else None,
                     column=mark.column + 1 if mark else None,
                     code=error.code if refused else "syntax",

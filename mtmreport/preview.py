@@ -47,7 +47,8 @@ import watchfiles
 from mtmreport import build
 from mtmreport.chartcache import ChartCache
 from mtmreport.diagnostics import Diagnostic, listing, tally, tally_text
-from mtmreport.errors import MtmReportError, ServeError
+from mtmreport.errors import ServeError
+from mtmreport.failures import describe
 from mtmreport.helper import die_with_parent
 from mtmreport.i18n import SOURCE_LANGUAGE, check_language
 from mtmreport.project import Project
@@ -96,19 +97,6 @@ class Pdf:
     error: str = ""
 
 
-def describe_failure(error: BaseException) -> tuple[str, ...]:
-    """A failed build as lines an analyst can act on, located in their files where possible."""
-    import jinja2
-
-    from mtmreport.theme import template_failure
-
-    if isinstance(error, jinja2.TemplateError):
-        return template_failure(error).lines
-    if isinstance(error, MtmReportError):
-        return error.lines
-    return (f"internal error: {type(error).__name__}: {error}",)
-
-
 def _pdf_worker(jobs: Connection, parent_pid: int) -> None:
     """The PDF process: render each (html, pdf, allowed roots) job sent; answer "" or an error."""
     die_with_parent(parent_pid)
@@ -125,7 +113,7 @@ def _pdf_worker(jobs: Connection, parent_pid: int) -> None:
         try:
             build.write_pdf(html_path, pdf_path, roots)
         except Exception as error:
-            jobs.send(f"{type(error).__name__}: {error}")
+            jobs.send(" ".join(describe(error).lines))
         else:
             jobs.send("")
 
@@ -315,7 +303,7 @@ class Preview:
             )
         except Exception as error:
             shutil.rmtree(folder, ignore_errors=True)
-            problems = describe_failure(error)
+            problems = describe(error).lines
             draft = Draft(version, previous.folder, previous.shown, problems, previous.findings)
         else:
             findings = tuple(linked.findings)

@@ -68,10 +68,6 @@ class ProjectError(MtmReportError):
         self.problems = problems or []
         super().__init__(message if not self.problems else str(self.problems[0]))
 
-    @property
-    def lines(self) -> tuple[str, ...]:
-        return tuple(str(p) for p in self.problems) or (str(self),)
-
 
 @dataclass(frozen=True)
 class LoadedQuarter:

@@ -35,6 +35,7 @@ from mtmreport import compute as c
 from mtmreport.annex import Annex
 from mtmreport.charts.plan import alt_text
 from mtmreport.charts.spec import ChartSpec, data_rows, records
+from mtmreport.failures import undefined_words
 from mtmreport.periods import Period
 from mtmreport.review import Review
 from mtmreport.theme import Templates
@@ -201,6 +202,18 @@ class _CompiledTemplates(BytecodeCache):
 _COMPILED = _CompiledTemplates()
 
 
+class _PlainUndefined(StrictUndefined):
+    """Strict, as every undefined value must be, and worded for a template's author: which
+    name is undefined and what it was looked up in (`failures.undefined_words`), never
+    `'mtmreport.model.Block object' has no attribute …`."""
+
+    __slots__ = ()
+
+    @property
+    def _undefined_message(self) -> str:
+        return undefined_words(self._undefined_obj, self._undefined_name, self._undefined_hint)
+
+
 def make_environment(
     templates: Templates,
     wording: Wording,
@@ -220,7 +233,7 @@ def make_environment(
         extensions=["jinja2.ext.i18n", "jinja2.ext.do"],
         bytecode_cache=_disk_cache() if persistent_templates else _COMPILED,
         autoescape=select_autoescape(["html", "j2", "html.j2"], default=True),
-        undefined=StrictUndefined,
+        undefined=_PlainUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )

@@ -12,16 +12,13 @@ so the PDF and its charts always speak one typeface.
 
 from __future__ import annotations
 
-import traceback
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mtmreport.errors import TemplateFailedError, display_path
-
 if TYPE_CHECKING:
-    from jinja2 import BaseLoader, TemplateError
+    from jinja2 import BaseLoader
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MARKER = "report.html.j2"  # the file every templates folder has at its top
@@ -136,20 +133,3 @@ def _font_files(folder: Path) -> tuple[Path, ...]:
     if not folder.is_dir():
         return ()
     return tuple(sorted(p for p in folder.iterdir() if p.suffix.lower() in FONT_SUFFIXES))
-
-
-def template_failure(error: TemplateError) -> TemplateFailedError:
-    """A Jinja error as an analyst can act on it: the template file, its line, Jinja's words."""
-    from jinja2 import TemplateSyntaxError
-
-    if isinstance(error, TemplateSyntaxError):
-        where = display_path(error.filename) if error.filename else error.name or "template"
-        return TemplateFailedError(f"{where}:{error.lineno}: template error: {error.message}")
-    # Jinja rewrites tracebacks so that template frames carry the template's file and line.
-    frames = [
-        frame
-        for frame in traceback.extract_tb(error.__traceback__)
-        if frame.filename.endswith(".j2")
-    ]
-    where = f"{display_path(frames[-1].filename)}:{frames[-1].lineno}: " if frames else ""
-    return TemplateFailedError(f"{where}template error: {error}")

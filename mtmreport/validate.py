@@ -65,7 +65,6 @@ def _reading_order(problem: Diagnostic) -> tuple[int, int]:
 def _problem(doc: YamlDocument, detail: dict[str, Any]) -> Diagnostic:
     location: Location = tuple(detail["loc"])
     kind = detail["type"]
-    given = detail.get("input")
     if kind == "extra_forbidden":
         key = str(location[-1])
         comma = _decimal_comma(doc, location)
@@ -77,8 +76,19 @@ def _problem(doc: YamlDocument, detail: dict[str, Any]) -> Diagnostic:
         message += f" — did you mean {hint[0]!r}?" if hint else f"; allowed: {', '.join(allowed)}"
         return doc.problem(location, message, code="unknown-key")
     if kind == "missing":
-        return doc.problem(location, f"required key {location[-1]!r} is missing", "missing")
-    return doc.problem(location, _wording(kind, detail, given), code=_code(kind))
+        return doc.problem(location, problem_words(detail), "missing")
+    return doc.problem(location, problem_words(detail), code=_code(kind))
+
+
+def problem_words(detail: dict[str, Any]) -> str:
+    """One of pydantic's error details in plain words, without its place in a file (`describe`
+    in `failures` words a validation error that reaches it this way)."""
+    kind, location = detail["type"], tuple(detail["loc"])
+    if kind == "extra_forbidden" and location:
+        return f"unknown key {str(location[-1])!r}"
+    if kind == "missing" and location:
+        return f"required key {location[-1]!r} is missing"
+    return _wording(kind, detail, detail.get("input"))
 
 
 def _decimal_comma(doc: YamlDocument, location: Location) -> str:
