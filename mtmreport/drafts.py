@@ -2,7 +2,9 @@
 
 A draft (`status: draft`) may say `pending` wherever a figure or a text will come later. The
 file is still checked in full: for validation each pending figure stands in as a placeholder
-number, so a misspelt country or key in a draft is caught as early as in a complete quarter.
+number (a value made of figures only, such as an amount, as its required figures: the model
+says which places hold figures), so a misspelt country or key in a draft is caught as early
+as in a complete quarter.
 Blocks with pending figures are then left out of the computation and shown as "data pending".
 """
 
@@ -11,31 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from mtmreport.model import QuarterFile, figures_only, is_figure, type_at
+
 if TYPE_CHECKING:
     from mtmreport.load import Location
 
 PENDING = "pending"
 
-# Keys whose values are figures; a pending figure stands in as 1 while the file is validated.
-FIGURE_KEYS = frozenset(
-    {
-        "total",
-        "number",
-        "share",
-        "kzt_bn",
-        "usd_mn",
-        "rate",
-        "change",
-        "change_kzt_bn",
-        "balance",
-        "children",
-        "value",
-        "transactions",
-        "arrivals",
-        "departures",
-        "net",
-    }
-)
+# What a pending figure stands in as while the file is validated.
 PLACEHOLDER = 1
 
 
@@ -55,15 +40,36 @@ def pending_locations(data: Any, location: Location = ()) -> Iterator[Location]:
         yield location
 
 
-def with_placeholders(data: Any, location: Location = ()) -> Any:
-    """A copy of the data with pending figures replaced by a placeholder number."""
+def with_placeholders(data: Any, annotation: Any = QuarterFile) -> Any:
+    """A copy of the data with every pending figure replaced by a placeholder the model
+    accepts, found by the type the model gives each place (`annotation`, the whole file's at
+    the top): a number for a figure; for a value made of figures only (`total: pending` for
+    an amount), its required figures. A pending text is left as it is: it is text."""
     if isinstance(data, dict):
-        return {key: with_placeholders(value, (*location, key)) for key, value in data.items()}
+        return {
+            key: with_placeholders(value, type_at(annotation, key)) for key, value in data.items()
+        }
     if isinstance(data, list):
-        return [with_placeholders(value, (*location, i)) for i, value in enumerate(data)]
-    if is_pending(data) and location and location[-1] in FIGURE_KEYS:
-        return PLACEHOLDER
+        return [with_placeholders(value, type_at(annotation, i)) for i, value in enumerate(data)]
+    if is_pending(data):
+        placeholder = _placeholder(annotation)
+        return data if placeholder is None else placeholder
     return data
+
+
+def may_be_pending(annotation: Any) -> bool:
+    """Whether a draft may write `pending` for a value of this type and stay valid: a figure,
+    or a value made of figures only."""
+    return _placeholder(annotation) is not None
+
+
+def _placeholder(annotation: Any) -> Any:
+    if is_figure(annotation):
+        return PLACEHOLDER
+    required = figures_only(annotation)
+    if required is None:
+        return None
+    return {name: _placeholder(kind) for name, kind in required.items()}
 
 
 def within(location: Location, block: Location) -> bool:

@@ -12,6 +12,8 @@ paths readable (`sections[1].blocks[0].flows.arrivals.total`) and lets editors c
 
 from __future__ import annotations
 
+import types
+import typing
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -539,3 +541,59 @@ class QuarterFile(StrictModel):
     sections: list[Section] = Field(min_length=1)
     back_matter: BackMatter = BackMatter()
     status: Literal["complete", "draft"] = "complete"
+
+
+# --- what the model says of a value at a place in the file --------------------------------
+# Drafts, the schema, scaffolding and validation messages ask these instead of keeping their
+# own lists of field names.
+
+
+def bare_type(annotation: Any) -> Any:
+    """`Count | None` -> `int`: Optional and Annotated stripped down to the type that holds
+    keys, items or a value (a union of several types is left as it is)."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            options = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(options) != 1:
+                return annotation
+            annotation = options[0]
+        else:
+            return annotation
+
+
+def type_at(annotation: Any, key: str | int) -> Any:
+    """The type of what `key` holds in a value of type `annotation`: a model's field, a list's
+    item; `Any` where the model says nothing (an unknown key)."""
+    holder = bare_type(annotation)
+    if isinstance(key, int):
+        args = typing.get_args(holder)
+        return args[0] if typing.get_origin(holder) is list and args else Any
+    if isinstance(holder, type) and issubclass(holder, BaseModel):
+        field = holder.model_fields.get(key)
+        return field.annotation if field is not None else Any
+    return Any
+
+
+def is_figure(annotation: Any) -> bool:
+    """Whether a value of this type is a figure (a count, an amount, a share, a rate)."""
+    bare = bare_type(annotation)
+    return (
+        isinstance(bare, type) and issubclass(bare, (int, Decimal)) and not issubclass(bare, bool)
+    )
+
+
+def figures_only(annotation: Any) -> dict[str, Any] | None:
+    """For a model whose required fields are all figures, or such models (an amount, a
+    count with its countries), its required fields with the types they hold; None otherwise."""
+    bare = bare_type(annotation)
+    if not (isinstance(bare, type) and issubclass(bare, BaseModel)):
+        return None
+    required = {name: f.annotation for name, f in bare.model_fields.items() if f.is_required()}
+    if not required:
+        return None
+    if all(is_figure(kind) or figures_only(kind) is not None for kind in required.values()):
+        return required
+    return None

@@ -16,9 +16,10 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from mtmreport.drafts import FIGURE_KEYS, PENDING, pending_locations
+from mtmreport.drafts import PENDING, pending_locations
 from mtmreport.errors import MtmReportError, QuarterNotFoundError, display_path
 from mtmreport.load import parse_yaml
+from mtmreport.model import QuarterFile, is_figure, type_at
 from mtmreport.periods import QUARTER_ID, Period
 
 PERIOD_KEYS = frozenset({"period", "month"})
@@ -104,11 +105,16 @@ def _yaml() -> YAML:
     return yaml
 
 
-def _emptied(node: Any, old: Period, new: Period, key: str | None = None) -> Any:
-    """Walk the round-trip tree in place: periods moved on, figures and texts pending."""
+def _emptied(
+    node: Any, old: Period, new: Period, key: str | None = None, kind: Any = QuarterFile
+) -> Any:
+    """Walk the round-trip tree in place: periods moved on, figures and texts pending. `kind`
+    is the type the model gives the node (the whole file's at the top): it says which
+    values are figures."""
     if isinstance(node, CommentedMap):
         for child_key in list(node.keys()):
-            node[child_key] = _emptied(node[child_key], old, new, str(child_key))
+            child_kind = type_at(kind, str(child_key))
+            node[child_key] = _emptied(node[child_key], old, new, str(child_key), child_kind)
         if key == "text":
             for list_key in ("paragraphs", "bullets"):
                 if list_key in node:
@@ -124,12 +130,12 @@ def _emptied(node: Any, old: Period, new: Period, key: str | None = None) -> Any
         return node
     if isinstance(node, CommentedSeq):
         for index, item in enumerate(node):
-            node[index] = _emptied(item, old, new, key)
+            node[index] = _emptied(item, old, new, key, type_at(kind, index))
         return node
     if key in PERIOD_KEYS:
         moved = move_period(Period.parse(node), old, new)
         return str(moved)
-    if key in FIGURE_KEYS and isinstance(node, (int, float)) and not isinstance(node, bool):
+    if is_figure(kind) and isinstance(node, (int, float)) and not isinstance(node, bool):
         return PENDING
     if key in QUARTER_TEXT_KEYS and isinstance(node, str):
         return PENDING

@@ -25,15 +25,17 @@ accepts, so it may be looser than the model, never stricter. On top of pydantic'
 from __future__ import annotations
 
 import json
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
 from mtmreport import model
-from mtmreport.drafts import FIGURE_KEYS, PENDING
+from mtmreport.drafts import PENDING, may_be_pending
 from mtmreport.periods import PERIOD_HELP
 from mtmreport.reference import all_countries, all_regions
 
@@ -282,13 +284,32 @@ def _accept_plain_paragraphs(schema: dict[str, Any]) -> None:
 
 
 def _accept_pending_figures(schema: dict[str, Any]) -> None:
-    """A draft may write `pending` for a figure still to come (`drafts.with_placeholders`)."""
+    """A draft may write `pending` for a figure, or for a value made of figures only (an
+    amount), wherever the model has one (`drafts.may_be_pending`)."""
     pending = {"const": PENDING, "description": "A figure still to come (drafts only)."}
-    for node in list(_walk(schema)):
-        for name, prop in node.get("properties", {}).items():
-            if name in FIGURE_KEYS and _referenced_def(prop) is None:  # a value, not a block
+    for name, kind in _models(model.QuarterFile).items():
+        properties = (schema if kind is model.QuarterFile else schema["$defs"][name])["properties"]
+        for field, info in kind.model_fields.items():
+            if may_be_pending(info.annotation):
+                prop = properties[field]
                 kept = {k: prop.pop(k) for k in ("description", "default") if k in prop}
-                node["properties"][name] = {"anyOf": [dict(prop), dict(pending)], **kept}
+                properties[field] = {"anyOf": [dict(prop), dict(pending)], **kept}
+
+
+def _models(
+    kind: Any, found: dict[str, type[BaseModel]] | None = None
+) -> dict[str, type[BaseModel]]:
+    """Every model a value of type `kind` may hold, by name (as the schema's `$defs` are)."""
+    found = {} if found is None else found
+    if isinstance(kind, type) and issubclass(kind, BaseModel):
+        if kind.__name__ in found:
+            return found
+        found[kind.__name__] = kind
+        for info in kind.model_fields.values():
+            _models(info.annotation, found)
+    for argument in typing.get_args(kind):
+        _models(argument, found)
+    return found
 
 
 def _walk(node: Any) -> Iterator[dict[str, Any]]:

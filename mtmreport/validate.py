@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import types
-import typing
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +16,7 @@ from mtmreport.diagnostics import Diagnostic
 from mtmreport.drafts import pending_locations, with_placeholders
 from mtmreport.errors import QuarterFileError
 from mtmreport.load import Location, YamlDocument
-from mtmreport.model import QuarterFile
+from mtmreport.model import QuarterFile, bare_type, type_at
 
 
 def validate_document(doc: YamlDocument, *, expected_quarter: str | None = None) -> QuarterFile:
@@ -177,34 +175,11 @@ def _wording(kind: str, detail: dict[str, Any], given: Any) -> str:
 
 
 def _allowed_keys(location: Location) -> set[str]:
-    """The keys the schema allows at `location`, found by walking the model's types."""
-    current: Any = QuarterFile
+    """The keys the schema allows at `location`, as the model's types say."""
+    holder: Any = QuarterFile
     for part in location:
-        current = _unwrap(current)
-        if isinstance(part, int):
-            args = typing.get_args(current)
-            current = args[0] if args else Any
-        elif isinstance(current, type) and issubclass(current, BaseModel):
-            field = current.model_fields.get(part)
-            current = field.annotation if field else Any
-        else:
-            return set()
-    current = _unwrap(current)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return set(current.model_fields)
+        holder = type_at(holder, part)
+    holder = bare_type(holder)
+    if isinstance(holder, type) and issubclass(holder, BaseModel):
+        return set(holder.model_fields)
     return set()
-
-
-def _unwrap(annotation: Any) -> Any:
-    """Strip Optional[...] and Annotated[...] down to the type that holds keys or items."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            options = [a for a in typing.get_args(annotation) if a is not type(None)]
-            annotation = options[0] if len(options) == 1 else annotation
-            if len(options) != 1:
-                return annotation
-        else:
-            return annotation

@@ -106,6 +106,36 @@ def test_pending_outside_a_draft_is_an_error(scratch):
     assert "only a draft may have pending figures" in problem.message
 
 
+def test_a_draft_may_leave_an_amount_pending_as_a_whole(scratch):
+    """`total: pending` for an amount (tenge and dollars) is a value still to come, as the
+    model's types say: it once failed with "expected a set of keys, got 1"."""
+    path = scratch.data_dir / "2023-Q4.yaml"
+    text = path.read_text(encoding="utf-8")
+    amount = "{kzt_bn: pending, usd_mn: pending}"
+    assert f"              total: {amount}\n" in text and f"monthly_average: {amount}" in text
+    text = text.replace(f"              total: {amount}\n", "              total: pending\n")
+    path.write_text(text.replace(f"monthly_average: {amount}", "monthly_average: pending"))
+    loaded = scratch.loaded("2023-Q4")
+    remittances = [placed for placed in loaded.figures.blocks if placed.kind == "remittances"]
+    assert len(remittances) == 2 and all(placed.pending for placed in remittances)
+    html = build_report("2023-Q4", scratch, BuildOptions(pdf=False)).html.read_text()
+    assert html.count("Data pending") >= 2
+
+
+def test_pending_stays_an_error_where_the_model_wants_more_than_figures(scratch):
+    """A block holds texts and periods too: `pending` for a whole block is not a figure."""
+    path = scratch.data_dir / "2023-Q4.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("          - remittances:\n")
+    end = text.index("          - remittances:\n", start + 1)
+    path.write_text(text[:start] + "          - remittances: pending\n" + text[end:])
+    with pytest.raises(QuarterFileError) as caught:
+        scratch.loaded("2023-Q4")
+    [problem] = caught.value.problems
+    assert problem.field.endswith(".remittances")
+    assert problem.message == "expected a set of keys, got 'pending'"
+
+
 def test_q3_states_its_changes_against_q2_from_the_q2_file(built):
     # no-break spaces tie numbers to their units (issue 14); the words are what is checked
     html = (
