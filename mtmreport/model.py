@@ -86,6 +86,13 @@ def _month(value: object) -> Period:
     return period
 
 
+# What every Markdown text and every source is, said once for the fields that hold them.
+MARKDOWN_HELP = "Markdown: paragraphs, **bold**, *italic*, lists and links. No HTML, no images."
+SOURCE_HELP = (
+    "Who published the figures, e.g. 'National Bank, 2023'. Printed as a footnote; the same "
+    "source right after itself becomes 'Ibid.'."
+)
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Markdown = Annotated[str, StringConstraints(min_length=1)]
 Count = Annotated[int, Field(ge=0, strict=True)]
@@ -126,8 +133,8 @@ PeriodValue = Annotated[
 class Paragraph(StrictModel):
     """A paragraph or bullet of narrative, in Markdown, with the source it cites."""
 
-    text: Markdown
-    source: Source | None = None
+    text: Markdown = Field(description=MARKDOWN_HELP)
+    source: Source | None = Field(None, description=SOURCE_HELP)
 
     @model_validator(mode="before")
     @classmethod
@@ -139,16 +146,19 @@ class FrontItem(StrictModel):
     """A part of the opening page (About MTM, Objectives, Methodology)."""
 
     title: Text
-    text: Markdown
-    source: Source | None = None
+    """A heading, as printed."""
+    text: Markdown = Field(description=MARKDOWN_HELP)
+    source: Source | None = Field(None, description=SOURCE_HELP)
 
 
 class TextBlock(StrictModel):
     """Narrative: an optional lead-in, then paragraphs or bullets."""
 
-    intro: Markdown | None = None
+    intro: Markdown | None = Field(None, description=f"Text before the rest. {MARKDOWN_HELP}")
     paragraphs: list[Paragraph] = []
+    """Paragraphs: each Markdown text, or {text, source}."""
     bullets: list[Paragraph] = []
+    """Bullet points: each Markdown text, or {text, source}."""
 
     @model_validator(mode="after")
     def _not_empty(self) -> TextBlock:
@@ -162,6 +172,7 @@ class CountryFigure(StrictModel):
 
     country: CountryName
     number: Count | None = None
+    """A count: a whole number without separators (4482427, not 4,482,427)."""
     share: Percent | None = None
     """Per cent of the group's total, as published."""
 
@@ -180,12 +191,14 @@ class CountryGroup(StrictModel):
     share: Percent | None = None
     """The group's share of the whole, as published."""
     countries: list[CountryFigure] = []
+    """The countries as the source lists them, in its order."""
 
 
 class Flow(StrictModel):
     """Arrivals or departures: the total and the published CIS and non-CIS lists."""
 
     total: Count
+    """A total: a whole number without separators."""
     cis: CountryGroup
     non_cis: CountryGroup
 
@@ -196,19 +209,21 @@ class EarlierShare(StrictModel):
     period: PeriodValue
     country: CountryName
     share: Percent
+    """Per cent as published, e.g. 43.5."""
     number: Count | None = None
+    """A count: a whole number without separators (4482427, not 4,482,427)."""
 
 
 class FlowsBlock(StrictModel):
     """Migrant arrivals and departures by country (border crossings)."""
 
     period: PeriodValue
-    source: Source
+    source: Source = Field(description=SOURCE_HELP)
     reported_by: Text | None = None
     """Who published the totals, as the lead sentence names them."""
     arrivals: Flow
     departures: Flow
-    note: Markdown | None = None
+    note: Markdown | None = Field(None, description=MARKDOWN_HELP)
     earlier_shares: list[EarlierShare] = []
     """Shares of non-CIS arrivals in earlier periods that the text cites (for trends)."""
 
@@ -217,14 +232,18 @@ class ResidenceCount(StrictModel):
     """Permit holders (or terminations) of a country group, with the countries named."""
 
     total: Count
+    """A total: a whole number without separators."""
     countries: list[CountryFigure] = []
+    """The countries as the source lists them, in its order."""
     children: Count | None = None
     """Of whom children under 18, where published."""
 
 
 class GroupResidence(StrictModel):
     holders: ResidenceCount
+    """Permit holders of the group."""
     terminated: ResidenceCount
+    """Permits terminated (holders who left the country)."""
     balance: SignedCount | None = None
     """Migration balance (holders minus terminations) as published."""
 
@@ -233,11 +252,13 @@ class PermanentResidenceBlock(StrictModel):
     """Permanent residence permit holders and terminations, CIS and non-CIS."""
 
     period: PeriodValue
-    source: Source
+    source: Source = Field(description=SOURCE_HELP)
     total: Count | None = None
     """All holders as published (CIS plus non-CIS)."""
     cis: GroupResidence
+    """CIS countries: holders, terminations, balance."""
     non_cis: GroupResidence
+    """Other countries: holders, terminations, balance."""
 
 
 class BreakdownItem(StrictModel):
@@ -246,7 +267,9 @@ class BreakdownItem(StrictModel):
     country: CountryName | None = None
     region: RegionName | None = None
     category: Text | None = None
+    """A category of the breakdown, e.g. 'construction'."""
     number: Count | None = None
+    """A count: a whole number without separators (4482427, not 4,482,427)."""
     share: Percent | None = None
     """Per cent of the total, as published."""
 
@@ -272,7 +295,9 @@ class Remainder(StrictModel):
     """What a breakdown puts under "other", as published."""
 
     number: Count | None = None
+    """A count: a whole number without separators (4482427, not 4,482,427)."""
     share: Percent | None = None
+    """Per cent as published, e.g. 43.5."""
 
 
 class BreakdownBlock(StrictModel):
@@ -281,15 +306,21 @@ class BreakdownBlock(StrictModel):
     subject: Text
     """What is counted, plural, as the sentence names it: "temporary residence permits"."""
     period: PeriodValue
-    source: Source
+    source: Source = Field(description=SOURCE_HELP)
     reported_by: Text | None = None
+    """Who published the figures, as the lead sentence names them."""
     total: Count | None = None
+    """A total: a whole number without separators."""
     items: list[BreakdownItem] = Field(min_length=1)
+    """The lines of the breakdown, in the source's order."""
     other: Remainder | None = None
     chart: Literal["bars", "donut", "map", "none"] = "bars"
+    """How the figures are drawn; 'none' for a table only."""
     caption: Text | None = None
     """Figure caption; by default one is made from the subject and period."""
-    commentary: Markdown | None = None
+    commentary: Markdown | None = Field(
+        None, description=f"Text after the figures. {MARKDOWN_HELP}"
+    )
 
     @model_validator(mode="after")
     def _consistent_items(self) -> BreakdownBlock:
@@ -308,28 +339,37 @@ class BreakdownBlock(StrictModel):
 class PeriodFigure(StrictModel):
     period: PeriodValue
     value: Count
+    """A count: a whole number without separators."""
 
 
 class ComparisonBlock(StrictModel):
     """One indicator over two or more periods, with the change as published."""
 
     subject: Text
-    source: Source
+    """What is counted, plural, as the sentence names it."""
+    source: Source = Field(description=SOURCE_HELP)
     values: list[PeriodFigure] = Field(min_length=2)
+    """The indicator's value in each period, oldest first."""
     change: Change | None = None
     """Per cent change from the first to the last value, as published."""
     total: Count | None = None
     """The values added up, as published (e.g. Q1 + Q2 as the first half-year)."""
     chart: Literal["bars", "none"] = "none"
+    """How the figures are drawn; 'none' for a table only."""
     caption: Text | None = None
-    commentary: Markdown | None = None
+    """Figure caption; by default one is made from the subject and period."""
+    commentary: Markdown | None = Field(
+        None, description=f"Text after the figures. {MARKDOWN_HELP}"
+    )
 
 
 class Amount(StrictModel):
     """An amount in billions of tenge, with the dollar figure as published."""
 
     kzt_bn: Billions
+    """Billions of tenge (KZT), e.g. 280.6."""
     usd_mn: Millions | None = None
+    """Millions of US dollars as published; the report prints its own conversion."""
 
 
 Qualifier = Literal["over", "estimated over", "about"]
@@ -345,6 +385,7 @@ class Money(Amount):
 
 class MonthAmount(Amount):
     month: MonthValue
+    """The month, as YYYY-MM (e.g. 2023-07)."""
 
 
 class CountryAmount(Amount):
@@ -360,7 +401,9 @@ class EarlierRemittances(StrictModel):
 
     period: PeriodValue
     total: Money | None = None
+    """The earlier period's total amount."""
     monthly_average: Money | None = None
+    """The earlier period's monthly average."""
     rate: Rate | None = None
     """Average tenge per US dollar in that period."""
     rate_basis: Literal["average", "implied"] = "average"
@@ -368,6 +411,7 @@ class EarlierRemittances(StrictModel):
     change: Change | None = None
     """Per cent change to the current period, as published."""
     change_kzt_bn: Figure | None = None
+    """Change in billions of tenge to the current period, as published."""
 
     @model_validator(mode="after")
     def _has_amount(self) -> EarlierRemittances:
@@ -389,47 +433,59 @@ class RemittancesBlock(StrictModel):
     """Money transfers sent from (outflow) or to (inflow) Kazakhstan."""
 
     direction: Literal["outflow", "inflow"]
+    """'outflow': sent from Kazakhstan; 'inflow': sent to Kazakhstan."""
     period: PeriodValue
-    source: Source
+    source: Source = Field(description=SOURCE_HELP)
     rate: Rate
     """Average tenge per US dollar over the period, used for every dollar figure."""
     rate_basis: Literal["average", "implied"] = "average"
     """`implied` when the source states no rate and it is read off its dollar figures."""
     total: Money
+    """The period's total amount."""
     transactions: Count | None = None
+    """Number of transfers, where published."""
     months: list[MonthAmount] = []
+    """The amount of each month of the period."""
     monthly_average: Money | None = None
     """As published; the report prints the computed average."""
     countries: list[CountryAmount] = []
+    """The receiving (or sending) countries as published."""
     compare_with: list[EarlierRemittances] = []
-    commentary: Markdown | None = None
+    """Earlier periods the report compares with."""
+    commentary: Markdown | None = Field(
+        None, description=f"Text after the figures. {MARKDOWN_HELP}"
+    )
 
 
 class Term(StrictModel):
     term: Text
-    definition: Markdown
+    """The term being defined."""
+    definition: Markdown = Field(description=MARKDOWN_HELP)
 
 
 class DefinitionsBlock(StrictModel):
     """Key terms and their definitions."""
 
     terms: list[Term] = Field(min_length=1)
-    note: Markdown | None = None
-    source: Source | None = None
+    """The terms and their definitions."""
+    note: Markdown | None = Field(None, description=MARKDOWN_HELP)
+    source: Source | None = Field(None, description=SOURCE_HELP)
 
 
 class ByDirection(StrictModel):
     """A figure for arrivals and one for departures (per cent, as published)."""
 
     arrivals: Change | None = None
+    """The figure for arrivals, in per cent, as published."""
     departures: Change | None = None
+    """The figure for departures, in per cent, as published."""
 
 
 class PopulationMigrationBlock(StrictModel):
     """Migration with a change of permanent residence (Bureau of National Statistics)."""
 
     period: PeriodValue
-    source: Source
+    source: Source = Field(description=SOURCE_HELP)
     arrivals: Count
     """People who arrived in Kazakhstan for permanent residence."""
     departures: Count
@@ -440,13 +496,15 @@ class PopulationMigrationBlock(StrictModel):
     """Per cent change against the same period a year before, as published."""
     cis_share: ByDirection | None = None
     """Per cent of arrivals from and departures to CIS countries, as published."""
-    commentary: Markdown | None = None
+    commentary: Markdown | None = Field(
+        None, description=f"Text after the figures. {MARKDOWN_HELP}"
+    )
 
 
 class SummaryBlock(StrictModel):
     """Key figures of the quarter, computed from the other sections, under an intro."""
 
-    intro: Markdown | None = None
+    intro: Markdown | None = Field(None, description=f"Text before the rest. {MARKDOWN_HELP}")
 
 
 BLOCK_KINDS = (
@@ -495,17 +553,22 @@ class Block(StrictModel):
 
 class Subsection(StrictModel):
     title: Text
+    """A heading, as printed."""
     blocks: list[Block] = Field(min_length=1)
+    """The subsection's content, in order."""
 
 
 class Section(StrictModel):
     """A numbered chapter of the report, in the order the file gives."""
 
     title: Text
+    """A heading, as printed."""
     numbered: bool = True
     """False for unnumbered chapters such as the conclusion."""
     blocks: list[Block] = []
+    """The chapter's content, in order."""
     subsections: list[Subsection] = []
+    """Titled parts of the chapter, each with its own blocks."""
 
     @model_validator(mode="after")
     def _has_content(self) -> Section:
@@ -516,7 +579,9 @@ class Section(StrictModel):
 
 class ReportInfo(StrictModel):
     country: Text = "Kazakhstan"
+    """The country the report covers, printed on the cover and in headers."""
     title: Text = "Quarterly Compilation Report"
+    """The report's title on the cover and in the running header."""
     overtitle: Text | None = None
     """A line above the title, as the Q2 2023 issue has."""
     published: PeriodValue | None = None
@@ -526,21 +591,29 @@ class ReportInfo(StrictModel):
 class BackMatter(StrictModel):
     """Overrides of the standard closing texts (disclaimer, funding, publisher)."""
 
-    disclaimer: Markdown | None = None
-    about_iom: Markdown | None = None
-    funding: Markdown | None = None
+    disclaimer: Markdown | None = Field(None, description=MARKDOWN_HELP)
+    about_iom: Markdown | None = Field(None, description=MARKDOWN_HELP)
+    funding: Markdown | None = Field(None, description=MARKDOWN_HELP)
     terms_link: Text | None = None
+    """Where the terms of use are published (a web address)."""
 
 
 class QuarterFile(StrictModel):
     """Everything one quarter's report says."""
 
     quarter: QuarterId
+    """The quarter this file reports on, as YYYY-QN (e.g. 2023-Q3). It must match the file's
+    name, 2023-Q3.yaml."""
     report: ReportInfo
+    """The cover: country, title, month of publication."""
     front: list[FrontItem] = []
+    """The opening page's texts (About MTM, Objectives), before section 1."""
     sections: list[Section] = Field(min_length=1)
+    """The report's chapters, in the order they are printed."""
     back_matter: BackMatter = BackMatter()
+    """Overrides of the standard closing texts."""
     status: Literal["complete", "draft"] = "complete"
+    """'draft' prints DRAFT on the cover; 'complete' when the report is final."""
 
 
 # --- what the model says of a value at a place in the file --------------------------------

@@ -12,7 +12,8 @@ checks what a schema cannot express (country and region names, periods that fit 
 "exactly one of country, region or category"). The schema must never reject what the model
 accepts, so it may be looser than the model, never stricter. On top of pydantic's output it:
 
-- describes the fields the model's docstrings leave bare (periods, sources, Markdown…);
+- describes periods in words (the forms `Period.parse` reads); every other field's
+  description is the model's own (its docstring or `Field(description=…)`);
 - lists the known countries and regions as completions (the build checks spellings and
   aliases, so any text passes the schema);
 - writes decimals as numbers (or numeric text, which the model also accepts);
@@ -52,77 +53,6 @@ PERIOD_PATTERN = (
 )
 # A number written as text: pydantic's Decimal accepts it, so the schema must too.
 NUMBER_TEXT_PATTERN = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$"
-
-MARKDOWN_HELP = "Markdown: paragraphs, **bold**, *italic*, lists and links. No HTML, no images."
-SOURCE_HELP = (
-    "Who published the figures, e.g. 'National Bank, 2023'. Printed as a footnote; the same "
-    "source right after itself becomes 'Ibid.'."
-)
-
-# Descriptions for the fields the model's docstrings leave bare. A `Model.field` key applies
-# to that field; a bare field name applies to every field of that name that is not a nested
-# block (those take the description of the block's class). Every key must match a field
-# (`generate_schema` checks), so a renamed field cannot leave its help behind unnoticed.
-FIELD_HELP: dict[str, str] = {
-    "QuarterFile.quarter": (
-        "The quarter this file reports on, as YYYY-QN (e.g. 2023-Q3). It must match the "
-        "file's name, 2023-Q3.yaml."
-    ),
-    "QuarterFile.report": "The cover: country, title, month of publication.",
-    "QuarterFile.front": "The opening page's texts (About MTM, Objectives), before section 1.",
-    "QuarterFile.sections": "The report's chapters, in the order they are printed.",
-    "QuarterFile.back_matter": "Overrides of the standard closing texts.",
-    "QuarterFile.status": "'draft' prints DRAFT on the cover; 'complete' when the report is final.",
-    "ReportInfo.country": "The country the report covers, printed on the cover and in headers.",
-    "ReportInfo.title": "The report's title on the cover and in the running header.",
-    "Section.blocks": "The chapter's content, in order.",
-    "Section.subsections": "Titled parts of the chapter, each with its own blocks.",
-    "Subsection.blocks": "The subsection's content, in order.",
-    "PermanentResidenceBlock.cis": "CIS countries: holders, terminations, balance.",
-    "PermanentResidenceBlock.non_cis": "Other countries: holders, terminations, balance.",
-    "GroupResidence.holders": "Permit holders of the group.",
-    "GroupResidence.terminated": "Permits terminated (holders who left the country).",
-    "RemittancesBlock.total": "The period's total amount.",
-    "RemittancesBlock.months": "The amount of each month of the period.",
-    "RemittancesBlock.countries": "The receiving (or sending) countries as published.",
-    "RemittancesBlock.compare_with": "Earlier periods the report compares with.",
-    "EarlierRemittances.total": "The earlier period's total amount.",
-    "EarlierRemittances.monthly_average": "The earlier period's monthly average.",
-    "BreakdownBlock.items": "The lines of the breakdown, in the source's order.",
-    "ComparisonBlock.values": "The indicator's value in each period, oldest first.",
-    "DefinitionsBlock.terms": "The terms and their definitions.",
-    "TextBlock.paragraphs": "Paragraphs: each Markdown text, or {text, source}.",
-    "TextBlock.bullets": "Bullet points: each Markdown text, or {text, source}.",
-    "title": "A heading, as printed.",
-    "source": SOURCE_HELP,
-    "reported_by": "Who published the figures, as the lead sentence names them.",
-    "subject": "What is counted, plural, as the sentence names it.",
-    "category": "A category of the breakdown, e.g. 'construction'.",
-    "caption": "Figure caption; by default one is made from the subject and period.",
-    "chart": "How the figures are drawn; 'none' for a table only.",
-    "countries": "The countries as the source lists them, in its order.",
-    "note": MARKDOWN_HELP,
-    "commentary": "Text after the figures. " + MARKDOWN_HELP,
-    "intro": "Text before the rest. " + MARKDOWN_HELP,
-    "text": MARKDOWN_HELP,
-    "definition": MARKDOWN_HELP,
-    "disclaimer": MARKDOWN_HELP,
-    "about_iom": MARKDOWN_HELP,
-    "funding": MARKDOWN_HELP,
-    "terms_link": "Where the terms of use are published (a web address).",
-    "term": "The term being defined.",
-    "share": "Per cent as published, e.g. 43.5.",
-    "number": "A count: a whole number without separators (4482427, not 4,482,427).",
-    "total": "A total: a whole number without separators.",
-    "value": "A count: a whole number without separators.",
-    "month": "The month, as YYYY-MM (e.g. 2023-07).",
-    "transactions": "Number of transfers, where published.",
-    "kzt_bn": "Billions of tenge (KZT), e.g. 280.6.",
-    "usd_mn": "Millions of US dollars as published; the report prints its own conversion.",
-    "change_kzt_bn": "Change in billions of tenge to the current period, as published.",
-    "direction": "'outflow': sent from Kazakhstan; 'inflow': sent to Kazakhstan.",
-}
-
 
 _REFERENCE_MARK = "x-mtmreport-reference"
 
@@ -243,26 +173,15 @@ def _describe_periods(schema: dict[str, Any]) -> None:
 
 
 def _describe_fields(schema: dict[str, Any]) -> None:
-    """Drop pydantic's made-up property titles ("Kzt Bn"); fill in missing descriptions."""
+    """Drop pydantic's made-up property titles ("Kzt Bn"); a block-valued field the model
+    leaves bare takes its block's description."""
     defs = schema["$defs"]
-    used: set[str] = set()
-    for name, definition in [("QuarterFile", schema), *defs.items()]:
-        for field, prop in definition.get("properties", {}).items():
+    for definition in [schema, *defs.values()]:
+        for prop in definition.get("properties", {}).values():
             prop.pop("title", None)
-            if "description" in prop:
-                continue
             block = _referenced_def(prop)
-            key = f"{name}.{field}"
-            if key not in FIELD_HELP and block is None:
-                key = field
-            if key in FIELD_HELP:
-                used.add(key)
-                prop["description"] = FIELD_HELP[key]
-            elif block is not None and "description" in defs[block]:
+            if "description" not in prop and block is not None and "description" in defs[block]:
                 prop["description"] = defs[block]["description"]
-    unused = set(FIELD_HELP) - used
-    if unused:
-        raise ValueError(f"FIELD_HELP names fields the model does not have: {sorted(unused)}")
 
 
 def _referenced_def(prop: dict[str, Any]) -> str | None:
@@ -276,7 +195,7 @@ def _referenced_def(prop: dict[str, Any]) -> str | None:
 
 def _accept_plain_paragraphs(schema: dict[str, Any]) -> None:
     """`Paragraph._plain_text`: a paragraph may be written as its text alone."""
-    plain = {"type": "string", "minLength": 1, "description": MARKDOWN_HELP}
+    plain = {"type": "string", "minLength": 1, "description": model.MARKDOWN_HELP}
     uses = [node for node in _walk(schema) if node.get("$ref") == "#/$defs/Paragraph"]
     for node in uses:
         del node["$ref"]

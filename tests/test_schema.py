@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from mtmreport.cli import main
 from mtmreport.load import parse_yaml
 from mtmreport.scaffold import new_quarter
-from mtmreport.schema import schema_text
+from mtmreport.schema import generate_schema, schema_text
 from mtmreport.validate import validate_document
 from tests.conftest import DATA, ROOT
 
@@ -129,6 +129,18 @@ def test_schema_accepts_pending_where_a_draft_may_say_it(validator):
     text = text.replace(amount, "total: pending", 1)
     validate_document(parse_yaml(text, Path("2023-Q3.yaml")))
     assert schema_errors(validator, text) == []
+
+
+def test_every_field_is_described_by_the_model():
+    """An editor shows each key's description on hover; each comes from the model itself."""
+    schema = generate_schema()
+    bare = [
+        f"{name}.{field}"
+        for name, definition in [("QuarterFile", schema), *schema["$defs"].items()]
+        for field, prop in definition.get("properties", {}).items()
+        if not prop.get("description")
+    ]
+    assert bare == []
 
 
 def test_schema_command_writes_the_file_or_prints_it(tmp_path):
