@@ -31,7 +31,7 @@ from mtmreport import model as m
 from mtmreport import narrative
 from mtmreport.diagnostics import CODES, SERIOUS, SEVERITIES, Diagnostic, listing, ordered
 from mtmreport.errors import display_path
-from mtmreport.history import History, describe
+from mtmreport.history import History
 from mtmreport.intervals import (
     Interval,
     Verdict,
@@ -1011,6 +1011,9 @@ def cross_quarter(
     figures: c.QuarterFigures, doc: YamlDocument, history: History
 ) -> list[Diagnostic]:
     """Earlier-period figures this file states that the earlier quarter's own file contradicts."""
+    from mtmreport.wording import Wording  # the audit's English; kept out of its start
+
+    english = Wording()
     findings = []
     for stated, held in history.contradictions(figures):
         line, column = doc.position(stated.location)
@@ -1022,7 +1025,7 @@ def cross_quarter(
                 field=format_location(stated.location),
                 message=f"this file's figure for {stated.period} differs from the one in "
                 f"{display_path(doc.path.with_name(f'{held.quarter}.yaml'))} "
-                f"({describe(stated.key).label})",
+                f"({english.series_label(stated.key)})",
                 stated=shown(stated.value, 1),
                 computed=shown(held.value, 1),
                 code="baseline",

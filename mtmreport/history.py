@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from mtmreport import compute as c
 from mtmreport.errors import MtmReportError
@@ -21,11 +21,9 @@ from mtmreport.numbers import half_unit
 from mtmreport.periods import Period
 from mtmreport.provenance import Figure, Input, as_input, derived, shown
 
-if TYPE_CHECKING:
-    from mtmreport.wording import Wording
-
 SeriesKey = tuple[str, ...]
-Unit = Literal["count", "kzt_bn", "percent"]
+# What a series' values are: counts, billions of tenge, or shares in per cent.
+SeriesUnit = Literal["count", "kzt_bn", "percent"]
 
 
 @dataclass(frozen=True)
@@ -42,40 +40,14 @@ class Point:
     source: str = ""  # the source the file cites for it: what a report citing it names
 
 
-@dataclass(frozen=True)
-class SeriesInfo:
-    label: str
-    unit: Unit
-
-
-def describe(key: SeriesKey, wording: Wording | None = None) -> SeriesInfo:
-    """How a series is named in sentences and charts (in English without a wording)."""
-    if wording is None:  # the audit's English; its import kept out of `audit`'s start
-        from mtmreport.wording import Wording
-
-        wording = Wording()
-    w = wording
+def series_unit(key: SeriesKey) -> SeriesUnit:
+    """What a series' values are; how it is named is the wording's (`Wording.series_label`)."""
     match key:
-        case ("remittances", direction):
-            label = (
-                w.gettext("Remittances sent from Kazakhstan")
-                if direction == "outflow"
-                else w.gettext("Remittances received by Kazakhstan")
-            )
-            return SeriesInfo(label, "kzt_bn")
-        case ("flows", "arrivals"):
-            return SeriesInfo(w.gettext("Migrant arrivals"), "count")
-        case ("flows", "departures"):
-            return SeriesInfo(w.gettext("Migrant departures"), "count")
-        case ("non_cis_arrival_share", country):
-            return SeriesInfo(
-                w.gettext("%(country)s's share of non-CIS arrivals", country=w.place(country)),
-                "percent",
-            )
-        case ("total", subject):
-            text = w.quarter_text(subject)
-            return SeriesInfo(text[:1].upper() + text[1:], "count")
-    return SeriesInfo(" ".join(key), "count")
+        case ("remittances", _):
+            return "kzt_bn"
+        case ("non_cis_arrival_share", _):
+            return "percent"
+    return "count"
 
 
 def points_of(figures: c.QuarterFigures) -> Iterator[Point]:
@@ -193,14 +165,14 @@ class LinkedChange:
         )
 
     @property
-    def info(self) -> SeriesInfo:
-        return describe(self.key)
+    def unit(self) -> SeriesUnit:
+        return series_unit(self.key)
 
     @property
     def before(self) -> Figure:
         """The earlier quarter's figure as this report prints it (counts whole, else to 0.1;
         the wording rounds, half up, as everywhere else)."""
-        decimals = 1 if self.info.unit in ("kzt_bn", "percent") else 0
+        decimals = 1 if self.unit in ("kzt_bn", "percent") else 0
         value = self.earlier.value
         return derived(
             value,

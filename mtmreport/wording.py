@@ -207,10 +207,25 @@ class Wording:
     # --- names -----------------------------------------------------------------------------
 
     def series_label(self, key: tuple[str, ...]) -> str:
-        """How a series of figures across quarters is named (see `history.describe`)."""
-        from mtmreport.history import describe
-
-        return describe(key, self).label
+        """How a series of figures across quarters (`history.SeriesKey`) is named in sentences
+        and charts."""
+        match key:
+            case ("remittances", direction):
+                if direction == "outflow":
+                    return self.gettext("Remittances sent from Kazakhstan")
+                return self.gettext("Remittances received by Kazakhstan")
+            case ("flows", "arrivals"):
+                return self.gettext("Migrant arrivals")
+            case ("flows", "departures"):
+                return self.gettext("Migrant departures")
+            case ("non_cis_arrival_share", country):
+                return self.gettext(
+                    "%(country)s's share of non-CIS arrivals", country=self.place(country)
+                )
+            case ("total", subject):
+                text = self.quarter_text(subject)
+                return text[:1].upper() + text[1:]
+        return " ".join(key)
 
     def place(self, name: str) -> str:
         """A country's or region's name in this edition's language, from the reference

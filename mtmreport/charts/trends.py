@@ -6,7 +6,7 @@ import pandas as pd
 
 from mtmreport.charts.spec import ChartSpec, Column
 from mtmreport.compute import QuarterFigures
-from mtmreport.history import History, describe, points_of
+from mtmreport.history import History, points_of, series_unit
 from mtmreport.wording import Wording
 
 MIN_POINTS = 3
@@ -30,7 +30,6 @@ def trend_specs(
         ]
         if len(series) < MIN_POINTS:
             continue
-        info = describe(point.key, wording)
         table = pd.DataFrame(
             {
                 "label": [wording.period(p.period, "short") for p in series],
@@ -40,11 +39,11 @@ def trend_specs(
                 "is_other": False,
             }
         )
-        unit = {"kzt_bn": "kzt", "percent": "percent", "count": "count"}[info.unit]
+        unit = {"kzt_bn": "kzt", "percent": "percent", "count": "count"}[series_unit(point.key)]
         first, final = series[0].period, series[-1].period
         caption = wording.gettext(
             "%(series)s, %(first)s – %(last)s%(unit)s",
-            series=info.label,
+            series=wording.series_label(point.key),
             first=wording.period(first, "short"),
             last=wording.period(final, "short"),
             unit={
