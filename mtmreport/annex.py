@@ -36,7 +36,7 @@ from typing import Any
 import pandas as pd
 
 from mtmreport import compute as c
-from mtmreport.charts.spec import ChartSpec, Column, Unit, records
+from mtmreport.charts.spec import CellKind, ChartSpec, Column, records
 from mtmreport.numbers import decimals_of, half_up
 from mtmreport.wording import Wording
 
@@ -45,7 +45,7 @@ FOLDER = "data"
 _CREATED = dt.datetime(2000, 1, 1)
 # The decimals a computed value of each unit is written with: as the report prints it (tenge
 # with two, as the sources' monthly figures have).
-_DECIMALS: dict[Unit, int] = {
+_DECIMALS: dict[CellKind, int] = {
     "count": 0,
     "signed": 0,
     "percent": 1,
@@ -57,7 +57,7 @@ _DECIMALS: dict[Unit, int] = {
 # float noise removed) and is written exactly; a longer one is a quotient, rounded.
 _EXACT_DECIMALS = 3
 # Excel number formats by unit, {d} standing for the value's decimals (".0", ".00" or none).
-_NUMBER_FORMATS: dict[Unit, str] = {
+_NUMBER_FORMATS: dict[CellKind, str] = {
     "count": "#,##0",
     "signed": '+#,##0;"−"#,##0;0',
     "percent": "0{d}",
@@ -214,7 +214,7 @@ def _unique_names(tables: list[DataTable]) -> list[DataTable]:
 # --- writing --------------------------------------------------------------------------------
 
 
-def _plain(value: object, unit: Unit) -> str | int | Decimal | None:
+def _plain(value: object, unit: CellKind) -> str | int | Decimal | None:
     """A cell's value for CSV and XLSX: text, an int for counts, else a Decimal with the
     decimals it has (see the module's docstring)."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
@@ -238,7 +238,7 @@ def _text(value: object) -> str:
     return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 
-def _number_format(unit: Unit, value: Decimal | int) -> str:
+def _number_format(unit: CellKind, value: Decimal | int) -> str:
     decimals = decimals_of(value) if isinstance(value, Decimal) else 0
     return _NUMBER_FORMATS[unit].format(d="." + "0" * decimals if decimals else "")
 
@@ -332,7 +332,7 @@ def write_workbook(
     wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
     formats: dict[str, Any] = {}  # one xlsxwriter format a number format
 
-    def number_format(unit: Unit, value: Decimal | int) -> Any:
+    def number_format(unit: CellKind, value: Decimal | int) -> Any:
         pattern = _number_format(unit, value)
         if pattern not in formats:
             formats[pattern] = workbook.add_format({"num_format": pattern})

@@ -9,7 +9,7 @@ Exit codes: 0 success; 1 unexpected internal error; 2 a quarter file, quarter id
 project file is wrong (or there is no project); 3 audit findings with --strict; 4 the build
 failed while writing output; 5 the preview could not start (no free port); 6 a template is
 broken; 130 interrupted (Ctrl-C, or SIGTERM, which ends a command as Ctrl-C does).
-Everything printed passes `terminal_text`.
+Everything printed passes `diagnostics.printable`.
 
 Every command works on the project of the current folder (found upward by its
 `mtmreport.toml`) or of `--project DIR`.
@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, replace
@@ -31,7 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from mtmreport import __version__
-from mtmreport.diagnostics import Diagnostic, listing, tally_text
+from mtmreport.diagnostics import Diagnostic, listing, printable, tally_text
 from mtmreport.errors import MtmReportError
 from mtmreport.failures import describe
 
@@ -40,25 +39,10 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Bidirectional overrides and isolates reorder what a terminal shows ("Trojan Source").
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def terminal_text(text: str) -> str:
-    r"""`text` with control characters shown as escapes (`\x1b`, `\r`, `\u202e`): text from a
-    quarter file or a file name must not drive the terminal (clear it, move the cursor,
-    rewrite a line). Newlines and tabs stay; letters of any script and spaces stay."""
-    return "".join(
-        repr(ch)[1:-1]
-        if ch not in "\n\t" and (unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS)
-        else ch
-        for ch in text
-    )
-
 
 def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
-    """Every line a command prints goes through here (see `terminal_text`)."""
-    click.echo(terminal_text(str(message)), err=err, nl=nl)
+    """Every line a command prints goes through here (see `diagnostics.printable`)."""
+    click.echo(printable(str(message)), err=err, nl=nl)
 
 
 EPILOG_BUILD = """\b
@@ -675,7 +659,7 @@ def run() -> None:
         if exit_.code is None or isinstance(exit_.code, int):
             code = exit_.code or 0
         else:  # sys.exit("message")
-            print(terminal_text(str(exit_.code)), file=sys.stderr)
+            print(printable(str(exit_.code)), file=sys.stderr)
             code = 1
     for stream in (sys.stdout, sys.stderr):
         with suppress(OSError):  # a reader that stopped early (`| head`)

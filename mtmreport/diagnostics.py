@@ -17,6 +17,7 @@ Severities, most serious first:
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 
@@ -186,9 +187,21 @@ def listing(diagnostics: Iterable[Diagnostic]) -> list[str]:
     return lines
 
 
+# What changes how a terminal shows text instead of showing itself: control characters (ESC
+# starts a command: clear the screen, move the cursor, rewrite a line), format characters
+# (bidirectional overrides and isolates reorder a line, "Trojan Source"; zero-width ones hide
+# text), the Unicode line and paragraph separators, and code points with no character.
+_NOT_SHOWN = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+
+
 def printable(text: str) -> str:
-    r"""`text` with control characters shown as escapes, so that a quarter file's text (a key
-    or a label written as "\e[2J" in YAML) cannot drive the terminal a message is printed to."""
-    if text.isprintable():
+    r"""`text` with every character that would act on a terminal shown as its escape (`\x1b`,
+    `\r`, `\u202e`), so that a quarter file's text or a file name cannot drive the terminal a
+    message is printed to. Newlines and tabs stay, and so do the letters of every script and
+    every kind of space. The one escaper: diagnostics and everything the CLI prints use it."""
+    if text.isascii() and text.isprintable():
         return text
-    return "".join(ch if ch.isprintable() or ch in "\n\t" else repr(ch)[1:-1] for ch in text)
+    return "".join(
+        repr(ch)[1:-1] if ch not in "\n\t" and unicodedata.category(ch) in _NOT_SHOWN else ch
+        for ch in text
+    )

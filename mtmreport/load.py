@@ -73,6 +73,18 @@ class YamlDocument:
         )
 
 
+def line_and_column(text: str, offset: int) -> tuple[int, int]:
+    """Where the character at `offset` of `text` stands: its line and column, from 1."""
+    before = text[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+
+
+def offset_of(text: str, line: int, column: int) -> int:
+    """The offset in `text` of line `line`, column `column` (from 1): `line_and_column` undone."""
+    lines_before = text.splitlines(keepends=True)[: line - 1]
+    return sum(len(text_line) for text_line in lines_before) + column - 1
+
+
 def format_location(location: Location) -> str:
     """`('sections', 1, 'blocks', 0, 'flows')` -> `sections[1].blocks[0].flows`."""
     text = ""
@@ -318,15 +330,15 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
         node = yaml.compose(text, Loader=_GuardedLoader)
     except yaml.reader.ReaderError as error:
         # A control character: PyYAML gives only an offset, so find the line ourselves.
-        before = text[: error.position]
+        line, column = line_and_column(text, error.position)
         raise QuarterFileError(
             [
                 Diagnostic(
                     name,
                     f"the file contains a control character (U+{error.character:04X}) that "
                     "YAML does not allow; delete it",
-                    line=before.count("\n") + 1,
-                    column=error.position - (before.rfind("\n") + 1) + 1,
+                    line=line,
+                    column=column,
                     code="syntax",
                 )
             ]

@@ -30,7 +30,7 @@ from pydantic import (
 )
 
 from mtmreport.numbers import FIGURE_RANGE, usable_figure
-from mtmreport.periods import PERIOD_HELP, QUARTER_ID, Period
+from mtmreport.periods import PERIOD_HELP, QUARTER_ID, QUARTER_ID_PATTERN, Period
 from mtmreport.reference import find_country, find_region, suggest_country, suggest_region
 
 
@@ -114,7 +114,7 @@ RegionName = Annotated[str, AfterValidator(_region)]
 QuarterId = Annotated[
     str,
     PlainValidator(_quarter_id),
-    WithJsonSchema({"type": "string", "pattern": r"^\d{4}-Q[1-4]$"}),
+    WithJsonSchema({"type": "string", "pattern": f"^{QUARTER_ID_PATTERN}$"}),
 ]
 MonthValue = Annotated[
     Period,

@@ -41,7 +41,7 @@ import pandas as pd
 from mtmreport import compute as c
 from mtmreport import model as m
 from mtmreport.intervals import Verdict, exact, judge
-from mtmreport.load import Location, YamlDocument
+from mtmreport.load import Location, YamlDocument, line_and_column, offset_of
 from mtmreport.numbers import decimals_of
 from mtmreport.periods import Period
 from mtmreport.reference import find_country
@@ -556,12 +556,10 @@ def _locate(doc: YamlDocument, location: Location, text: str, written: Written) 
         return line, column
     pattern = re.compile(r"(?<![\w.,])" + re.escape(written.number) + r"(?![\w]|[.,]\d)")
     occurrence = sum(1 for match in pattern.finditer(text) if match.start() < written.start)
-    lines = doc.text.splitlines(keepends=True)
-    offset = sum(len(text_line) for text_line in lines[: line - 1]) + (column or 1) - 1
+    offset = offset_of(doc.text, line, column or 1)
     for index, match in enumerate(pattern.finditer(doc.text, offset)):
         if index == occurrence:
-            before = doc.text[: match.start()]
-            return before.count("\n") + 1, match.start() - (before.rfind("\n") + 1) + 1
+            return line_and_column(doc.text, match.start())
     return line, column
 
 

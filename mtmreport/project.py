@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from mtmreport.diagnostics import Diagnostic, ordered
 from mtmreport.errors import MtmReportError, QuarterFileError, QuarterNotFoundError
 from mtmreport.errors import display_path as shown
+from mtmreport.periods import QUARTER_ID_PATTERN
 from mtmreport.theme import Templates
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ SETTINGS = {
     "language": ("en", "the language of the main edition (others have catalogues in locales/)"),
 }
 # ASCII digits only (issue 15): "٢٠٢٤-Q1.yaml" only looks like a quarter file.
-QUARTER_FILE = re.compile(r"^(\d{4})-Q([1-4])\.yaml\Z", re.ASCII)
+QUARTER_FILE = re.compile(rf"^{QUARTER_ID_PATTERN}\.yaml\Z", re.ASCII)
 # Names an analyst may give a quarter file that are not read: pointed out, never skipped quietly.
 NEAR_QUARTER_FILE = re.compile(r"^(\d{4})-[qQ](\d+)\.(ya?ml|YA?ML)\Z", re.ASCII)
 QUARTER_TEXT = re.compile(r"^(\d{4})-[qQ](\d+)\Z", re.ASCII)

@@ -33,6 +33,7 @@ from functools import cache
 from pathlib import Path
 
 from mtmreport.errors import BuildError, display_path
+from mtmreport.periods import QUARTER_ID_PATTERN
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -42,7 +43,8 @@ _PUBLISH_ATTEMPTS = 20
 # Folders this process is using right now (builds in threads of one process share its pid).
 _IN_USE: set[str] = set()
 _LITTER = re.compile(
-    r"\.(?P<quarter>[0-9]{4}-Q[1-4])\.(?P<kind>building|previous)-(?P<pid>[0-9]+)-[0-9a-f]+"
+    rf"\.(?P<quarter>{QUARTER_ID_PATTERN})\.(?P<kind>building|previous)-(?P<pid>[0-9]+)-[0-9a-f]+",
+    re.ASCII,
 )
 
 

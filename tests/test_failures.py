@@ -177,3 +177,14 @@ def test_a_bug_is_said_to_be_one():
         "internal error: ZeroDivisionError: division by zero",
         "This is a bug in mtmreport; please report it with the file.",
     ]
+
+
+def test_one_escaper_for_everything_printed():
+    """Terminal commands, bidirectional overrides and line separators from a file are shown
+    as escapes; the letters and spaces of a Russian number stay as they are."""
+    from mtmreport.diagnostics import Diagnostic, printable
+
+    assert printable("a\x1b[2Jb\r\u202ec\u2028d\u00ad") == "a\\x1b[2Jb\\r\\u202ec\\u2028d\\xad"
+    assert printable("Астана: 4\u00a0482\u00a0427\n\tnext") == "Астана: 4\u00a0482\u00a0427\n\tnext"
+    diagnostic = Diagnostic("2023-Q3.yaml", "unknown key 'x\x1b[2J'", line=3)
+    assert str(diagnostic) == "2023-Q3.yaml:3: unknown key 'x\\x1b[2J'"

@@ -64,3 +64,13 @@ def test_quarter_files_are_found_by_strict_id():
     for bad in ("../../etc/passwd", "2023-Q3/../../x", "2019-Q1"):
         with pytest.raises(QuarterNotFoundError):
             project.quarter_path(project.quarter_id(bad))
+
+
+def test_offsets_and_lines_convert_both_ways():
+    from mtmreport.load import line_and_column, offset_of
+
+    text = "quarter: 2023-Q3\nreport:\n  country: Kazakhstan\n"
+    offset = text.index("Kazakhstan")
+    assert line_and_column(text, offset) == (3, 12)
+    assert offset_of(text, 3, 12) == offset
+    assert line_and_column(text, 0) == (1, 1)

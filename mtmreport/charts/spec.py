@@ -18,7 +18,8 @@ from mtmreport.provenance import decimals_printed
 from mtmreport.wording import Wording
 
 ChartKind = Literal["hbar", "donut", "map", "paired", "balance", "columns", "trend"]
-Unit = Literal["text", "count", "signed", "percent", "change", "usd", "kzt"]
+# What a table cell holds, which says how it is written (`cell_text`, the annex's formats).
+CellKind = Literal["text", "count", "signed", "percent", "change", "usd", "kzt"]
 Width = Literal["full", "half"]
 
 MAX_DONUT_SLICES = 6
@@ -30,7 +31,7 @@ class Column:
 
     key: str  # column of `ChartSpec.table`: the full-precision value the annex writes
     header: str
-    unit: Unit
+    unit: CellKind
     shown: str = ""  # column with the value as printed, when rounding is not plain
 
 
@@ -79,7 +80,7 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [dict(zip(columns, row, strict=True)) for row in cells]
 
 
-def cell_text(value: object, unit: Unit, wording: Wording) -> str:
+def cell_text(value: object, unit: CellKind, wording: Wording) -> str:
     """A value as the report prints it in tables and charts (IOM style, "%" not "per cent")."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "–"
