@@ -402,11 +402,11 @@ def plan_annex(
     specs: dict[tuple, list[ChartSpec]], figures: c.QuarterFigures, wording: Wording
 ) -> AnnexPlan:
     """The annex of a report: every chart's table and the report's own tables."""
-    quarter = figures.quarter
+    quarter = figures.quarter_file
     period = wording.period(figures.period, "range")
     return AnnexPlan(
         tables=chart_tables(specs, wording) + report_tables(figures, wording),
-        workbook_name=f"{quarter.quarter}-data.xlsx",
+        workbook_name=f"{figures.quarter_id}-data.xlsx",
         title=wording.gettext(
             "%(country)s: %(title)s (%(period)s), data annex",
             country=wording.place(quarter.report.country),

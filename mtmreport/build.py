@@ -175,7 +175,7 @@ def write_html(
     # The quarter file's own texts in the edition's language, in a copy of the figures (the
     # links to other quarters and the trends follow the figures by their keys, in English).
     texts = texts or load_texts(linked.loaded.doc, wording.language)
-    others = [q for q in linked.history.quarters if q != own.quarter.quarter]
+    others = [q for q in linked.history.quarters if q != own.quarter_id]
     texts = with_other_quarters(texts, linked.loaded.doc.path.parent, others)
     wording = replace(wording, texts=texts)
     figures = translated_figures(own, texts, wording.gettext("[translation pending]"))

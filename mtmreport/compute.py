@@ -1031,8 +1031,13 @@ class PlacedBlock:
 
 @dataclass(frozen=True)
 class QuarterFigures:
-    quarter: m.QuarterFile
+    quarter_file: m.QuarterFile
     blocks: list[PlacedBlock]
+
+    @property
+    def quarter_id(self) -> str:
+        """The quarter's id, 2023-Q3."""
+        return self.quarter_file.quarter
 
     @property
     def pending(self) -> list[str]:
@@ -1045,7 +1050,7 @@ class QuarterFigures:
 
     @property
     def period(self) -> Period:
-        return Period.parse(self.quarter.quarter)
+        return Period.parse(self.quarter_id)
 
     def of_kind(self, kind: str) -> list[PlacedBlock]:
         return [b for b in self.blocks if b.kind == kind]

@@ -52,7 +52,7 @@ def series_unit(key: SeriesKey) -> SeriesUnit:
 
 def points_of(figures: c.QuarterFigures) -> Iterator[Point]:
     """Every series value one quarter file holds."""
-    quarter = figures.quarter.quarter
+    quarter = figures.quarter_id
     for placed in figures.blocks:
         where = placed.location
         f = placed.figures
@@ -207,9 +207,9 @@ class History:
         that was already published. `figures_of` gives a quarter's figures (the project's,
         which reads each file once).
         """
-        quarters = {current.quarter.quarter: current}
+        quarters = {current.quarter_id: current}
         for quarter in quarter_ids:
-            if quarter in quarters or quarter > current.quarter.quarter:
+            if quarter in quarters or quarter > current.quarter_id:
                 continue
             try:
                 quarters[quarter] = figures_of(quarter)
@@ -238,7 +238,7 @@ class History:
     def links(self, figures: c.QuarterFigures) -> dict[Location, list[LinkedChange]]:
         """Changes of this quarter's own figures against earlier quarters' files, by block."""
         found: dict[Location, list[LinkedChange]] = {}
-        quarter = figures.quarter.quarter
+        quarter = figures.quarter_id
         for point in points_of(figures):
             if point.stated:
                 continue

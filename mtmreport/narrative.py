@@ -566,7 +566,7 @@ def _locate(doc: YamlDocument, location: Location, text: str, written: Written) 
 def _home(figures: c.QuarterFigures) -> str:
     """The report's own country: text names it all the time, and it has no figures as a
     partner country."""
-    home = find_country(figures.quarter.report.country) or find_country("Kazakhstan")
+    home = find_country(figures.quarter_file.report.country) or find_country("Kazakhstan")
     return home.name if home else "Kazakhstan"
 
 
@@ -592,7 +592,7 @@ def check(figures: c.QuarterFigures, doc: YamlDocument) -> list[Mismatch]:
     located at the line of the quarter file they are written on."""
     known = facts(figures)
     found = []
-    for location, text in _texts(figures.quarter, figures):
+    for location, text in _texts(figures.quarter_file, figures):
         for written, fact, verdict in check_text(text, figures, known):
             line, column = _locate(doc, location, text, written)
             found.append(

@@ -387,7 +387,7 @@ def render_report(
         templates, wording, persistent_templates=persistent_templates, review=review
     )
     template = env.get_template("report.html.j2")
-    quarter = figures.quarter
+    quarter = figures.quarter_file
     by_location = {b.location: b for b in figures.blocks}
     html = template.render(
         q=quarter,

@@ -239,7 +239,7 @@ def _models(figures: QuarterFigures) -> Iterator[Any]:
     from pydantic import BaseModel
 
     seen: set[int] = set()
-    stack: list[Any] = [figures.quarter, *(b.block for b in figures.blocks)]
+    stack: list[Any] = [figures.quarter_file, *(b.block for b in figures.blocks)]
     visit: Callable[[Any], None] = stack.append
     while stack:
         node = stack.pop()
