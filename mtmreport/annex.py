@@ -35,7 +35,7 @@ from typing import Any
 
 import pandas as pd
 
-from mtmreport import compute as c
+from mtmreport import compute
 from mtmreport.charts.spec import CellKind, ChartSpec, Column, records
 from mtmreport.numbers import decimals_of, half_up
 from mtmreport.wording import Wording
@@ -115,7 +115,7 @@ def chart_tables(specs: dict[tuple, list[ChartSpec]], w: Wording) -> list[DataTa
     ]
 
 
-def _remittance_tables(f: c.RemittanceFigures, w: Wording) -> list[DataTable]:
+def _remittance_tables(f: compute.RemittanceFigures, w: Wording) -> list[DataTable]:
     block = f.block
     direction = block.direction
     period = w.period(block.period, "short")
@@ -181,11 +181,11 @@ def _remittance_tables(f: c.RemittanceFigures, w: Wording) -> list[DataTable]:
     return tables
 
 
-def report_tables(figures: c.QuarterFigures, wording: Wording) -> list[DataTable]:
+def report_tables(figures: compute.QuarterFigures, wording: Wording) -> list[DataTable]:
     """The report's own data tables (remittances by month and by country), in reading order."""
     tables: list[DataTable] = []
     for placed in figures.blocks:
-        if isinstance(placed.figures, c.RemittanceFigures):
+        if isinstance(placed.figures, compute.RemittanceFigures):
             tables.extend(_remittance_tables(placed.figures, wording))
     return _unique_names(tables)
 
@@ -399,7 +399,7 @@ class AnnexPlan:
 
 
 def plan_annex(
-    specs: dict[tuple, list[ChartSpec]], figures: c.QuarterFigures, wording: Wording
+    specs: dict[tuple, list[ChartSpec]], figures: compute.QuarterFigures, wording: Wording
 ) -> AnnexPlan:
     """The annex of a report: every chart's table and the report's own tables."""
     quarter = figures.quarter_file

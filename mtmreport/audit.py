@@ -26,9 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from mtmreport import compute as c
-from mtmreport import model as m
-from mtmreport import narrative
+from mtmreport import compute, model, narrative
 from mtmreport.diagnostics import CODES, SERIOUS, SEVERITIES, Diagnostic, listing, ordered
 from mtmreport.errors import display_path
 from mtmreport.history import History
@@ -250,7 +248,9 @@ def _shares_over_100(where: Location, what: str, shares: list[Decimal]) -> Itera
 # --- flows ---------------------------------------------------------------------------------
 
 
-def _flow(where: Location, name: str, flow: m.Flow, figures: c.FlowFigures) -> Iterator[_Raw]:
+def _flow(
+    where: Location, name: str, flow: model.Flow, figures: compute.FlowFigures
+) -> Iterator[_Raw]:
     groups = {"cis": flow.cis, "non_cis": flow.non_cis}
     cis_total, non_cis_total = flow.cis.total, flow.non_cis.total
     if (
@@ -295,17 +295,19 @@ def _flow(where: Location, name: str, flow: m.Flow, figures: c.FlowFigures) -> I
         yield from _duplicates((*where, key, "countries"), [x.country for x in group.countries])
         for index, country in enumerate(group.countries):
             place = (*where, key, "countries", index)
-            if c.is_cis(country.country) != (key == "cis"):
+            if compute.is_cis(country.country) != (key == "cis"):
                 member = (
-                    "is a CIS member state" if c.is_cis(country.country) else "is not in the CIS"
+                    "is a CIS member state"
+                    if compute.is_cis(country.country)
+                    else "is not in the CIS"
                 )
                 yield _Raw(
                     (*place, "country"),
                     f"{country.country} is listed under {heading} {name} but {member}; the "
                     f"report counts its {country.number or 0:,} with the "
-                    f"{'CIS' if c.is_cis(country.country) else 'non-CIS'} total",
+                    f"{'CIS' if compute.is_cis(country.country) else 'non-CIS'} total",
                     heading,
-                    "CIS" if c.is_cis(country.country) else "non-CIS",
+                    "CIS" if compute.is_cis(country.country) else "non-CIS",
                     "group",
                 )
             if country.number is None or not whole:
@@ -339,7 +341,7 @@ def _flow(where: Location, name: str, flow: m.Flow, figures: c.FlowFigures) -> I
             )
 
 
-def _flows(where: Location, f: c.FlowsFigures) -> Iterator[_Raw]:
+def _flows(where: Location, f: compute.FlowsFigures) -> Iterator[_Raw]:
     block = f.block
     yield from _flow((*where, "arrivals"), "arrivals", block.arrivals, f.arrivals)
     yield from _flow((*where, "departures"), "departures", block.departures, f.departures)
@@ -361,7 +363,7 @@ def _flows(where: Location, f: c.FlowsFigures) -> Iterator[_Raw]:
 # --- permanent residence -------------------------------------------------------------------
 
 
-def _residence_count(where: Location, what: str, count: m.ResidenceCount) -> Iterator[_Raw]:
+def _residence_count(where: Location, what: str, count: model.ResidenceCount) -> Iterator[_Raw]:
     numbers = [
         ((*where, "countries", i, "number"), x.number)
         for i, x in enumerate(count.countries)
@@ -391,7 +393,7 @@ def _residence_count(where: Location, what: str, count: m.ResidenceCount) -> Ite
         )
 
 
-def _residence(where: Location, f: c.PermanentResidenceFigures) -> Iterator[_Raw]:
+def _residence(where: Location, f: compute.PermanentResidenceFigures) -> Iterator[_Raw]:
     block = f.block
     if block.total is not None and block.total != f.holders:
         yield _Raw(
@@ -436,11 +438,11 @@ def _residence(where: Location, f: c.PermanentResidenceFigures) -> Iterator[_Raw
                 ),
             )
         for index, country in enumerate(group.holders.countries):
-            if c.is_cis(country.country) != (key == "cis"):
+            if compute.is_cis(country.country) != (key == "cis"):
                 yield _Raw(
                     (*where, key, "holders", "countries", index, "country"),
                     f"{country.country} is listed among {heading} holders but "
-                    f"{'is' if c.is_cis(country.country) else 'is not'} a CIS country",
+                    f"{'is' if compute.is_cis(country.country) else 'is not'} a CIS country",
                     code="group",
                 )
 
@@ -448,7 +450,7 @@ def _residence(where: Location, f: c.PermanentResidenceFigures) -> Iterator[_Raw
 # --- breakdowns and comparisons ------------------------------------------------------------
 
 
-def _breakdown(where: Location, f: c.BreakdownFigures) -> Iterator[_Raw]:
+def _breakdown(where: Location, f: compute.BreakdownFigures) -> Iterator[_Raw]:
     block = f.block
     items = block.items
     numbers = [
@@ -493,7 +495,7 @@ def _change(values: Values) -> Interval:
     return exact((float(values[2]) / float(values[1]) - 1) * 100) if values[1] else (0.0, 0.0)
 
 
-def _comparison(where: Location, f: c.ComparisonFigures) -> Iterator[_Raw]:
+def _comparison(where: Location, f: compute.ComparisonFigures) -> Iterator[_Raw]:
     block = f.block
     first, last = block.values[0], block.values[-1]
     if block.change is not None and f.change is not None:
@@ -542,7 +544,7 @@ def _comparison(where: Location, f: c.ComparisonFigures) -> Iterator[_Raw]:
 # --- remittances ---------------------------------------------------------------------------
 
 
-def _money_check(where: Location, what: str, money: m.Money, rate: Decimal) -> Iterator[_Raw]:
+def _money_check(where: Location, what: str, money: model.Money, rate: Decimal) -> Iterator[_Raw]:
     """A dollar figure against its tenge figure at the period's rate."""
     if money.usd_mn is None:
         return
@@ -563,7 +565,7 @@ def _money_check(where: Location, what: str, money: m.Money, rate: Decimal) -> I
     )
 
 
-def _remittances(where: Location, f: c.RemittanceFigures) -> Iterator[_Raw]:
+def _remittances(where: Location, f: compute.RemittanceFigures) -> Iterator[_Raw]:
     block = f.block
     rate = block.rate
     total = published(block.total.kzt_bn)
@@ -715,7 +717,7 @@ def _remittances(where: Location, f: c.RemittanceFigures) -> Iterator[_Raw]:
 # --- migration of the population -----------------------------------------------------------
 
 
-def _population(where: Location, f: c.PopulationMigrationFigures) -> Iterator[_Raw]:
+def _population(where: Location, f: compute.PopulationMigrationFigures) -> Iterator[_Raw]:
     block = f.block
     if block.net is not None and block.net != f.net:
         yield _Raw(
@@ -750,11 +752,11 @@ def _population(where: Location, f: c.PopulationMigrationFigures) -> Iterator[_R
 # --- the quarter ---------------------------------------------------------------------------
 
 
-def _block_period(block: m.Block) -> Period | None:
+def _block_period(block: model.Block) -> Period | None:
     return getattr(block.body, "period", None)
 
 
-def _period_fits(where: Location, block: m.Block, quarter: Period) -> Iterator[_Raw]:
+def _period_fits(where: Location, block: model.Block, quarter: Period) -> Iterator[_Raw]:
     period = _block_period(block)
     if period is None:
         return
@@ -773,26 +775,26 @@ def _period_fits(where: Location, block: m.Block, quarter: Period) -> Iterator[_
         )
 
 
-def _checks(placed: c.PlacedBlock, quarter: Period) -> Iterator[_Raw]:
+def _checks(placed: compute.PlacedBlock, quarter: Period) -> Iterator[_Raw]:
     where = placed.location
     f = placed.figures
     yield from _period_fits(where, placed.block, quarter)
     match f:
-        case c.FlowsFigures():
+        case compute.FlowsFigures():
             yield from _flows(where, f)
-        case c.PermanentResidenceFigures():
+        case compute.PermanentResidenceFigures():
             yield from _residence(where, f)
-        case c.BreakdownFigures():
+        case compute.BreakdownFigures():
             yield from _breakdown(where, f)
-        case c.ComparisonFigures():
+        case compute.ComparisonFigures():
             yield from _comparison(where, f)
-        case c.RemittanceFigures():
+        case compute.RemittanceFigures():
             yield from _remittances(where, f)
-        case c.PopulationMigrationFigures():
+        case compute.PopulationMigrationFigures():
             yield from _population(where, f)
 
 
-def _narrative(figures: c.QuarterFigures, doc: YamlDocument) -> Iterator[_Raw]:
+def _narrative(figures: compute.QuarterFigures, doc: YamlDocument) -> Iterator[_Raw]:
     """Figures written in the text that differ from those the report computes."""
     for found in narrative.check(figures, doc):
         what = f"the text's figure for {found.what}"
@@ -811,7 +813,7 @@ def _narrative(figures: c.QuarterFigures, doc: YamlDocument) -> Iterator[_Raw]:
         )
 
 
-def _raw_findings(figures: c.QuarterFigures, doc: YamlDocument) -> list[_Raw]:
+def _raw_findings(figures: compute.QuarterFigures, doc: YamlDocument) -> list[_Raw]:
     found = [raw for placed in figures.blocks for raw in _checks(placed, figures.period)]
     return found + list(_narrative(figures, doc))
 
@@ -830,7 +832,7 @@ def _place(raw: _Raw, doc: YamlDocument) -> Diagnostic:
     )
 
 
-def audit(figures: c.QuarterFigures, doc: YamlDocument) -> list[Diagnostic]:
+def audit(figures: compute.QuarterFigures, doc: YamlDocument) -> list[Diagnostic]:
     """Every inconsistency in the quarter's figures, most serious first, then in file order;
     and, where one typed figure would reconcile several of them, a finding that says so."""
     raws = _raw_findings(figures, doc)
@@ -882,7 +884,9 @@ def _solutions(relation: Relation, index: int) -> tuple[int, int] | None:
     return (start, end - 1) if start < end else None
 
 
-def _one_input(raws: list[_Raw], figures: c.QuarterFigures, doc: YamlDocument) -> Iterator[_Raw]:
+def _one_input(
+    raws: list[_Raw], figures: compute.QuarterFigures, doc: YamlDocument
+) -> Iterator[_Raw]:
     """For each typed figure that two or more serious findings read, the value that would
     reconcile the most of them at once, when there is one and it raises no new finding.
 
@@ -949,7 +953,7 @@ def _one_input(raws: list[_Raw], figures: c.QuarterFigures, doc: YamlDocument) -
 
 def _short_field(location: Location) -> str:
     """A finding's field within its block, as `non_cis.balance` or `total`."""
-    kinds = set(m.BLOCK_KINDS)
+    kinds = set(model.BLOCK_KINDS)
     start = max((i + 1 for i, part in enumerate(location) if part in kinds), default=0)
     return format_location(location[start:]) or format_location(location)
 
@@ -975,7 +979,7 @@ def _most_covered(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], int] |
 
 
 def _recheck(
-    figures: c.QuarterFigures, doc: YamlDocument, location: Location, value: Figure
+    figures: compute.QuarterFigures, doc: YamlDocument, location: Location, value: Figure
 ) -> set[tuple] | None:
     """The findings (as location and code) of the file with one figure typed differently.
 
@@ -994,10 +998,10 @@ def _recheck(
         holder = holder[part]
     holder[location[-1]] = value
     try:
-        block = m.Block.model_validate(changed)
+        block = model.Block.model_validate(changed)
     except ValueError:  # pydantic's ValidationError: the value breaks a rule of the schema
         return None
-    again = replace(placed, block=block, figures=c.block_figures(block))
+    again = replace(placed, block=block, figures=compute.block_figures(block))
     blocks = [again if p is placed else p for p in figures.blocks]
     figures = replace(figures, blocks=blocks)
     found = [*_checks(again, figures.period), *_narrative(figures, doc)]
@@ -1008,7 +1012,7 @@ def _recheck(
 
 
 def cross_quarter(
-    figures: c.QuarterFigures, doc: YamlDocument, history: History
+    figures: compute.QuarterFigures, doc: YamlDocument, history: History
 ) -> list[Diagnostic]:
     """Earlier-period figures this file states that the earlier quarter's own file contradicts."""
     from mtmreport.wording import Wording  # the audit's English; kept out of its start

@@ -15,7 +15,7 @@ from typing import Literal
 
 import pandas as pd
 
-from mtmreport import model as m
+from mtmreport import model
 from mtmreport.drafts import within
 from mtmreport.intervals import divide, exact, published, scale
 from mtmreport.load import Location, format_location
@@ -112,7 +112,7 @@ def _part_share(part: Figure, whole: Figure, part_name: str, whole_name: str) ->
     )
 
 
-def _listed(flow: m.Flow, at: Location) -> pd.DataFrame:
+def _listed(flow: model.Flow, at: Location) -> pd.DataFrame:
     rows = [
         {
             "country": c.country,
@@ -131,7 +131,7 @@ def _listed(flow: m.Flow, at: Location) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns, dtype=object)
 
 
-def _cis_total(flow: m.Flow, at: Location, listed: pd.DataFrame, name: str) -> Figure:
+def _cis_total(flow: model.Flow, at: Location, listed: pd.DataFrame, name: str) -> Figure:
     """The CIS total the report builds on.
 
     The stated CIS total follows the published headings; membership follows the table, so a
@@ -190,7 +190,7 @@ def _cis_total(flow: m.Flow, at: Location, listed: pd.DataFrame, name: str) -> F
     return derived_count(total, formula, inputs)
 
 
-def flow_figures(flow: m.Flow, at: Location = (), name: str = "arrivals") -> FlowFigures:
+def flow_figures(flow: model.Flow, at: Location = (), name: str = "arrivals") -> FlowFigures:
     listed = _listed(flow, at)
     total = typed(flow.total, f"all {name}", (*at, "total"))
     cis_total = _cis_total(flow, at, listed, name)
@@ -200,7 +200,7 @@ def flow_figures(flow: m.Flow, at: Location = (), name: str = "arrivals") -> Flo
         [as_input(total, f"all {name}"), as_input(cis_total, f"CIS {name}")],
     )
 
-    def share_of_whole(part: Figure, group: m.CountryGroup, heading: str) -> Figure | None:
+    def share_of_whole(part: Figure, group: model.CountryGroup, heading: str) -> Figure | None:
         if not total:
             return None
         share = percent(part, total)
@@ -257,7 +257,7 @@ def flow_figures(flow: m.Flow, at: Location = (), name: str = "arrivals") -> Flo
 
 @dataclass(frozen=True)
 class FlowsFigures:
-    block: m.FlowsBlock
+    block: model.FlowsBlock
     arrivals: FlowFigures
     departures: FlowFigures
 
@@ -269,7 +269,7 @@ class FlowsFigures:
         )
 
 
-def flows_figures(block: m.FlowsBlock, at: Location = ()) -> FlowsFigures:
+def flows_figures(block: model.FlowsBlock, at: Location = ()) -> FlowsFigures:
     return FlowsFigures(
         block,
         flow_figures(block.arrivals, (*at, "arrivals"), "arrivals"),
@@ -303,7 +303,7 @@ def _share(
 
 
 def _country_table(
-    countries: list[m.CountryFigure], total: Figure | None, at: Location, whole_name: str
+    countries: list[model.CountryFigure], total: Figure | None, at: Location, whole_name: str
 ) -> pd.DataFrame:
     """Countries with numbers and shares; a share-only entry gets an estimated number."""
     rows = []
@@ -365,7 +365,7 @@ class GroupResidenceFigures:
 
 @dataclass(frozen=True)
 class PermanentResidenceFigures:
-    block: m.PermanentResidenceBlock
+    block: model.PermanentResidenceBlock
     cis: GroupResidenceFigures
     non_cis: GroupResidenceFigures
     holders: Figure
@@ -377,7 +377,7 @@ class PermanentResidenceFigures:
         return self.cis.balance + self.non_cis.balance
 
 
-def _group_residence(group: m.GroupResidence, at: Location, name: str) -> GroupResidenceFigures:
+def _group_residence(group: model.GroupResidence, at: Location, name: str) -> GroupResidenceFigures:
     holders = typed(group.holders.total, f"{name} holders", (*at, "holders", "total"))
     terminated = typed(group.terminated.total, f"{name} terminations", (*at, "terminated", "total"))
     balance = holders - terminated
@@ -411,7 +411,7 @@ def _group_residence(group: m.GroupResidence, at: Location, name: str) -> GroupR
 
 
 def permanent_residence_figures(
-    block: m.PermanentResidenceBlock, at: Location = ()
+    block: model.PermanentResidenceBlock, at: Location = ()
 ) -> PermanentResidenceFigures:
     cis = _group_residence(block.cis, (*at, "cis"), "CIS")
     non_cis = _group_residence(block.non_cis, (*at, "non_cis"), "non-CIS")
@@ -448,7 +448,7 @@ def permanent_residence_figures(
 class BreakdownFigures:
     """A total split into items; shares computed from numbers where there are numbers."""
 
-    block: m.BreakdownBlock
+    block: model.BreakdownBlock
     total: Figure | None
     items: pd.DataFrame  # label, number, share
     other_number: Figure | None
@@ -481,7 +481,7 @@ class BreakdownFigures:
         ]
 
 
-def breakdown_figures(block: m.BreakdownBlock, at: Location = ()) -> BreakdownFigures:
+def breakdown_figures(block: model.BreakdownBlock, at: Location = ()) -> BreakdownFigures:
     total = None if block.total is None else typed(block.total, "total", (*at, "total"))
     rows = []
     for i, item in enumerate(block.items):
@@ -538,7 +538,7 @@ def breakdown_figures(block: m.BreakdownBlock, at: Location = ()) -> BreakdownFi
 
 @dataclass(frozen=True)
 class ComparisonFigures:
-    block: m.ComparisonBlock
+    block: model.ComparisonBlock
     values: pd.DataFrame  # period, value
     change: Figure | None
     ratio: Figure | None
@@ -563,7 +563,7 @@ class ComparisonFigures:
         return [None, *(_change(v, values[0], "value") for v in values[1:])]
 
 
-def comparison_figures(block: m.ComparisonBlock, at: Location = ()) -> ComparisonFigures:
+def comparison_figures(block: model.ComparisonBlock, at: Location = ()) -> ComparisonFigures:
     values = [
         typed(v.value, str(v.period), (*at, "values", i, "value"))
         for i, v in enumerate(block.values)
@@ -608,7 +608,7 @@ def usd_mn(kzt_bn: float, rate: float) -> float:
     return kzt_bn * 1000 / rate
 
 
-def _dollars(money: m.Money, kzt: Figure, rate: Figure, at: Location, what: str) -> Figure:
+def _dollars(money: model.Money, kzt: Figure, rate: Figure, at: Location, what: str) -> Figure:
     """The dollar figure of a tenge amount: the source's own where it agrees with tenge ÷ rate
     within the rounding of both (the central bank's dollars are the more precise), computed
     where the source gives none or one its tenge figure contradicts."""
@@ -628,7 +628,7 @@ def _dollars(money: m.Money, kzt: Figure, rate: Figure, at: Location, what: str)
 
 @dataclass(frozen=True)
 class EarlierFigures:
-    source: m.EarlierRemittances
+    source: model.EarlierRemittances
     relation: Relation
     total_kzt: Figure
     total_usd: Figure | None
@@ -653,7 +653,7 @@ class DollarComparison:
 
 @dataclass(frozen=True)
 class RemittanceFigures:
-    block: m.RemittancesBlock
+    block: model.RemittancesBlock
     rate: Figure
     total_kzt: Figure
     total_usd: Figure
@@ -725,7 +725,7 @@ def _change(now: Figure, then: Figure, what: str) -> Figure | None:
 
 
 def _earlier(
-    block: m.RemittancesBlock, total: Figure, earlier: m.EarlierRemittances, at: Location
+    block: model.RemittancesBlock, total: Figure, earlier: model.EarlierRemittances, at: Location
 ) -> EarlierFigures:
     months = earlier.period.months
     kind, amount, factor = earlier.stated_amount
@@ -795,9 +795,9 @@ def _earlier(
 
 
 def _change_kzt(
-    block: m.RemittancesBlock,
+    block: model.RemittancesBlock,
     total: Figure,
-    earlier: m.EarlierRemittances,
+    earlier: model.EarlierRemittances,
     total_then: Figure,
     at: Location,
 ) -> Figure | None:
@@ -829,7 +829,7 @@ def _rate(rate: Decimal, basis: str, at: Location) -> Figure:
     )
 
 
-def remittance_figures(block: m.RemittancesBlock, at: Location = ()) -> RemittanceFigures:
+def remittance_figures(block: model.RemittancesBlock, at: Location = ()) -> RemittanceFigures:
     rate = _rate(block.rate, block.rate_basis, (*at, "rate"))
     total = typed(block.total.kzt_bn, "total, billion KZT", (*at, "total", "kzt_bn"))
     month_rows = []
@@ -920,7 +920,7 @@ def remittance_figures(block: m.RemittancesBlock, at: Location = ()) -> Remittan
 class PopulationMigrationFigures:
     """Net migration, and the year-before and CIS figures the published percentages imply."""
 
-    block: m.PopulationMigrationBlock
+    block: model.PopulationMigrationBlock
     at: Location
 
     @property
@@ -992,22 +992,22 @@ BlockFigures = (
 )
 
 
-def block_figures(block: m.Block, at: Location = ()) -> BlockFigures:
+def block_figures(block: model.Block, at: Location = ()) -> BlockFigures:
     """The figures of one block; `at` is the block's place in its file (the location of its
     kind key), so every figure can name the line it comes from."""
     body = block.body
     match body:
-        case m.FlowsBlock():
+        case model.FlowsBlock():
             return flows_figures(body, at)
-        case m.PermanentResidenceBlock():
+        case model.PermanentResidenceBlock():
             return permanent_residence_figures(body, at)
-        case m.BreakdownBlock():
+        case model.BreakdownBlock():
             return breakdown_figures(body, at)
-        case m.ComparisonBlock():
+        case model.ComparisonBlock():
             return comparison_figures(body, at)
-        case m.RemittancesBlock():
+        case model.RemittancesBlock():
             return remittance_figures(body, at)
-        case m.PopulationMigrationBlock():
+        case model.PopulationMigrationBlock():
             return PopulationMigrationFigures(body, at)
     return None
 
@@ -1020,7 +1020,7 @@ class PlacedBlock:
     """
 
     location: tuple[str | int, ...]
-    block: m.Block
+    block: model.Block
     figures: BlockFigures
     pending: tuple[str, ...] = ()
 
@@ -1031,7 +1031,7 @@ class PlacedBlock:
 
 @dataclass(frozen=True)
 class QuarterFigures:
-    quarter_file: m.QuarterFile
+    quarter_file: model.QuarterFile
     blocks: list[PlacedBlock]
 
     @property
@@ -1056,9 +1056,9 @@ class QuarterFigures:
         return [b for b in self.blocks if b.kind == kind]
 
 
-def iter_blocks(quarter: m.QuarterFile) -> list[tuple[tuple[str | int, ...], m.Block]]:
+def iter_blocks(quarter: model.QuarterFile) -> list[tuple[tuple[str | int, ...], model.Block]]:
     """Every block with its location in the file, in reading order."""
-    found: list[tuple[tuple[str | int, ...], m.Block]] = []
+    found: list[tuple[tuple[str | int, ...], model.Block]] = []
     for s, section in enumerate(quarter.sections):
         for b, block in enumerate(section.blocks):
             found.append((("sections", s, "blocks", b, block.kind), block))
@@ -1068,7 +1068,7 @@ def iter_blocks(quarter: m.QuarterFile) -> list[tuple[tuple[str | int, ...], m.B
     return found
 
 
-def compute(quarter: m.QuarterFile, pending: Sequence[Location] = ()) -> QuarterFigures:
+def compute(quarter: model.QuarterFile, pending: Sequence[Location] = ()) -> QuarterFigures:
     """Figures of every block; blocks with pending entries (drafts) are left uncomputed."""
     placed = []
     for location, block in iter_blocks(quarter):

@@ -38,8 +38,7 @@ from typing import Literal
 
 import pandas as pd
 
-from mtmreport import compute as c
-from mtmreport import model as m
+from mtmreport import compute, model
 from mtmreport.intervals import Verdict, exact, judge
 from mtmreport.load import Location, YamlDocument, line_and_column, offset_of
 from mtmreport.numbers import decimals_of
@@ -180,7 +179,7 @@ def _share_text(share: float, part: float, whole: float) -> str:
     return f"{share:.1f} per cent, {part:,.0f} of {whole:,.0f}"
 
 
-def _flow_facts(f: c.FlowsFigures) -> Iterator[Fact]:
+def _flow_facts(f: compute.FlowsFigures) -> Iterator[Fact]:
     period = f.block.period
     for topic, flow in (("arrivals", f.arrivals), ("departures", f.departures)):
         yield Fact("", topic, "count", flow.total, period, topic, f"{flow.total:,}")
@@ -229,7 +228,7 @@ def _flow_facts(f: c.FlowsFigures) -> Iterator[Fact]:
                     )
 
 
-def _residence_facts(f: c.PermanentResidenceFigures) -> Iterator[Fact]:
+def _residence_facts(f: compute.PermanentResidenceFigures) -> Iterator[Fact]:
     period, topic = f.block.period, "permanent residence"
     holders = f.holders
     yield Fact(
@@ -271,7 +270,7 @@ def _residence_facts(f: c.PermanentResidenceFigures) -> Iterator[Fact]:
                 )
 
 
-def _breakdown_facts(f: c.BreakdownFigures, home: str) -> Iterator[Fact]:
+def _breakdown_facts(f: compute.BreakdownFigures, home: str) -> Iterator[Fact]:
     block = f.block
     topic = topic_of(block.subject)
     if topic is None:
@@ -298,7 +297,7 @@ def _breakdown_facts(f: c.BreakdownFigures, home: str) -> Iterator[Fact]:
             yield Fact(entity, topic, "share", row.share, period, what, shown)
 
 
-def _comparison_facts(f: c.ComparisonFigures) -> Iterator[Fact]:
+def _comparison_facts(f: compute.ComparisonFigures) -> Iterator[Fact]:
     block = f.block
     topic = topic_of(block.subject)
     if topic is None:
@@ -318,7 +317,7 @@ def _comparison_facts(f: c.ComparisonFigures) -> Iterator[Fact]:
         )
 
 
-def _remittance_facts(f: c.RemittanceFigures) -> Iterator[Fact]:
+def _remittance_facts(f: compute.RemittanceFigures) -> Iterator[Fact]:
     block = f.block
     topic = "remittance outflows" if block.direction == "outflow" else "remittance inflows"
     for row in _rows(f.countries):
@@ -336,21 +335,21 @@ def _remittance_facts(f: c.RemittanceFigures) -> Iterator[Fact]:
         )
 
 
-def facts(figures: c.QuarterFigures) -> list[Fact]:
+def facts(figures: compute.QuarterFigures) -> list[Fact]:
     """Every figure of the quarter that text could state: shares, counts, changes."""
     home = _home(figures)
     found: list[Fact] = []
     for placed in figures.blocks:
         match placed.figures:
-            case c.FlowsFigures() as f:
+            case compute.FlowsFigures() as f:
                 found.extend(_flow_facts(f))
-            case c.PermanentResidenceFigures() as f:
+            case compute.PermanentResidenceFigures() as f:
                 found.extend(_residence_facts(f))
-            case c.BreakdownFigures() as f:
+            case compute.BreakdownFigures() as f:
                 found.extend(_breakdown_facts(f, home))
-            case c.ComparisonFigures() as f:
+            case compute.ComparisonFigures() as f:
                 found.extend(_comparison_facts(f))
-            case c.RemittanceFigures() as f:
+            case compute.RemittanceFigures() as f:
                 found.extend(_remittance_facts(f))
     return found
 
@@ -529,13 +528,15 @@ def _verdict(fact: Fact, written: Written) -> Verdict:
     return "differs"
 
 
-def _texts(quarter: m.QuarterFile, figures: c.QuarterFigures) -> Iterator[tuple[Location, str]]:
+def _texts(
+    quarter: model.QuarterFile, figures: compute.QuarterFigures
+) -> Iterator[tuple[Location, str]]:
     """Every Markdown text of the file that can state figures, with its location."""
     for index, item in enumerate(quarter.front):
         yield ("front", index, "text"), item.text
     for placed in figures.blocks:
         body, where = placed.block.body, placed.location
-        if isinstance(body, m.TextBlock):
+        if isinstance(body, model.TextBlock):
             if body.intro:
                 yield (*where, "intro"), body.intro
             for key in ("paragraphs", "bullets"):
@@ -563,7 +564,7 @@ def _locate(doc: YamlDocument, location: Location, text: str, written: Written) 
     return line, column
 
 
-def _home(figures: c.QuarterFigures) -> str:
+def _home(figures: compute.QuarterFigures) -> str:
     """The report's own country: text names it all the time, and it has no figures as a
     partner country."""
     home = find_country(figures.quarter_file.report.country) or find_country("Kazakhstan")
@@ -571,7 +572,7 @@ def _home(figures: c.QuarterFigures) -> str:
 
 
 def check_text(
-    text: str, figures: c.QuarterFigures, known: list[Fact] | None = None
+    text: str, figures: compute.QuarterFigures, known: list[Fact] | None = None
 ) -> list[tuple[Written, Fact, Verdict]]:
     """The figures written in one paragraph that differ from the report's (or are its
     figures truncated), each with the report's figure it was read as."""
@@ -587,7 +588,7 @@ def check_text(
     return found
 
 
-def check(figures: c.QuarterFigures, doc: YamlDocument) -> list[Mismatch]:
+def check(figures: compute.QuarterFigures, doc: YamlDocument) -> list[Mismatch]:
     """Figures written in the quarter's text that differ from what the report computes,
     located at the line of the quarter file they are written on."""
     known = facts(figures)

@@ -31,7 +31,7 @@ from jinja2.bccache import Bucket
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
-from mtmreport import compute as c
+from mtmreport import compute
 from mtmreport.annex import Annex
 from mtmreport.charts.plan import alt_text
 from mtmreport.charts.spec import ChartSpec, data_rows, records
@@ -311,16 +311,16 @@ def _missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
-def counts_said(placed: c.PlacedBlock | None) -> set[tuple[str, Period, int]]:
+def counts_said(placed: compute.PlacedBlock | None) -> set[tuple[str, Period, int]]:
     """The counts a block's sentences state, as (subject, period, count): what the block
     after it need not state again ("There were 14,571 migrant workers" once is enough)."""
     if placed is None or placed.pending:
         return set()
     f = placed.figures
     match f:
-        case c.BreakdownFigures() if f.total is not None:
+        case compute.BreakdownFigures() if f.total is not None:
             return {(f.block.subject, f.block.period, f.total)}
-        case c.ComparisonFigures():
+        case compute.ComparisonFigures():
             said = {(f.block.subject, v.period, v.value) for v in f.block.values}
             if f.combined_period is not None:
                 said.add((f.block.subject, f.combined_period, f.combined_total))
@@ -370,7 +370,7 @@ def chart_views(
 
 
 def render_report(
-    figures: c.QuarterFigures,
+    figures: compute.QuarterFigures,
     charts: dict[tuple, list[ChartView]],
     wording: Wording,
     templates: Templates,

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from mtmreport import compute as c
+from mtmreport import compute
 from mtmreport.charts.spec import (
     MAX_DONUT_SLICES,
     ChartSpec,
@@ -105,7 +105,7 @@ def _capitalised(text: str) -> str:
 # --- one planner per block kind -------------------------------------------------------------
 
 
-def _flows(f: c.FlowsFigures, w: Wording) -> list[ChartSpec]:
+def _flows(f: compute.FlowsFigures, w: Wording) -> list[ChartSpec]:
     period = w.period(f.block.period, "range")
     specs = []
     for name, flow in (("arrivals", f.arrivals), ("departures", f.departures)):
@@ -142,7 +142,7 @@ def _country_counts(
     )
 
 
-def _residence(f: c.PermanentResidenceFigures, w: Wording) -> list[ChartSpec]:
+def _residence(f: compute.PermanentResidenceFigures, w: Wording) -> list[ChartSpec]:
     """Holders by country and the balance, per group: four half-width charts, a 2 × 2 grid."""
     period = w.period(f.block.period, "range")
     specs = []
@@ -210,7 +210,7 @@ def chart_kind_for(requested: str, parts: int, complete: bool) -> Literal["donut
     return "hbar"
 
 
-def _breakdown(f: c.BreakdownFigures, w: Wording) -> list[ChartSpec]:
+def _breakdown(f: compute.BreakdownFigures, w: Wording) -> list[ChartSpec]:
     block = f.block
     if block.chart == "none":
         return []
@@ -304,7 +304,7 @@ def _two_periods(
     return table, columns
 
 
-def _comparison(f: c.ComparisonFigures, w: Wording) -> list[ChartSpec]:
+def _comparison(f: compute.ComparisonFigures, w: Wording) -> list[ChartSpec]:
     block = f.block
     if block.chart == "none":
         return []
@@ -331,7 +331,9 @@ def _comparison(f: c.ComparisonFigures, w: Wording) -> list[ChartSpec]:
     ]
 
 
-def _rate_note(f: c.RemittanceFigures, before: c.EarlierFigures, w: Wording) -> tuple[str, ...]:
+def _rate_note(
+    f: compute.RemittanceFigures, before: compute.EarlierFigures, w: Wording
+) -> tuple[str, ...]:
     """Dollar amounts of two periods use two exchange rates; say which, once."""
     if before.source.rate is None or float(before.source.rate) == f.rate:
         return ()
@@ -347,7 +349,7 @@ def _rate_note(f: c.RemittanceFigures, before: c.EarlierFigures, w: Wording) -> 
     )
 
 
-def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
+def _remittances(f: compute.RemittanceFigures, w: Wording) -> list[ChartSpec]:
     block = f.block
     direction = block.direction
     period_short = w.period(block.period, "short")
@@ -459,24 +461,24 @@ def _remittances(f: c.RemittanceFigures, w: Wording) -> list[ChartSpec]:
     return []
 
 
-def plan_block(f: c.BlockFigures, wording: Wording) -> list[ChartSpec]:
+def plan_block(f: compute.BlockFigures, wording: Wording) -> list[ChartSpec]:
     """The charts of one block's figures (not yet numbered)."""
     match f:
-        case c.FlowsFigures():
+        case compute.FlowsFigures():
             return _flows(f, wording)
-        case c.PermanentResidenceFigures():
+        case compute.PermanentResidenceFigures():
             return _residence(f, wording)
-        case c.BreakdownFigures():
+        case compute.BreakdownFigures():
             return _breakdown(f, wording)
-        case c.ComparisonFigures():
+        case compute.ComparisonFigures():
             return _comparison(f, wording)
-        case c.RemittanceFigures():
+        case compute.RemittanceFigures():
             return _remittances(f, wording)
     return []
 
 
 def plan_charts(
-    figures: c.QuarterFigures,
+    figures: compute.QuarterFigures,
     wording: Wording,
     extra: Mapping[tuple, list[ChartSpec]] | None = None,
 ) -> dict[tuple, list[ChartSpec]]:
