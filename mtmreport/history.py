@@ -19,7 +19,7 @@ from mtmreport.errors import MtmReportError
 from mtmreport.load import Location
 from mtmreport.numbers import half_unit
 from mtmreport.periods import Period
-from mtmreport.provenance import Figure, Input, as_input, derived, shown
+from mtmreport.provenance import Figure, Input, derived, shown
 
 if TYPE_CHECKING:
     from mtmreport.wording import Wording
@@ -169,28 +169,7 @@ class LinkedChange:
     current: Point
     earlier: Point
     relation: Literal["previous", "year_before"]
-
-    @property
-    def change(self) -> Figure | None:
-        # Spans of different length (a month against a quarter) compare per month.
-        now = self.current.value / self.current.period.months
-        before = self.earlier.value / self.earlier.period.months
-        change = c.change_percent(now, before)
-        if change is None:
-            return None
-        per_month = self.current.period.months != self.earlier.period.months
-        return derived(
-            change,
-            1,
-            "(now per month ÷ then per month − 1) × 100" if per_month else "(now ÷ then − 1) × 100",
-            [
-                as_input(self.current.value, f"{self.current.period}"),
-                Input(
-                    f"{self.earlier.period}, from the {self.earlier.quarter} quarter file",
-                    shown(self.earlier.value),
-                ),
-            ],
-        )
+    change: Figure | None  # per cent, per month where the spans differ (`compute.linked_change`)
 
     @property
     def info(self) -> SeriesInfo:
@@ -220,7 +199,10 @@ class History:
 
     def __init__(self, quarters: dict[str, c.QuarterFigures]):
         self.quarters = quarters
-        self.points = [p for figures in quarters.values() for p in points_of(figures)]
+        # Each file's points, read once: the links, the audit's contradictions and the trends
+        # all start from the current quarter's.
+        self.by_quarter = {quarter: list(points_of(f)) for quarter, f in quarters.items()}
+        self.points = [p for points in self.by_quarter.values() for p in points]
 
     @classmethod
     def load(
@@ -245,6 +227,10 @@ class History:
                 continue  # a broken neighbour must not stop this quarter's report
         return cls(quarters)
 
+    def points_in(self, figures: c.QuarterFigures) -> list[Point]:
+        """The points of one quarter on file (the one the history was loaded for, usually)."""
+        return self.by_quarter[figures.quarter.quarter]
+
     def own(self, key: SeriesKey, period: Period) -> Point | None:
         """The value a quarter's own file gives for `period` (not a later file's statement)."""
         for point in self.points:
@@ -267,7 +253,7 @@ class History:
         """Changes of this quarter's own figures against earlier quarters' files, by block."""
         found: dict[Location, list[LinkedChange]] = {}
         quarter = figures.quarter.quarter
-        for point in points_of(figures):
+        for point in self.points_in(figures):
             if point.stated:
                 continue
             for relation, period in (
@@ -276,8 +262,11 @@ class History:
             ):
                 earlier = self.own(point.key, period)
                 if earlier is not None and earlier.quarter != quarter:
-                    change = LinkedChange(point.key, point, earlier, relation)  # type: ignore[arg-type]
-                    found.setdefault(point.location, []).append(change)
+                    change = c.linked_change(
+                        point.value, point.period, earlier.value, earlier.period, earlier.quarter
+                    )
+                    link = LinkedChange(point.key, point, earlier, relation, change)  # type: ignore[arg-type]
+                    found.setdefault(point.location, []).append(link)
         return found
 
     def contradictions(self, figures: c.QuarterFigures) -> Iterator[tuple[Point, Point]]:
@@ -286,7 +275,7 @@ class History:
         Yields (stated here, held there) pairs whose values differ beyond the stated value's
         printed rounding; the audit turns them into findings.
         """
-        for point in points_of(figures):
+        for point in self.points_in(figures):
             if not point.stated:
                 continue
             held = self.own(point.key, point.period)

@@ -33,17 +33,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cache
-from types import SimpleNamespace
 from typing import Literal
 
 import pandas as pd
 
 from mtmreport import compute as c
 from mtmreport import model as m
-from mtmreport.intervals import Verdict, exact, judge
+from mtmreport.intervals import Interval, Verdict, exact, judge, published
 from mtmreport.load import Location, YamlDocument
 from mtmreport.numbers import decimals_of
 from mtmreport.periods import Period
+from mtmreport.provenance import decimals_printed, trace_of
 from mtmreport.reference import find_country
 from mtmreport.reference.countries import all_countries
 from mtmreport.reference.regions import all_regions, find_region
@@ -171,11 +171,6 @@ def _entity_name(label: str, home: str) -> str | None:
 # --- what the report computes ------------------------------------------------------------
 
 
-def _rows(table: pd.DataFrame) -> list[SimpleNamespace]:
-    """A table's rows with attribute access (quicker than `itertuples` on small tables)."""
-    return [SimpleNamespace(**row) for row in table.to_dict("records")]
-
-
 def _share_text(share: float, part: float, whole: float) -> str:
     return f"{share:.1f} per cent, {part:,.0f} of {whole:,.0f}"
 
@@ -184,13 +179,12 @@ def _flow_facts(f: c.FlowsFigures) -> Iterator[Fact]:
     period = f.block.period
     for topic, flow in (("arrivals", f.arrivals), ("departures", f.departures)):
         yield Fact("", topic, "count", flow.total, period, topic, f"{flow.total:,}")
-        for group, total, table in (
-            ("CIS", flow.cis_total, flow.cis),
-            ("non-CIS", flow.non_cis_total, flow.non_cis),
+        for group, total, share, table in (
+            ("CIS", flow.cis_total, flow.cis_share, flow.cis),
+            ("non-CIS", flow.non_cis_total, flow.non_cis_share, flow.non_cis),
         ):
             yield Fact(group, topic, "count", total, period, f"{group} {topic}", f"{total:,}")
-            if flow.total:
-                share = total / flow.total * 100
+            if share is not None:
                 yield Fact(
                     group,
                     topic,
@@ -200,7 +194,7 @@ def _flow_facts(f: c.FlowsFigures) -> Iterator[Fact]:
                     f"the share of {group} {topic}",
                     _share_text(share, total, flow.total),
                 )
-            for row in _rows(table):
+            for row in c.table_rows(table):
                 name = find_country(row.country)
                 if name is None or pd.isna(row.number):
                     continue
@@ -214,17 +208,16 @@ def _flow_facts(f: c.FlowsFigures) -> Iterator[Fact]:
                     f"{row.country}'s {topic}",
                     f"{number:,}",
                 )
-                if total:
-                    share = number / total * 100
+                if row.share is not None:
                     yield Fact(
                         name.name,
                         topic,
                         "share",
-                        share,
+                        row.share,
                         period,
                         f"{row.country}'s share of {group} {topic}",
-                        _share_text(share, number, total),
-                        (number / flow.total * 100,) if flow.total else (),
+                        _share_text(row.share, number, total),
+                        () if row.share_of_all is None else (row.share_of_all,),
                         group,
                     )
 
@@ -235,11 +228,13 @@ def _residence_facts(f: c.PermanentResidenceFigures) -> Iterator[Fact]:
     yield Fact(
         "", topic, "count", holders, period, "permanent residence permit holders", f"{holders:,}"
     )
-    for group, figures in (("CIS", f.cis), ("non-CIS", f.non_cis)):
+    for group, figures, share in (
+        ("CIS", f.cis, f.cis_share),
+        ("non-CIS", f.non_cis, f.non_cis_share),
+    ):
         what = f"{group} permanent residence permit holders"
         yield Fact(group, topic, "count", figures.holders, period, what, f"{figures.holders:,}")
-        if holders:
-            share = figures.holders / holders * 100
+        if share is not None:
             yield Fact(
                 group,
                 topic,
@@ -249,24 +244,23 @@ def _residence_facts(f: c.PermanentResidenceFigures) -> Iterator[Fact]:
                 f"the share of {what}",
                 _share_text(share, figures.holders, holders),
             )
-        for row in _rows(figures.holders_by_country):
+        for row in c.table_rows(figures.holders_by_country):
             name = find_country(row.country)
             if name is None or row.estimated or pd.isna(row.number):
                 continue
             number = int(row.number)
             label = f"permanent residence permit holders from {row.country}"
             yield Fact(name.name, topic, "count", number, period, label, f"{number:,}")
-            if figures.holders:
-                share = number / figures.holders * 100
+            if row.share is not None:
                 yield Fact(
                     name.name,
                     topic,
                     "share",
-                    share,
+                    row.share,
                     period,
                     f"{row.country}'s share of {group} permanent residence permit holders",
-                    _share_text(share, number, figures.holders),
-                    (number / holders * 100,) if holders else (),
+                    _share_text(row.share, number, figures.holders),
+                    () if row.share_of_all is None else (row.share_of_all,),
                     group,
                 )
 
@@ -279,7 +273,7 @@ def _breakdown_facts(f: c.BreakdownFigures, home: str) -> Iterator[Fact]:
     period = block.period
     if block.total is not None:
         yield Fact("", topic, "count", block.total, period, block.subject, f"{block.total:,}")
-    for row in _rows(f.items):
+    for row in c.table_rows(f.items):
         entity = _entity_name(row.label, home)
         if entity is None:
             continue  # a category, or the report's own country
@@ -321,7 +315,7 @@ def _comparison_facts(f: c.ComparisonFigures) -> Iterator[Fact]:
 def _remittance_facts(f: c.RemittanceFigures) -> Iterator[Fact]:
     block = f.block
     topic = "remittance outflows" if block.direction == "outflow" else "remittance inflows"
-    for row in _rows(f.countries):
+    for row in c.table_rows(f.countries):
         name = find_country(row.country)
         if name is None:
             continue
@@ -521,8 +515,19 @@ def _fits(fact: Fact, written: Written, about: dict) -> bool:
     return about["period"] is None or about["period"] == fact.period
 
 
+def _range(value: float) -> Interval:
+    """What a figure of the report stands for: a share the source states (and compute kept,
+    since the computation agrees) stands for every value that rounds to it, the source's
+    "90" per cent for 89.5 to 90.5; a computed one for itself."""
+    trace = trace_of(value)
+    decimals = decimals_printed(value)
+    if trace is None or trace.basis != "stated" or decimals is None:
+        return exact(float(value))
+    return published(Decimal(f"{float(value):.{decimals}f}"))
+
+
 def _verdict(fact: Fact, written: Written) -> Verdict:
-    verdicts = {judge(written.value, exact(v), written.half) for v in (fact.value, *fact.readings)}
+    verdicts = {judge(written.value, _range(v), written.half) for v in (fact.value, *fact.readings)}
     for verdict in ("agrees", "truncated"):
         if verdict in verdicts:
             return verdict  # type: ignore[return-value]
