@@ -10,8 +10,8 @@ Each value is written at the precision it has: a figure as the quarter file give
 exactly; a quotient (a share, a change, a conversion) rounded half up to the decimals the
 report prints it with, two for tenge. CSV and XLSX hold the same numbers, and the workbook's
 number formats show each with its own decimals. Charts bring their own table
-(`ChartSpec.table` and `columns`, the same the HTML data table shows); the report's tables
-are built here from the computed figures.
+(`ChartSpec.table` and `columns`, the same the HTML data table shows), and so do the report's
+tables (`tables.TableSpec`, the same the report prints).
 
 Both formats are written so that the same figures give the same bytes: no dates, no temp
 names, xlsxwriter's fixed zip timestamps and a fixed creation date.
@@ -38,6 +38,7 @@ import pandas as pd
 from mtmreport import compute as c
 from mtmreport.charts.spec import ChartSpec, Column, Unit, records
 from mtmreport.numbers import decimals_of, half_up
+from mtmreport.tables import TableSpec
 from mtmreport.wording import Wording
 
 FOLDER = "data"
@@ -115,79 +116,23 @@ def chart_tables(specs: dict[tuple, list[ChartSpec]], w: Wording) -> list[DataTa
     ]
 
 
-def _remittance_tables(f: c.RemittanceFigures, w: Wording) -> list[DataTable]:
-    block = f.block
-    direction = block.direction
-    period = w.period(block.period, "short")
-    tables = []
-    if len(f.months):
-        frame = pd.DataFrame(
-            {
-                "label": [w.period(m, "long") for m in f.months["month"]] + [w.gettext("Total")],
-                "kzt_bn": [*f.months["kzt_bn"], f.total_kzt],
-                "usd_mn": [*f.months["usd_mn"], f.total_usd],
-            }
+def report_tables(tables: dict[tuple, list[TableSpec]]) -> list[DataTable]:
+    """The report's own tables (remittances by month and by country, the group shares), in
+    reading order, under "table-" and their slug."""
+    found = [
+        DataTable(
+            f"table-{spec.slug}",
+            spec.sheet,
+            spec.caption,
+            spec.source,
+            spec.period,
+            spec.table,
+            spec.columns,
         )
-        tables.append(
-            DataTable(
-                f"table-remittances-{direction}-months",
-                w.gettext("Remittances out by month")
-                if direction == "outflow"
-                else w.gettext("Remittances in by month"),
-                w.gettext("Remittances sent from Kazakhstan by month, %(period)s", period=period)
-                if direction == "outflow"
-                else w.gettext(
-                    "Remittances received by Kazakhstan by month, %(period)s", period=period
-                ),
-                block.source,
-                period,
-                frame,
-                (
-                    Column("label", w.gettext("Month"), "text"),
-                    Column("kzt_bn", w.gettext("Billion KZT"), "kzt"),
-                    Column("usd_mn", w.gettext("Million USD"), "usd"),
-                ),
-            )
-        )
-    if len(f.countries):
-        countries = f.countries
-        columns = [
-            Column("country", w.gettext("Country"), "text"),
-            Column("kzt_bn", w.gettext("Billion KZT"), "kzt"),
-            Column("usd_mn", w.gettext("Million USD"), "usd"),
-            Column("share", w.gettext("Share (%%)"), "percent"),
-        ]
-        if countries["change"].notna().any():
-            columns.append(
-                Column(
-                    "change", w.gettext("Change on the same period a year before (%%)"), "change"
-                )
-            )
-        tables.append(
-            DataTable(
-                f"table-remittances-{direction}-countries",
-                w.gettext("Remittances out by country")
-                if direction == "outflow"
-                else w.gettext("Remittances in by country"),
-                w.gettext("Top receiver countries of remittances, %(period)s", period=period)
-                if direction == "outflow"
-                else w.gettext("Top sender countries of remittances, %(period)s", period=period),
-                block.source,
-                period,
-                countries.assign(country=[w.place(name) for name in countries["country"]]),
-                tuple(columns),
-            )
-        )
-    return tables
-
-
-def report_tables(figures: c.QuarterFigures, wording: Wording) -> list[DataTable]:
-    """The report's own data tables (remittances by month and by country), in reading order."""
-    tables: list[DataTable] = []
-    for placed in figures.blocks:
-        if isinstance(placed.figures, c.RemittanceFigures):
-            tables.extend(_remittance_tables(placed.figures, wording))
-    return _unique_names(tables)
+        for block_tables in tables.values()
+        for spec in block_tables
+    ]
+    return _unique_names(found)
 
 
 def _unique_names(tables: list[DataTable]) -> list[DataTable]:
@@ -399,13 +344,16 @@ class AnnexPlan:
 
 
 def plan_annex(
-    specs: dict[tuple, list[ChartSpec]], figures: c.QuarterFigures, wording: Wording
+    specs: dict[tuple, list[ChartSpec]],
+    tables: dict[tuple, list[TableSpec]],
+    figures: c.QuarterFigures,
+    wording: Wording,
 ) -> AnnexPlan:
     """The annex of a report: every chart's table and the report's own tables."""
     quarter = figures.quarter
     period = wording.period(figures.period, "range")
     return AnnexPlan(
-        tables=chart_tables(specs, wording) + report_tables(figures, wording),
+        tables=chart_tables(specs, wording) + report_tables(tables),
         workbook_name=f"{quarter.quarter}-data.xlsx",
         title=wording.gettext(
             "%(country)s: %(title)s (%(period)s), data annex",

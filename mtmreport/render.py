@@ -35,6 +35,7 @@ from mtmreport.charts.plan import alt_text
 from mtmreport.charts.spec import ChartSpec, data_rows
 from mtmreport.periods import Period
 from mtmreport.review import Review
+from mtmreport.tables import TableSpec
 from mtmreport.theme import Templates
 from mtmreport.wording import Wording
 
@@ -338,6 +339,7 @@ def render_report(
     wording: Wording,
     templates: Templates,
     *,
+    tables: dict[tuple, list[TableSpec]] | None = None,
     stylesheet: str = "report.css",
     logo: str | None = None,
     annex: Annex | None = None,
@@ -360,6 +362,7 @@ def render_report(
         # the block printed just before each one, so a sentence never repeats the last one
         previous=dict(zip(by_location, [None, *figures.blocks], strict=False)),
         charts=charts,
+        tables=tables or {},
         notes=Footnotes(ibid=wording.gettext("Ibid.")),
         stylesheet=stylesheet,
         logo=logo,
