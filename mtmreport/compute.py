@@ -537,6 +537,18 @@ class BreakdownFigures:
     def shares_only(self) -> bool:
         return all(n is None for n in self.items["number"])
 
+    @property
+    def makes_whole(self) -> bool:
+        """Whether the parts, "other" included, make up the whole (what a donut needs): counts
+        that add up to the total, or published shares that add up to 100 within their
+        rounding."""
+        if not self.shares_only:
+            return self.complete
+        shares = [float(s) for s in self.items["share"] if s is not None and not pd.isna(s)]
+        if self.other_share is not None and self.other_share > 0:
+            shares.append(float(self.other_share))
+        return abs(sum(shares) - 100) <= 0.5
+
     def display_shares(self) -> list[Figure | None]:
         """Item shares then "other", as printed: a share the source states as stated where it
         agrees; computed shares of a complete split rounded so that they add up to 100."""

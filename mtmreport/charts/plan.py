@@ -246,7 +246,6 @@ def _breakdown(f: c.BreakdownFigures, w: Wording) -> list[ChartSpec]:
             Column("value", w.gettext("Share (%%)"), "percent", "share_shown"),
         )
         unit: Literal["count", "percent"] = "percent"
-        whole = abs(sum(table["value"]) - 100) <= 0.5
     else:
         total = f.total
         table = _ranked(
@@ -259,8 +258,7 @@ def _breakdown(f: c.BreakdownFigures, w: Wording) -> list[ChartSpec]:
         )
         columns = _count_columns(w, block.dimension, with_share=bool(total))
         unit = "count"
-        whole = f.complete
-    kind = chart_kind_for(block.chart, len(table), whole)
+    kind = chart_kind_for(block.chart, len(table), f.makes_whole)
     return [
         ChartSpec(
             slug=slug,
