@@ -217,15 +217,12 @@ def csv_text(table: DataTable) -> str:
 
 @dataclass(frozen=True)
 class WorkbookWords:
-    """The workbook's own words in the edition's language."""
+    """The workbook's own words in the edition's language (from its catalogue)."""
 
-    about: str = "About"
-    note: str = (
-        "The figures of the report's charts and tables. Shares and changes are in per cent; "
-        "amounts in billions of KZT or millions of USD, as each header says."
-    )
-    headers: tuple[str, ...] = ("Sheet", "CSV file", "Caption", "Source", "Period")
-    author: str = "International Organization for Migration (IOM)"
+    about: str
+    note: str
+    headers: tuple[str, ...]
+    author: str
 
     @classmethod
     def of(cls, w: Wording) -> WorkbookWords:
@@ -247,11 +244,13 @@ class WorkbookWords:
 
 
 def write_workbook(
-    tables: list[DataTable], path: Path, title: str, words: WorkbookWords = WorkbookWords()
+    tables: list[DataTable], path: Path, title: str, words: WorkbookWords | None = None
 ) -> None:
-    """All tables in one workbook, one sheet each, after an "About" sheet listing them."""
+    """All tables in one workbook, one sheet each, after an "About" sheet listing them (in
+    English unless `words` says otherwise)."""
     import xlsxwriter
 
+    words = words or WorkbookWords.of(Wording())
     # Text is only ever text: no formulas, no links, no numbers guessed from strings.
     workbook = xlsxwriter.Workbook(
         str(path),
@@ -327,7 +326,7 @@ class AnnexPlan:
     tables: list[DataTable]
     workbook_name: str
     title: str
-    words: WorkbookWords = WorkbookWords()
+    words: WorkbookWords
 
     @property
     def links(self) -> Annex:
