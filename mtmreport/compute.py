@@ -53,7 +53,7 @@ def change_per_month(now: float, now_months: int, then: float, then_months: int)
 
 
 def linked_change(
-    now: Figure, now_period: Period, then: Figure, then_period: Period, then_file: str
+    now: float, now_period: Period, then: float, then_period: Period, then_file: str
 ) -> Figure | None:
     """The change of a figure against the same series in an earlier quarter's file
     (`then_file`, its quarter): the change `history.LinkedChange` states."""

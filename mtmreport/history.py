@@ -228,7 +228,8 @@ class History:
         return cls(quarters)
 
     def points_in(self, figures: c.QuarterFigures) -> list[Point]:
-        """The points of one quarter on file (the one the history was loaded for, usually)."""
+        """The points of a quarter on file, as this history read them (`load` reads the
+        current quarter's figures as given, so they are the ones the report prints)."""
         return self.by_quarter[figures.quarter.quarter]
 
     def own(self, key: SeriesKey, period: Period) -> Point | None:

@@ -172,7 +172,10 @@ def _entity_name(label: str, home: str) -> str | None:
 
 
 def _share_text(share: float, part: float, whole: float) -> str:
-    return f"{share:.1f} per cent, {part:,.0f} of {whole:,.0f}"
+    """ "7.7 per cent, 33,109 of 430,939": the share as the report prints it (a stated one
+    with its own decimals), with what it is worked out from."""
+    decimals = decimals_printed(share)
+    return f"{share:.{1 if decimals is None else decimals}f} per cent, {part:,.0f} of {whole:,.0f}"
 
 
 def _flow_facts(f: c.FlowsFigures) -> Iterator[Fact]:

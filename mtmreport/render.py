@@ -35,7 +35,7 @@ from mtmreport.charts.plan import alt_text
 from mtmreport.charts.spec import ChartSpec, data_rows
 from mtmreport.periods import Period
 from mtmreport.review import Review
-from mtmreport.tables import TableSpec
+from mtmreport.tables import TableSpec, plan_tables
 from mtmreport.theme import Templates
 from mtmreport.wording import Wording
 
@@ -362,7 +362,8 @@ def render_report(
         # the block printed just before each one, so a sentence never repeats the last one
         previous=dict(zip(by_location, [None, *figures.blocks], strict=False)),
         charts=charts,
-        tables=tables or {},
+        # planned here unless the caller shares them with the annex
+        tables=plan_tables(figures, wording) if tables is None else tables,
         notes=Footnotes(ibid=wording.gettext("Ibid.")),
         stylesheet=stylesheet,
         logo=logo,
