@@ -28,7 +28,7 @@ import csv
 import datetime as dt
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -143,14 +143,8 @@ def _unique_names(tables: list[DataTable]) -> list[DataTable]:
         seen[table.name] = seen.get(table.name, 0) + 1
         if seen[table.name] > 1:
             n = seen[table.name]
-            table = DataTable(
-                f"{table.name}-{n}",
-                f"{table.sheet[: _SHEET_NAME_MAX - 3]} {n}",
-                table.caption,
-                table.source,
-                table.period,
-                table.frame,
-                table.columns,
+            table = replace(
+                table, name=f"{table.name}-{n}", sheet=f"{table.sheet[: _SHEET_NAME_MAX - 3]} {n}"
             )
         unique.append(table)
     return unique

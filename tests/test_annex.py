@@ -261,3 +261,13 @@ def test_a_report_table_and_its_annex_file_are_one_spec(built):
         ["September 2023", "24.4", "51.6"],
         ["Total", "70.7", "149.7"],
     ]
+
+
+def test_a_second_table_of_the_same_kind_gets_its_own_file_and_sheet(q3):
+    planned = plan_tables(q3, load_wording(REPO_TEMPLATES))
+    months = next(t for ts in planned.values() for t in ts if t.kind == "months")
+    tables = report_tables({("first",): [months], ("second",): [months]})
+    assert [(t.name, t.sheet) for t in tables] == [
+        ("table-remittances-outflow-months", "Remittances out by month"),
+        ("table-remittances-outflow-months-2", "Remittances out by month 2"),
+    ]
