@@ -10,8 +10,8 @@ Each value is written at the precision it has: a figure as the quarter file give
 exactly; a quotient (a share, a change, a conversion) rounded half up to the decimals the
 report prints it with, two for tenge. CSV and XLSX hold the same numbers, and the workbook's
 number formats show each with its own decimals. Charts bring their own table
-(`ChartSpec.table` and `columns`, the same the HTML data table shows); the report's tables
-are built here from the computed figures.
+(`ChartSpec.table` and `columns`, the same the HTML data table shows), and so do the report's
+tables (`tables.TableSpec`, the same the report prints).
 
 Both formats are written so that the same figures give the same bytes: no dates, no temp
 names, xlsxwriter's fixed zip timestamps and a fixed creation date.
@@ -28,7 +28,7 @@ import csv
 import datetime as dt
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ import pandas as pd
 from mtmreport import compute
 from mtmreport.charts.spec import CellKind, ChartSpec, Column, records
 from mtmreport.numbers import decimals_of, half_up
+from mtmreport.tables import TableSpec
 from mtmreport.wording import Wording
 
 FOLDER = "data"
@@ -115,79 +116,23 @@ def chart_tables(specs: dict[tuple, list[ChartSpec]], w: Wording) -> list[DataTa
     ]
 
 
-def _remittance_tables(f: compute.RemittanceFigures, w: Wording) -> list[DataTable]:
-    block = f.block
-    direction = block.direction
-    period = w.period(block.period, "short")
-    tables = []
-    if len(f.months):
-        frame = pd.DataFrame(
-            {
-                "label": [w.period(m, "long") for m in f.months["month"]] + [w.gettext("Total")],
-                "kzt_bn": [*f.months["kzt_bn"], f.total_kzt],
-                "usd_mn": [*f.months["usd_mn"], f.total_usd],
-            }
+def report_tables(tables: dict[tuple, list[TableSpec]]) -> list[DataTable]:
+    """The report's own tables (remittances by month and by country, the group shares), in
+    reading order, under "table-" and their slug."""
+    found = [
+        DataTable(
+            f"table-{spec.slug}",
+            spec.sheet,
+            spec.caption,
+            spec.source,
+            spec.period,
+            spec.table,
+            spec.columns,
         )
-        tables.append(
-            DataTable(
-                f"table-remittances-{direction}-months",
-                w.gettext("Remittances out by month")
-                if direction == "outflow"
-                else w.gettext("Remittances in by month"),
-                w.gettext("Remittances sent from Kazakhstan by month, %(period)s", period=period)
-                if direction == "outflow"
-                else w.gettext(
-                    "Remittances received by Kazakhstan by month, %(period)s", period=period
-                ),
-                block.source,
-                period,
-                frame,
-                (
-                    Column("label", w.gettext("Month"), "text"),
-                    Column("kzt_bn", w.gettext("Billion KZT"), "kzt"),
-                    Column("usd_mn", w.gettext("Million USD"), "usd"),
-                ),
-            )
-        )
-    if len(f.countries):
-        countries = f.countries
-        columns = [
-            Column("country", w.gettext("Country"), "text"),
-            Column("kzt_bn", w.gettext("Billion KZT"), "kzt"),
-            Column("usd_mn", w.gettext("Million USD"), "usd"),
-            Column("share", w.gettext("Share (%%)"), "percent"),
-        ]
-        if countries["change"].notna().any():
-            columns.append(
-                Column(
-                    "change", w.gettext("Change on the same period a year before (%%)"), "change"
-                )
-            )
-        tables.append(
-            DataTable(
-                f"table-remittances-{direction}-countries",
-                w.gettext("Remittances out by country")
-                if direction == "outflow"
-                else w.gettext("Remittances in by country"),
-                w.gettext("Top receiver countries of remittances, %(period)s", period=period)
-                if direction == "outflow"
-                else w.gettext("Top sender countries of remittances, %(period)s", period=period),
-                block.source,
-                period,
-                countries.assign(country=[w.place(name) for name in countries["country"]]),
-                tuple(columns),
-            )
-        )
-    return tables
-
-
-def report_tables(figures: compute.QuarterFigures, wording: Wording) -> list[DataTable]:
-    """The report's own data tables (remittances by month and by country), in reading order."""
-    tables: list[DataTable] = []
-    for placed in figures.blocks:
-        if isinstance(placed.figures, compute.RemittanceFigures):
-            tables.extend(_remittance_tables(placed.figures, wording))
-    return _unique_names(tables)
+        for block_tables in tables.values()
+        for spec in block_tables
+    ]
+    return _unique_names(found)
 
 
 def _unique_names(tables: list[DataTable]) -> list[DataTable]:
@@ -198,14 +143,8 @@ def _unique_names(tables: list[DataTable]) -> list[DataTable]:
         seen[table.name] = seen.get(table.name, 0) + 1
         if seen[table.name] > 1:
             n = seen[table.name]
-            table = DataTable(
-                f"{table.name}-{n}",
-                f"{table.sheet[: _SHEET_NAME_MAX - 3]} {n}",
-                table.caption,
-                table.source,
-                table.period,
-                table.frame,
-                table.columns,
+            table = replace(
+                table, name=f"{table.name}-{n}", sheet=f"{table.sheet[: _SHEET_NAME_MAX - 3]} {n}"
             )
         unique.append(table)
     return unique
@@ -272,15 +211,12 @@ def csv_text(table: DataTable) -> str:
 
 @dataclass(frozen=True)
 class WorkbookWords:
-    """The workbook's own words in the edition's language."""
+    """The workbook's own words in the edition's language (from its catalogue)."""
 
-    about: str = "About"
-    note: str = (
-        "The figures of the report's charts and tables. Shares and changes are in per cent; "
-        "amounts in billions of KZT or millions of USD, as each header says."
-    )
-    headers: tuple[str, ...] = ("Sheet", "CSV file", "Caption", "Source", "Period")
-    author: str = "International Organization for Migration (IOM)"
+    about: str
+    note: str
+    headers: tuple[str, ...]
+    author: str
 
     @classmethod
     def of(cls, w: Wording) -> WorkbookWords:
@@ -302,11 +238,13 @@ class WorkbookWords:
 
 
 def write_workbook(
-    tables: list[DataTable], path: Path, title: str, words: WorkbookWords = WorkbookWords()
+    tables: list[DataTable], path: Path, title: str, words: WorkbookWords | None = None
 ) -> None:
-    """All tables in one workbook, one sheet each, after an "About" sheet listing them."""
+    """All tables in one workbook, one sheet each, after an "About" sheet listing them (in
+    English unless `words` says otherwise)."""
     import xlsxwriter
 
+    words = words or WorkbookWords.of(Wording())
     # Text is only ever text: no formulas, no links, no numbers guessed from strings.
     workbook = xlsxwriter.Workbook(
         str(path),
@@ -382,7 +320,7 @@ class AnnexPlan:
     tables: list[DataTable]
     workbook_name: str
     title: str
-    words: WorkbookWords = WorkbookWords()
+    words: WorkbookWords
 
     @property
     def links(self) -> Annex:
@@ -399,13 +337,16 @@ class AnnexPlan:
 
 
 def plan_annex(
-    specs: dict[tuple, list[ChartSpec]], figures: compute.QuarterFigures, wording: Wording
+    specs: dict[tuple, list[ChartSpec]],
+    tables: dict[tuple, list[TableSpec]],
+    figures: compute.QuarterFigures,
+    wording: Wording,
 ) -> AnnexPlan:
     """The annex of a report: every chart's table and the report's own tables."""
     quarter = figures.quarter_file
     period = wording.period(figures.period, "range")
     return AnnexPlan(
-        tables=chart_tables(specs, wording) + report_tables(figures, wording),
+        tables=chart_tables(specs, wording) + report_tables(tables),
         workbook_name=f"{figures.quarter_id}-data.xlsx",
         title=wording.gettext(
             "%(country)s: %(title)s (%(period)s), data annex",

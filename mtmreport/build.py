@@ -187,7 +187,9 @@ def write_html(
     with timer.phase("imports"):  # only now: the helper should start drawing without delay
         from mtmreport.annex import plan_annex
         from mtmreport.render import chart_views, render_report
-    annex = plan_annex(specs, figures, wording)
+        from mtmreport.tables import plan_tables
+    tables = plan_tables(figures, wording)
+    annex = plan_annex(specs, tables, figures, wording)
     with timer.phase("render"):
         logo = _copy_assets(templates, folder)
         views = chart_views(specs, charts.files, wording)
@@ -200,6 +202,7 @@ def write_html(
                 views,
                 wording,
                 templates,
+                tables=tables,
                 logo=logo,
                 annex=annex.links,
                 links=history_links,

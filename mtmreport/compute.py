@@ -9,8 +9,9 @@ computed values, and a stated share only where no count exists to compute it fro
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Literal
 
 import pandas as pd
@@ -22,6 +23,7 @@ from mtmreport.load import Location, format_location
 from mtmreport.periods import Period
 from mtmreport.provenance import (
     Figure,
+    Input,
     as_input,
     decimals_printed,
     derived,
@@ -43,6 +45,33 @@ def change_percent(current: float, earlier: float) -> float | None:
     return None if not earlier else (current / earlier - 1) * 100
 
 
+def change_per_month(now: float, now_months: int, then: float, then_months: int) -> float | None:
+    """The per cent change from `then` to `now`, compared per month: spans of different
+    length (a quarter against a half-year, a month against a quarter) compare by their
+    monthly averages; spans of one length, as they are."""
+    return change_percent(float(now) / now_months, float(then) / then_months)
+
+
+def linked_change(
+    now: float, now_period: Period, then: float, then_period: Period, then_file: str
+) -> Figure | None:
+    """The change of a figure against the same series in an earlier quarter's file
+    (`then_file`, its quarter): the change `history.LinkedChange` states."""
+    change = change_per_month(now, now_period.months, then, then_period.months)
+    if change is None:
+        return None
+    per_month = now_period.months != then_period.months
+    return derived(
+        change,
+        1,
+        "(now per month ÷ then per month − 1) × 100" if per_month else "(now ÷ then − 1) × 100",
+        [
+            as_input(now, f"{now_period}"),
+            Input(f"{then_period}, from the {then_file} quarter file", shown(then)),
+        ],
+    )
+
+
 def largest_remainder(values: list[float], decimals: int = 1, total: float = 100) -> list[float]:
     """Round shares so that they add up to `total` exactly (Hare's largest remainder)."""
     if not values:
@@ -55,6 +84,24 @@ def largest_remainder(values: list[float], decimals: int = 1, total: float = 100
     for i in order[: max(0, missing)]:
         floors[i] += 1
     return [f / scale for f in floors]
+
+
+def table_rows(frame: pd.DataFrame) -> list[SimpleNamespace]:
+    """A computed table's rows with attribute access, for templates and the narrative check:
+    its cells as stored (`DataFrame.to_dict` would make traced figures plain floats), pandas'
+    missing values as None."""
+    columns = [str(name) for name in frame.columns]
+    cells = zip(*(frame[name].tolist() for name in frame.columns), strict=True)
+    return [
+        SimpleNamespace(
+            **{k: None if _missing(v) else v for k, v in zip(columns, row, strict=True)}
+        )
+        for row in cells
+    ]
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
 def relation(current: Period, earlier: Period) -> Relation:
@@ -82,7 +129,7 @@ class FlowFigures:
     non_cis_total: Figure
     cis_share: Figure | None
     non_cis_share: Figure | None
-    cis: pd.DataFrame  # country, number, share
+    cis: pd.DataFrame  # country, number, share (of the group), share_of_all
     non_cis: pd.DataFrame
 
     @property
@@ -240,9 +287,18 @@ def flow_figures(flow: model.Flow, at: Location = (), name: str = "arrivals") ->
             dtype=object,
             index=table.index,
         )
+        # What text may also mean by "India's share of arrivals": its share of them all.
+        table["share_of_all"] = pd.Series(
+            [
+                None if pd.isna(n) else _part_share(n, total, str(country), f"all {name}")
+                for country, n in zip(table["country"], table["number"], strict=True)
+            ],
+            dtype=object,
+            index=table.index,
+        )
         table["_sort"] = [-1 if pd.isna(n) else int(n) for n in table["number"]]
         table = table.sort_values("_sort", ascending=False, kind="stable")
-        return table[["country", "number", "share"]].reset_index(drop=True)
+        return table[["country", "number", "share", "share_of_all"]].reset_index(drop=True)
 
     return FlowFigures(
         total=total,
@@ -436,8 +492,30 @@ def permanent_residence_figures(
             [as_input(group.holders, f"{name} holders"), as_input(holders, "all holders")],
         )
 
+    def with_share_of_all(group: GroupResidenceFigures) -> GroupResidenceFigures:
+        """What text may also mean by a country's share of holders: its share of them all."""
+        table = group.holders_by_country.copy()
+        table["share_of_all"] = pd.Series(
+            [
+                None
+                if n is None or estimated
+                else _part_share(n, holders, str(country), "all holders")
+                for country, n, estimated in zip(
+                    table["country"], table["number"], table["estimated"], strict=True
+                )
+            ],
+            dtype=object,
+            index=table.index,
+        )
+        return replace(group, holders_by_country=table)
+
     return PermanentResidenceFigures(
-        block, cis, non_cis, holders, share(cis, "CIS"), share(non_cis, "non-CIS")
+        block,
+        with_share_of_all(cis),
+        with_share_of_all(non_cis),
+        holders,
+        share(cis, "CIS"),
+        share(non_cis, "non-CIS"),
     )
 
 
@@ -458,6 +536,18 @@ class BreakdownFigures:
     @property
     def shares_only(self) -> bool:
         return all(n is None for n in self.items["number"])
+
+    @property
+    def makes_whole(self) -> bool:
+        """Whether the parts, "other" included, make up the whole (what a donut needs): counts
+        that add up to the total, or published shares that add up to 100 within their
+        rounding."""
+        if not self.shares_only:
+            return self.complete
+        shares = [float(s) for s in self.items["share"] if s is not None and not pd.isna(s)]
+        if self.other_share is not None and self.other_share > 0:
+            shares.append(float(self.other_share))
+        return abs(sum(shares) - 100) <= 0.5
 
     def display_shares(self) -> list[Figure | None]:
         """Item shares then "other", as printed: a share the source states as stated where it
@@ -761,10 +851,7 @@ def _earlier(
         total_usd = derived(
             float(stated_usd) * factor, 1, "average × months", [as_input(stated_usd, "average")]
         )
-    # Periods of different lengths compare by monthly average.
-    current = float(total) / block.period.months
-    before = float(total_kzt) / months
-    computed = change_percent(current, before)
+    computed = change_per_month(total, block.period.months, total_kzt, months)
     change = None
     if computed is not None:
         now_range = scale(published(block.total.kzt_bn), 1 / block.period.months)

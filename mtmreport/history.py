@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from mtmreport import compute as c
+from mtmreport import compute
 from mtmreport.errors import MtmReportError
 from mtmreport.load import Location
 from mtmreport.numbers import half_unit
 from mtmreport.periods import Period
-from mtmreport.provenance import Figure, Input, as_input, derived, shown
+from mtmreport.provenance import Figure, Input, derived, shown
 
 SeriesKey = tuple[str, ...]
 # What a series' values are: counts, billions of tenge, or shares in per cent.
@@ -50,14 +50,14 @@ def series_unit(key: SeriesKey) -> SeriesUnit:
     return "count"
 
 
-def points_of(figures: c.QuarterFigures) -> Iterator[Point]:
+def points_of(figures: compute.QuarterFigures) -> Iterator[Point]:
     """Every series value one quarter file holds."""
     quarter = figures.quarter_id
     for placed in figures.blocks:
         where = placed.location
         f = placed.figures
         match f:
-            case c.FlowsFigures():
+            case compute.FlowsFigures():
                 period, source = f.block.period, f.block.source
                 yield Point(
                     ("flows", "arrivals"), period, f.arrivals.total, quarter, where, source=source
@@ -85,7 +85,7 @@ def points_of(figures: c.QuarterFigures) -> Iterator[Point]:
                         tolerance=half_unit(earlier.share),
                         source=source,
                     )
-            case c.RemittanceFigures():
+            case compute.RemittanceFigures():
                 key, source = ("remittances", f.block.direction), f.block.source
                 tolerance = half_unit(f.block.total.kzt_bn)
                 yield Point(
@@ -109,7 +109,7 @@ def points_of(figures: c.QuarterFigures) -> Iterator[Point]:
                         tolerance=half_unit(amount) * times,
                         source=source,
                     )
-            case c.BreakdownFigures() if f.total is not None:
+            case compute.BreakdownFigures() if f.total is not None:
                 source = f.block.source
                 yield Point(
                     ("total", f.block.subject),
@@ -119,7 +119,7 @@ def points_of(figures: c.QuarterFigures) -> Iterator[Point]:
                     where,
                     source=source,
                 )
-            case c.ComparisonFigures():
+            case compute.ComparisonFigures():
                 source = f.block.source
                 for index, value in enumerate(f.block.values):
                     yield Point(
@@ -141,28 +141,7 @@ class LinkedChange:
     current: Point
     earlier: Point
     relation: Literal["previous", "year_before"]
-
-    @property
-    def change(self) -> Figure | None:
-        # Spans of different length (a month against a quarter) compare per month.
-        now = self.current.value / self.current.period.months
-        before = self.earlier.value / self.earlier.period.months
-        change = c.change_percent(now, before)
-        if change is None:
-            return None
-        per_month = self.current.period.months != self.earlier.period.months
-        return derived(
-            change,
-            1,
-            "(now per month ÷ then per month − 1) × 100" if per_month else "(now ÷ then − 1) × 100",
-            [
-                as_input(self.current.value, f"{self.current.period}"),
-                Input(
-                    f"{self.earlier.period}, from the {self.earlier.quarter} quarter file",
-                    shown(self.earlier.value),
-                ),
-            ],
-        )
+    change: Figure | None  # per cent, per month where the spans differ (`compute.linked_change`)
 
     @property
     def unit(self) -> SeriesUnit:
@@ -190,16 +169,19 @@ class LinkedChange:
 class History:
     """Every quarter on file, read once, with their series."""
 
-    def __init__(self, quarters: dict[str, c.QuarterFigures]):
+    def __init__(self, quarters: dict[str, compute.QuarterFigures]):
         self.quarters = quarters
-        self.points = [p for figures in quarters.values() for p in points_of(figures)]
+        # Each file's points, read once: the links, the audit's contradictions and the trends
+        # all start from the current quarter's.
+        self.by_quarter = {quarter: list(points_of(f)) for quarter, f in quarters.items()}
+        self.points = [p for points in self.by_quarter.values() for p in points]
 
     @classmethod
     def load(
         cls,
         quarter_ids: Iterable[str],
-        current: c.QuarterFigures,
-        figures_of: Callable[[str], c.QuarterFigures],
+        current: compute.QuarterFigures,
+        figures_of: Callable[[str], compute.QuarterFigures],
     ) -> History:
         """The readable quarters on file (`quarter_ids`) up to `current`, `current` as given.
 
@@ -216,6 +198,11 @@ class History:
             except MtmReportError:
                 continue  # a broken neighbour must not stop this quarter's report
         return cls(quarters)
+
+    def points_in(self, figures: compute.QuarterFigures) -> list[Point]:
+        """The points of a quarter on file, as this history read them (`load` reads the
+        current quarter's figures as given, so they are the ones the report prints)."""
+        return self.by_quarter[figures.quarter_id]
 
     def own(self, key: SeriesKey, period: Period) -> Point | None:
         """The value a quarter's own file gives for `period` (not a later file's statement)."""
@@ -235,11 +222,11 @@ class History:
                 best[point.period] = point
         return [best[p] for p in sorted(best)]
 
-    def links(self, figures: c.QuarterFigures) -> dict[Location, list[LinkedChange]]:
+    def links(self, figures: compute.QuarterFigures) -> dict[Location, list[LinkedChange]]:
         """Changes of this quarter's own figures against earlier quarters' files, by block."""
         found: dict[Location, list[LinkedChange]] = {}
         quarter = figures.quarter_id
-        for point in points_of(figures):
+        for point in self.points_in(figures):
             if point.stated:
                 continue
             for relation, period in (
@@ -248,17 +235,20 @@ class History:
             ):
                 earlier = self.own(point.key, period)
                 if earlier is not None and earlier.quarter != quarter:
-                    change = LinkedChange(point.key, point, earlier, relation)  # type: ignore[arg-type]
-                    found.setdefault(point.location, []).append(change)
+                    change = compute.linked_change(
+                        point.value, point.period, earlier.value, earlier.period, earlier.quarter
+                    )
+                    link = LinkedChange(point.key, point, earlier, relation, change)  # type: ignore[arg-type]
+                    found.setdefault(point.location, []).append(link)
         return found
 
-    def contradictions(self, figures: c.QuarterFigures) -> Iterator[tuple[Point, Point]]:
+    def contradictions(self, figures: compute.QuarterFigures) -> Iterator[tuple[Point, Point]]:
         """Earlier-period figures this quarter states that another quarter's file contradicts.
 
         Yields (stated here, held there) pairs whose values differ beyond the stated value's
         printed rounding; the audit turns them into findings.
         """
-        for point in points_of(figures):
+        for point in self.points_in(figures):
             if not point.stated:
                 continue
             held = self.own(point.key, point.period)

@@ -33,16 +33,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cache
-from types import SimpleNamespace
 from typing import Literal
 
 import pandas as pd
 
 from mtmreport import compute, model
-from mtmreport.intervals import Verdict, exact, judge
+from mtmreport.intervals import Interval, Verdict, exact, judge, published
 from mtmreport.load import Location, YamlDocument, line_and_column, offset_of
 from mtmreport.numbers import decimals_of
 from mtmreport.periods import Period
+from mtmreport.provenance import decimals_printed, trace_of
 from mtmreport.reference import find_country
 from mtmreport.reference.countries import all_countries
 from mtmreport.reference.regions import all_regions, find_region
@@ -170,26 +170,23 @@ def _entity_name(label: str, home: str) -> str | None:
 # --- what the report computes ------------------------------------------------------------
 
 
-def _rows(table: pd.DataFrame) -> list[SimpleNamespace]:
-    """A table's rows with attribute access (quicker than `itertuples` on small tables)."""
-    return [SimpleNamespace(**row) for row in table.to_dict("records")]
-
-
 def _share_text(share: float, part: float, whole: float) -> str:
-    return f"{share:.1f} per cent, {part:,.0f} of {whole:,.0f}"
+    """ "7.7 per cent, 33,109 of 430,939": the share as the report prints it (a stated one
+    with its own decimals), with what it is worked out from."""
+    decimals = decimals_printed(share)
+    return f"{share:.{1 if decimals is None else decimals}f} per cent, {part:,.0f} of {whole:,.0f}"
 
 
 def _flow_facts(f: compute.FlowsFigures) -> Iterator[Fact]:
     period = f.block.period
     for topic, flow in (("arrivals", f.arrivals), ("departures", f.departures)):
         yield Fact("", topic, "count", flow.total, period, topic, f"{flow.total:,}")
-        for group, total, table in (
-            ("CIS", flow.cis_total, flow.cis),
-            ("non-CIS", flow.non_cis_total, flow.non_cis),
+        for group, total, share, table in (
+            ("CIS", flow.cis_total, flow.cis_share, flow.cis),
+            ("non-CIS", flow.non_cis_total, flow.non_cis_share, flow.non_cis),
         ):
             yield Fact(group, topic, "count", total, period, f"{group} {topic}", f"{total:,}")
-            if flow.total:
-                share = total / flow.total * 100
+            if share is not None:
                 yield Fact(
                     group,
                     topic,
@@ -199,7 +196,7 @@ def _flow_facts(f: compute.FlowsFigures) -> Iterator[Fact]:
                     f"the share of {group} {topic}",
                     _share_text(share, total, flow.total),
                 )
-            for row in _rows(table):
+            for row in compute.table_rows(table):
                 name = find_country(row.country)
                 if name is None or pd.isna(row.number):
                     continue
@@ -213,17 +210,16 @@ def _flow_facts(f: compute.FlowsFigures) -> Iterator[Fact]:
                     f"{row.country}'s {topic}",
                     f"{number:,}",
                 )
-                if total:
-                    share = number / total * 100
+                if row.share is not None:
                     yield Fact(
                         name.name,
                         topic,
                         "share",
-                        share,
+                        row.share,
                         period,
                         f"{row.country}'s share of {group} {topic}",
-                        _share_text(share, number, total),
-                        (number / flow.total * 100,) if flow.total else (),
+                        _share_text(row.share, number, total),
+                        () if row.share_of_all is None else (row.share_of_all,),
                         group,
                     )
 
@@ -234,11 +230,13 @@ def _residence_facts(f: compute.PermanentResidenceFigures) -> Iterator[Fact]:
     yield Fact(
         "", topic, "count", holders, period, "permanent residence permit holders", f"{holders:,}"
     )
-    for group, figures in (("CIS", f.cis), ("non-CIS", f.non_cis)):
+    for group, figures, share in (
+        ("CIS", f.cis, f.cis_share),
+        ("non-CIS", f.non_cis, f.non_cis_share),
+    ):
         what = f"{group} permanent residence permit holders"
         yield Fact(group, topic, "count", figures.holders, period, what, f"{figures.holders:,}")
-        if holders:
-            share = figures.holders / holders * 100
+        if share is not None:
             yield Fact(
                 group,
                 topic,
@@ -248,24 +246,23 @@ def _residence_facts(f: compute.PermanentResidenceFigures) -> Iterator[Fact]:
                 f"the share of {what}",
                 _share_text(share, figures.holders, holders),
             )
-        for row in _rows(figures.holders_by_country):
+        for row in compute.table_rows(figures.holders_by_country):
             name = find_country(row.country)
             if name is None or row.estimated or pd.isna(row.number):
                 continue
             number = int(row.number)
             label = f"permanent residence permit holders from {row.country}"
             yield Fact(name.name, topic, "count", number, period, label, f"{number:,}")
-            if figures.holders:
-                share = number / figures.holders * 100
+            if row.share is not None:
                 yield Fact(
                     name.name,
                     topic,
                     "share",
-                    share,
+                    row.share,
                     period,
                     f"{row.country}'s share of {group} permanent residence permit holders",
-                    _share_text(share, number, figures.holders),
-                    (number / holders * 100,) if holders else (),
+                    _share_text(row.share, number, figures.holders),
+                    () if row.share_of_all is None else (row.share_of_all,),
                     group,
                 )
 
@@ -278,7 +275,7 @@ def _breakdown_facts(f: compute.BreakdownFigures, home: str) -> Iterator[Fact]:
     period = block.period
     if block.total is not None:
         yield Fact("", topic, "count", block.total, period, block.subject, f"{block.total:,}")
-    for row in _rows(f.items):
+    for row in compute.table_rows(f.items):
         entity = _entity_name(row.label, home)
         if entity is None:
             continue  # a category, or the report's own country
@@ -320,7 +317,7 @@ def _comparison_facts(f: compute.ComparisonFigures) -> Iterator[Fact]:
 def _remittance_facts(f: compute.RemittanceFigures) -> Iterator[Fact]:
     block = f.block
     topic = "remittance outflows" if block.direction == "outflow" else "remittance inflows"
-    for row in _rows(f.countries):
+    for row in compute.table_rows(f.countries):
         name = find_country(row.country)
         if name is None:
             continue
@@ -520,8 +517,19 @@ def _fits(fact: Fact, written: Written, about: dict) -> bool:
     return about["period"] is None or about["period"] == fact.period
 
 
+def _range(value: float) -> Interval:
+    """What a figure of the report stands for: a share the source states (and compute kept,
+    since the computation agrees) stands for every value that rounds to it, the source's
+    "90" per cent for 89.5 to 90.5; a computed one for itself."""
+    trace = trace_of(value)
+    decimals = decimals_printed(value)
+    if trace is None or trace.basis != "stated" or decimals is None:
+        return exact(float(value))
+    return published(Decimal(f"{float(value):.{decimals}f}"))
+
+
 def _verdict(fact: Fact, written: Written) -> Verdict:
-    verdicts = {judge(written.value, exact(v), written.half) for v in (fact.value, *fact.readings)}
+    verdicts = {judge(written.value, _range(v), written.half) for v in (fact.value, *fact.readings)}
     for verdict in ("agrees", "truncated"):
         if verdict in verdicts:
             return verdict  # type: ignore[return-value]

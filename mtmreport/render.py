@@ -14,12 +14,10 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
 import nh3
-import pandas as pd
 from jinja2 import (
     BytecodeCache,
     Environment,
@@ -34,10 +32,11 @@ from markupsafe import Markup, escape
 from mtmreport import compute
 from mtmreport.annex import Annex
 from mtmreport.charts.plan import alt_text
-from mtmreport.charts.spec import ChartSpec, data_rows, records
+from mtmreport.charts.spec import ChartSpec, data_rows
 from mtmreport.failures import undefined_words
 from mtmreport.periods import Period
 from mtmreport.review import Review
+from mtmreport.tables import TableSpec, plan_tables
 from mtmreport.theme import Templates
 from mtmreport.wording import Wording
 
@@ -252,9 +251,9 @@ def make_environment(
         md=markdown_block,
         md_inline=markdown_inline,
         md_cited=markdown_cited,
-        sentence_list=lambda items: sentence_list(items, wording),
+        sentence_list=lambda items: wording.sentence_list([escape(i) for i in items]),
         counts_said=counts_said,
-        rows=table_rows,
+        rows=compute.table_rows,
         in_text=wording.country_in_text,
         place=wording.place,
         capfirst=lambda s: s[:1].upper() + s[1:] if s else s,
@@ -299,18 +298,6 @@ def _qualified(wording: Wording, amount: str, qualifier: str | None) -> Markup:
     return escape(wording.qualified(slot, qualifier)).replace(slot, escape(amount))
 
 
-def table_rows(frame: pd.DataFrame) -> list[SimpleNamespace]:
-    """A computed table as rows for templates, with pandas' missing values as None."""
-    return [
-        SimpleNamespace(**{k: None if _missing(v) else v for k, v in row.items()})
-        for row in records(frame)
-    ]
-
-
-def _missing(value: Any) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
-
-
 def counts_said(placed: compute.PlacedBlock | None) -> set[tuple[str, Period, int]]:
     """The counts a block's sentences state, as (subject, period, count): what the block
     after it need not state again ("There were 14,571 migrant workers" once is enough)."""
@@ -326,16 +313,6 @@ def counts_said(placed: compute.PlacedBlock | None) -> set[tuple[str, Period, in
                 said.add((f.block.subject, f.combined_period, f.combined_total))
             return said
     return set()
-
-
-def sentence_list(items: list[Any], wording: Wording) -> Markup:
-    """ "a, b and c" with each item escaped (items may be Markup)."""
-    parts = [escape(i) for i in items]
-    if len(parts) <= 1:
-        return Markup("").join(parts)
-    # Translators: the end of a list in running text, "a, b and c".
-    pattern = escape(wording.translations.gettext("%(items)s and %(last)s"))
-    return pattern % {"items": Markup(", ").join(parts[:-1]), "last": parts[-1]}
 
 
 def two_columns(items: list[Any]) -> list[list[Any]]:
@@ -375,6 +352,7 @@ def render_report(
     wording: Wording,
     templates: Templates,
     *,
+    tables: dict[tuple, list[TableSpec]] | None = None,
     stylesheet: str = "report.css",
     logo: str | None = None,
     annex: Annex | None = None,
@@ -397,6 +375,8 @@ def render_report(
         # the block printed just before each one, so a sentence never repeats the last one
         previous=dict(zip(by_location, [None, *figures.blocks], strict=False)),
         charts=charts,
+        # planned here unless the caller shares them with the annex
+        tables=plan_tables(figures, wording) if tables is None else tables,
         notes=Footnotes(ibid=wording.gettext("Ibid.")),
         stylesheet=stylesheet,
         logo=logo,

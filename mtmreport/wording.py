@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from babel import Locale
 from babel.dates import get_month_names
 from babel.numbers import format_decimal, get_decimal_symbol, parse_decimal
+from markupsafe import Markup, escape
 
 from mtmreport import i18n
 from mtmreport.numbers import Number, decimals_of, half_unit, half_up
@@ -82,6 +83,18 @@ class Wording:
     def pgettext(self, context: str, message: str, **values: object) -> str:
         """A message whose English alone is ambiguous ("Share" a header, "Share" a verb)."""
         return self.translations.pgettext(context, message) % values
+
+    def sentence_list(self, items: Sequence[str]) -> str:
+        """ "a, b and c", for running text, captions and alt texts alike. Items that are all
+        Markup (escaped already, as templates pass them) give Markup, the message escaped."""
+        parts = list(items)
+        if len(parts) <= 1:
+            return parts[0] if parts else ""
+        # Translators: the end of a list in running text, "a, b and c".
+        pattern = self.translations.gettext("%(items)s and %(last)s")
+        if all(isinstance(part, Markup) for part in parts):
+            return escape(pattern) % {"items": Markup(", ").join(parts[:-1]), "last": parts[-1]}
+        return pattern % {"items": ", ".join(parts[:-1]), "last": parts[-1]}
 
     def quarter_text(self, text: str) -> str:
         """A text of a quarter file (its own or one it cites, such as an earlier quarter's

@@ -129,3 +129,54 @@ def test_relations_and_changes():
     assert c.relation(q2, Period.parse("2022-Q2")) == "year_before"
     assert c.change_percent(253.8, 182.9) == pytest.approx(38.765, abs=1e-3)
     assert c.change_percent(1, 0) is None
+
+
+def test_changes_compare_spans_of_different_length_per_month(q3):
+    # A quarter against a month: 280.6 / 3 = 93.533 a month against 94.6, −1.13 per cent.
+    assert c.change_per_month(280.6, 3, 94.6, 1) == pytest.approx(-1.128, abs=1e-3)
+    # A quarter against a half-year: 280.6 / 3 against 500.0 / 6 = 83.333, +12.24 per cent.
+    assert c.change_per_month(280.6, 3, 500.0, 6) == pytest.approx(12.24, abs=1e-2)
+    assert c.change_per_month(280.6, 3, 0, 3) is None
+    # Q3 2023 outflows against Q3 2022's published 94.6 billion KZT a month (283.8 in the
+    # quarter): 280.6 / 283.8 − 1 = −1.13 per cent; the published −22.3 is not printed.
+    [before] = q3.of_kind("remittances")[0].figures.earlier
+    assert before.change == pytest.approx(-1.128, abs=1e-3)
+    assert before.change.trace.basis == "computed"
+
+
+def test_a_country_share_of_its_group_and_of_the_whole(q3):
+    arrivals = q3.of_kind("flows")[0].figures.arrivals
+    india = arrivals.non_cis.set_index("country").loc["India"]
+    # 33,109 of 430,939 non-CIS arrivals = 7.683 per cent; of all 4,482,427 = 0.739 per cent
+    assert india["share"] == pytest.approx(7.683, abs=1e-3)
+    assert india["share_of_all"] == pytest.approx(0.739, abs=1e-3)
+    assert india["share_of_all"].trace.formula == "India ÷ all arrivals × 100"
+    residence = q3.of_kind("permanent_residence")[0].figures
+    mongolia = residence.non_cis.holders_by_country.set_index("country").loc["Mongolia"]
+    # 400 of 2,300 non-CIS holders = 17.39 per cent; of all 16,833 + 2,300 = 19,133: 2.091
+    assert mongolia["share"] == pytest.approx(17.391, abs=1e-3)
+    assert mongolia["share_of_all"] == pytest.approx(2.091, abs=1e-3)
+
+
+def test_table_rows_keep_traced_figures_and_read_missing_as_none(q3):
+    arrivals = q3.of_kind("flows")[0].figures.arrivals
+    rows = c.table_rows(arrivals.cis)
+    assert [r.country for r in rows][:2] == ["Uzbekistan", "Russian Federation"]
+    # the figure itself, with its trace (not a plain float, as DataFrame.to_dict gives)
+    assert rows[0].share.trace.formula == "Uzbekistan ÷ CIS arrivals × 100"
+    frame = c.pd.DataFrame({"a": [1.5, float("nan")], "b": [None, "x"]}, dtype=object)
+    assert [(r.a, r.b) for r in c.table_rows(frame)] == [(1.5, None), (None, "x")]
+
+
+def test_published_shares_make_a_whole_only_when_they_add_up_to_100():
+    q2 = c.compute(validate_document(read_yaml(DATA / "2023-Q2.yaml")))
+    splits = {p.figures.block.subject: p.figures for p in q2.of_kind("breakdown")}
+    # CIS migrant workers: 73.8 + 17.8 + 3.9 + 2.6 + 0.8 + 0.7 + 0.4 = 100.0
+    assert splits["officially registered migrant workers among CIS nationals"].makes_whole
+    # temporary residence permits: 68.8 + 22.3 + 3.9 + 3.0 + 1.0 + 0.7 + 0.4 = 100.1, within
+    # the rounding of seven one-decimal shares
+    assert splits["temporary residence permits"].makes_whole
+    # permanent residence permits: 36.3 + 34.8 + 3.5 + 3.0 + 1.7 + 1.2 + "other" 17.5 = 98.0:
+    # the published split misses 2 per cent, so no donut, though "other" is stated
+    permanent = splits["permanent residence permits"]
+    assert permanent.complete and not permanent.makes_whole

@@ -194,3 +194,17 @@ def test_no_false_alarms_q3(q3, text):
 @pytest.mark.parametrize("text", NOT_FIGURES_Q2)
 def test_no_false_alarms_q2(q2, text):
     assert _read(q2, text) == []
+
+
+def test_a_mismatch_names_the_share_the_report_prints(q3):
+    # The report prints the CIS share of Q3 arrivals as the source states it, "90" (the
+    # computed 4,051,488 / 4,482,427 = 90.39 agrees within its rounding); a text saying 92
+    # is told that figure, with its decimals, and what it is worked out from.
+    text = "Arrivals from CIS countries made up 92 per cent of all arrivals in the third quarter."
+    [(written, fact, verdict)] = narrative.check_text(text, q3.figures)
+    assert (written.text, verdict) == ("92 per cent", "differs")
+    assert fact.shown == "90 per cent, 4,051,488 of 4,482,427"
+    # a country's share: computed, to one decimal (33,109 / 430,939 = 7.683)
+    text = "In the third quarter, India's share of non-CIS arrivals was 7.4 per cent."
+    [(_, fact, _)] = narrative.check_text(text, q3.figures)
+    assert fact.shown == "7.7 per cent, 33,109 of 430,939"

@@ -238,3 +238,19 @@ def test_q4_draft_carries_the_bns_annual_figures(built):
     # the conclusion's key figures come from the one block with figures so far
     assert "In 2023, net migration for permanent residence was +9,344 people" in text
     assert "the report on the fourth quarter of 2023" in text
+
+
+def test_changes_against_earlier_files_are_computed_once_in_compute(repo_paths):
+    linked = repo_paths.linked("2023-Q3")
+    links = linked.history.links(linked.loaded.figures)
+    changes = {(link.key, link.relation): link.change for block in links.values() for link in block}
+    # 280.6 (the Q3 file) / 253.8 (the Q2 file) − 1 = +10.56 per cent
+    outflow = changes[(("remittances", "outflow"), "previous")]
+    assert outflow == pytest.approx(10.559, abs=1e-3) and outflow.decimals == 1
+    assert outflow.trace.formula == "(now ÷ then − 1) × 100"
+    assert outflow.trace.inputs[1].label == "2023-Q2, from the 2023-Q2 quarter file"
+    # 70.7 / 80.9 − 1 = −12.61 per cent
+    inflow = changes[(("remittances", "inflow"), "previous")]
+    assert inflow == pytest.approx(-12.608, abs=1e-3)
+    # the history read each file's points once: the links start from the Q3 file's own
+    assert linked.history.points_in(linked.loaded.figures) is linked.history.by_quarter["2023-Q3"]

@@ -123,3 +123,17 @@ def test_text_and_chart_tables_round_halves_alike():
         assert cell_text(value, "percent", wording) == f"{digits}%"
         assert wording.change(value) == f"up {digits} per cent"
         assert cell_text(value, "change", wording) == f"+{digits}%"
+
+
+def test_one_list_of_items_for_running_text_captions_and_markup():
+    from markupsafe import Markup, escape
+
+    english, russian = load_wording(REPO_TEMPLATES), load_wording(REPO_TEMPLATES, "ru")
+    assert (
+        english.sentence_list(["Q2 2022", "Q3 2022", "Q3 2023"]) == "Q2 2022, Q3 2022 and Q3 2023"
+    )
+    assert russian.sentence_list(["Q2 2022", "Q3 2023"]) == "Q2 2022 и Q3 2023"
+    assert english.sentence_list(["alone"]) == "alone" and english.sentence_list([]) == ""
+    # what templates pass: escaped items; the result stays markup, nothing escaped twice
+    marked = english.sentence_list([Markup("<em>India</em>"), escape("R&D")])
+    assert isinstance(marked, Markup) and marked == "<em>India</em> and R&amp;D"

@@ -173,3 +173,16 @@ def test_the_notes_are_phrasing_content_so_paragraphs_stay_whole(reviewed):
     report = (reviewed["2023-Q3"].folder / "report.html").read_text(encoding="utf-8")
     for tag in ("<ul>", "<ul ", "<li>", "<li ", "<div", "<p>", "<p "):
         assert review.count(tag) == report.count(tag), tag
+
+
+def test_the_cells_of_a_report_table_are_traced_like_the_text(reviewed):
+    # The report's tables print their cells through the number filters, as the text does:
+    # the inflow months table's 22.12 (August 2023) leads to its line of the quarter file.
+    root = tinyhtml5.parse((reviewed["2023-Q3"].folder / "review.html").read_text())
+    inflow = [t for t in root.iter(NS + "table") if t.get("class") == "data months"][1]
+    spans = [s for s in inflow.iter(NS + "span") if "fig" in (s.get("class") or "").split()]
+    assert [_printed(s) for s in spans] == [
+        *("24.1", "51", "22.12", "46.8", "24.4", "51.6"),
+        *("70.7", "149.7"),  # the total row
+    ]
+    assert _lines(_how(spans[2])) == [_line_of("2023-08", "kzt_bn: 22.12")]

@@ -26,8 +26,6 @@ from mtmreport.charts.spec import (
     cell_text,
     records,
 )
-from mtmreport.numbers import half_up
-from mtmreport.provenance import Trace, TracedFloat, decimals_printed
 from mtmreport.wording import Wording
 
 
@@ -43,7 +41,7 @@ def _ranked(
 
     `share` keeps full precision (for the annex); `share_shown` is what the chart and the
     data table print: `shown` when given (aligned with the labels, then the remainder), so
-    a chart prints exactly the shares its paragraph prints, else rounded half up.
+    a chart prints exactly the shares its paragraph prints, else compute's own figures.
     """
     labels, values = list(labels), [float(v) for v in values]
     share_list = list(shares) if shares is not None else [None] * len(labels)
@@ -56,19 +54,13 @@ def _ranked(
     count = len(labels)
     frame = pd.DataFrame({"label": labels, "value": values, "share": share_list, "is_other": flags})
     if shown is None:
-        # as compute chose to print them: a stated share with its own decimals
-        shown = [None if v is None or pd.isna(v) else _as_printed(v) for v in share_list]
+        # compute's figures, which print with the decimals compute chose (a stated share
+        # with its own); the chart and its table round them as the text does
+        shown = [None if v is None or pd.isna(v) else v for v in share_list]
     frame["share"] = frame["share"].astype("float64")
     frame["share_shown"] = pd.Series(list(shown)[:count], dtype=object)
     named = frame[~frame["is_other"]].sort_values("value", ascending=False, kind="stable")
     return pd.concat([named, frame[frame["is_other"]]]).reset_index(drop=True)
-
-
-def _as_printed(share: float) -> float:
-    """A share rounded as the report prints it, keeping the decimals compute chose."""
-    chosen = decimals_printed(share)
-    decimals = 1 if chosen is None else chosen
-    return TracedFloat(float(half_up(share, decimals)), decimals, Trace("computed"))
 
 
 def _rounding_notes(table: pd.DataFrame, w: Wording) -> tuple[str, ...]:
@@ -254,7 +246,6 @@ def _breakdown(f: compute.BreakdownFigures, w: Wording) -> list[ChartSpec]:
             Column("value", w.gettext("Share (%%)"), "percent", "share_shown"),
         )
         unit: Literal["count", "percent"] = "percent"
-        whole = abs(sum(table["value"]) - 100) <= 0.5
     else:
         total = f.total
         table = _ranked(
@@ -267,8 +258,7 @@ def _breakdown(f: compute.BreakdownFigures, w: Wording) -> list[ChartSpec]:
         )
         columns = _count_columns(w, block.dimension, with_share=bool(total))
         unit = "count"
-        whole = f.complete
-    kind = chart_kind_for(block.chart, len(table), whole)
+    kind = chart_kind_for(block.chart, len(table), f.makes_whole)
     return [
         ChartSpec(
             slug=slug,
@@ -322,7 +312,7 @@ def _comparison(f: compute.ComparisonFigures, w: Wording) -> list[ChartSpec]:
             kind="columns",
             caption=caption,
             source=block.source,
-            period=_sentence_list(labels, w),
+            period=w.sentence_list(labels),
             table=table,
             columns=columns,
             unit="count",
@@ -384,7 +374,7 @@ def _remittances(f: compute.RemittanceFigures, w: Wording) -> list[ChartSpec]:
             "slug": f"remittances-{direction}-comparison",
             "caption": caption,
             "source": block.source,
-            "period": _sentence_list([earlier_short, period_short], w),
+            "period": w.sentence_list([earlier_short, period_short]),
             "unit": "usd",
             "notes": notes,
         }
@@ -549,12 +539,6 @@ def _value_text(spec: ChartSpec, row: dict, wording: Wording) -> str:
     )
 
 
-def _sentence_list(parts: list[str], wording: Wording) -> str:
-    if len(parts) == 1:
-        return parts[0]
-    return wording.gettext("%(items)s and %(last)s", items=", ".join(parts[:-1]), last=parts[-1])
-
-
 def _change_text(row: dict, wording: Wording, both: bool) -> str:
     """ "−0.3%", or "−0.3% in USD, −1.1% in KZT" where the two currencies disagree."""
     usd = cell_text(row.get("change"), "change", wording)
@@ -618,7 +602,7 @@ def alt_text(spec: ChartSpec, wording: Wording, listed: int = 10) -> str:
             w.gettext("%(amount)s in %(period)s", amount=amount(r["value"]), period=r["label"])
             for r in rows
         ]
-        text = f"{intro} {_sentence_list(parts, w)}"
+        text = f"{intro} {w.sentence_list(parts)}"
         change = rows[-1].get("change")
         if change is not None and not pd.isna(change):
             text += w.gettext(", a change of %(change)s", change=_change_text(rows[-1], w, both))
@@ -641,7 +625,7 @@ def alt_text(spec: ChartSpec, wording: Wording, listed: int = 10) -> str:
         for r in named[1:listed]
     ]
     if rest:
-        text += w.gettext(", followed by %(rest)s", rest=_sentence_list(rest, w))
+        text += w.gettext(", followed by %(rest)s", rest=w.sentence_list(rest))
     text += "."
     if len(named) > listed:
         more = len(named) - listed

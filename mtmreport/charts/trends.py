@@ -6,7 +6,7 @@ import pandas as pd
 
 from mtmreport.charts.spec import ChartSpec, Column
 from mtmreport.compute import QuarterFigures
-from mtmreport.history import History, points_of, series_unit
+from mtmreport.history import History, series_unit
 from mtmreport.wording import Wording
 
 MIN_POINTS = 3
@@ -19,7 +19,7 @@ def trend_specs(
     last = figures.period.last
     found: dict[tuple, list[ChartSpec]] = {}
     seen: set[tuple[str, ...]] = set()
-    for point in points_of(figures):
+    for point in history.points_in(figures):
         if point.stated or point.key in seen or point.period.kind != "quarter":
             continue
         seen.add(point.key)
