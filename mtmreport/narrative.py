@@ -44,7 +44,7 @@ from mtmreport.intervals import Verdict, exact, judge
 from mtmreport.load import Location, YamlDocument
 from mtmreport.numbers import decimals_of
 from mtmreport.periods import Period
-from mtmreport.reference import find_country
+from mtmreport.reference import english_name, find_country
 from mtmreport.reference.countries import all_countries
 from mtmreport.reference.regions import all_regions, find_region
 
@@ -211,7 +211,7 @@ def _flow_facts(f: c.FlowsFigures) -> Iterator[Fact]:
                     "count",
                     number,
                     period,
-                    f"{row.country}'s {topic}",
+                    f"{name.short_name}'s {topic}",
                     f"{number:,}",
                 )
                 if total:
@@ -222,7 +222,7 @@ def _flow_facts(f: c.FlowsFigures) -> Iterator[Fact]:
                         "share",
                         share,
                         period,
-                        f"{row.country}'s share of {group} {topic}",
+                        f"{name.short_name}'s share of {group} {topic}",
                         _share_text(share, number, total),
                         (number / flow.total * 100,) if flow.total else (),
                         group,
@@ -254,7 +254,7 @@ def _residence_facts(f: c.PermanentResidenceFigures) -> Iterator[Fact]:
             if name is None or row.estimated or pd.isna(row.number):
                 continue
             number = int(row.number)
-            label = f"permanent residence permit holders from {row.country}"
+            label = f"permanent residence permit holders from {name.short_name}"
             yield Fact(name.name, topic, "count", number, period, label, f"{number:,}")
             if figures.holders:
                 share = number / figures.holders * 100
@@ -264,7 +264,7 @@ def _residence_facts(f: c.PermanentResidenceFigures) -> Iterator[Fact]:
                     "share",
                     share,
                     period,
-                    f"{row.country}'s share of {group} permanent residence permit holders",
+                    f"{name.short_name}'s share of {group} permanent residence permit holders",
                     _share_text(share, number, figures.holders),
                     (number / holders * 100,) if holders else (),
                     group,
@@ -286,7 +286,7 @@ def _breakdown_facts(f: c.BreakdownFigures, home: str) -> Iterator[Fact]:
         has_number = not pd.isna(row.number)
         if has_number:
             number = int(row.number)
-            what = f"{block.subject} from {row.label}"
+            what = f"{block.subject} from {english_name(row.label)}"
             yield Fact(entity, topic, "count", number, period, what, f"{number:,}")
         if not pd.isna(row.share):
             shown = (
@@ -294,7 +294,7 @@ def _breakdown_facts(f: c.BreakdownFigures, home: str) -> Iterator[Fact]:
                 if has_number and block.total
                 else f"{row.share:.1f} per cent"
             )
-            what = f"{row.label}'s share of {block.subject}"
+            what = f"{english_name(row.label)}'s share of {block.subject}"
             yield Fact(entity, topic, "share", row.share, period, what, shown)
 
 
@@ -331,7 +331,7 @@ def _remittance_facts(f: c.RemittanceFigures) -> Iterator[Fact]:
             "share",
             row.share,
             block.period,
-            f"{row.country}'s share of {topic}",
+            f"{name.short_name}'s share of {topic}",
             f"{row.share:.1f} per cent, {row.kzt_bn:g} of {f.total_kzt:g} billion KZT",
         )
 

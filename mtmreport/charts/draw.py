@@ -546,7 +546,7 @@ def map_words(wording: Wording) -> MapWords:
     generic = wording.pgettext("map label", "region")
 
     def label(region: Region) -> str:
-        name = wording.place(region.name)
+        name = wording.place(region.iso)
         if region.is_city or generic not in name.split():
             return name
         return " ".join(word for word in name.split() if word != generic)
