@@ -225,7 +225,12 @@ def _breakdown(f: c.BreakdownFigures, w: Wording, slug: str) -> list[ChartSpec]:
     labels = [w.place(label) for label in items["label"]]  # in the edition's language
     if block.chart == "map":
         table = pd.DataFrame(
-            {"label": labels, "value": [float(s) for s in items["share"]], "is_other": False}
+            {
+                "label": labels,
+                "code": list(items["label"]),  # the regions' ISO codes, which the map draws
+                "value": [float(s) for s in items["share"]],
+                "is_other": False,
+            }
         ).sort_values("value", ascending=False, kind="stable")
         columns = (
             _label_column(w, "region"),
