@@ -272,15 +272,12 @@ def csv_text(table: DataTable) -> str:
 
 @dataclass(frozen=True)
 class WorkbookWords:
-    """The workbook's own words in the edition's language."""
+    """The workbook's own words in the edition's language, from its catalogue (`of`) only."""
 
-    about: str = "About"
-    note: str = (
-        "The figures of the report's charts and tables. Shares and changes are in per cent; "
-        "amounts in billions of KZT or millions of USD, as each header says."
-    )
-    headers: tuple[str, ...] = ("Sheet", "CSV file", "Caption", "Source", "Period")
-    author: str = "International Organization for Migration (IOM)"
+    about: str
+    note: str
+    headers: tuple[str, ...]
+    author: str
 
     @classmethod
     def of(cls, w: Wording) -> WorkbookWords:
@@ -302,7 +299,7 @@ class WorkbookWords:
 
 
 def write_workbook(
-    tables: list[DataTable], path: Path, title: str, words: WorkbookWords = WorkbookWords()
+    tables: list[DataTable], path: Path, title: str, words: WorkbookWords
 ) -> None:
     """All tables in one workbook, one sheet each, after an "About" sheet listing them."""
     import xlsxwriter
@@ -382,7 +379,7 @@ class AnnexPlan:
     tables: list[DataTable]
     workbook_name: str
     title: str
-    words: WorkbookWords = WorkbookWords()
+    words: WorkbookWords
 
     @property
     def links(self) -> Annex:
