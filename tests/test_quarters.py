@@ -208,3 +208,22 @@ def test_q4_draft_carries_the_bns_annual_figures(built):
     # the conclusion's key figures come from the one block with figures so far
     assert "In 2023, net migration for permanent residence was +9,344 people" in text
     assert "the report on the fourth quarter of 2023" in text
+
+
+def test_a_draft_says_draft_on_every_page_and_one_panel_for_texts_to_come(built):
+    """Q4's first section has two texts still to come (bullets, then paragraphs): one panel
+    says so for both. Every page after the cover (which has its stamp) is marked DRAFT in its
+    running header, in each edition's words; a complete report's pages are not."""
+    from pypdf import PdfReader
+
+    result = built["2023-Q4"]
+    html = result.html.read_text(encoding="utf-8")
+    section = html.split('id="section-1"', 1)[1].split('id="section-2"', 1)[0]
+    assert section.count("Text still to come. This report is a draft.") == 1
+    for pdf, mark in ((result.pdf, "DRAFT"), (result.folder / "ru" / "report.pdf", "ЧЕРНОВИК")):
+        pages = [page.extract_text() for page in PdfReader(pdf).pages]
+        assert len(pages) >= 3
+        assert all(mark in page.upper() for page in pages), pdf  # the cover: its stamp
+        assert all(page.count(mark) == 1 for page in pages[1:]), pdf
+    complete = PdfReader(built["2023-Q3"].pdf).pages
+    assert not any("DRAFT" in page.extract_text().upper() for page in complete)
