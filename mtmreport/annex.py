@@ -298,9 +298,7 @@ class WorkbookWords:
         )
 
 
-def write_workbook(
-    tables: list[DataTable], path: Path, title: str, words: WorkbookWords
-) -> None:
+def write_workbook(tables: list[DataTable], path: Path, title: str, words: WorkbookWords) -> None:
     """All tables in one workbook, one sheet each, after an "About" sheet listing them."""
     import xlsxwriter
 
