@@ -211,7 +211,7 @@ def csv_text(table: DataTable) -> str:
 
 @dataclass(frozen=True)
 class WorkbookWords:
-    """The workbook's own words in the edition's language (from its catalogue)."""
+    """The workbook's own words in the edition's language, from its catalogue (`of`) only."""
 
     about: str
     note: str
@@ -237,11 +237,8 @@ class WorkbookWords:
         )
 
 
-def write_workbook(
-    tables: list[DataTable], path: Path, title: str, words: WorkbookWords | None = None
-) -> None:
-    """All tables in one workbook, one sheet each, after an "About" sheet listing them (in
-    English unless `words` says otherwise)."""
+def write_workbook(tables: list[DataTable], path: Path, title: str, words: WorkbookWords) -> None:
+    """All tables in one workbook, one sheet each, after an "About" sheet listing them."""
     import xlsxwriter
 
     words = words or WorkbookWords.of(Wording())

@@ -45,6 +45,7 @@ from mtmreport.load import Location, YamlDocument, format_location
 from mtmreport.numbers import decimals_of
 from mtmreport.periods import Period
 from mtmreport.provenance import shown
+from mtmreport.reference import english_name
 
 Figure = int | Decimal
 Values = Sequence[Figure]
@@ -129,6 +130,7 @@ def _share_check(
 ) -> Iterator[_Raw]:
     if stated is None:
         return
+    label = english_name(label)  # a place's ISO code, named for the analyst
     if float(stated) > 100:
         yield _Raw(
             where,
@@ -167,6 +169,7 @@ def _count_share(
 
 
 def _order_check(where: Location, labels: list[str], values: list[float]) -> Iterator[_Raw]:
+    labels = [english_name(label) for label in labels]
     for index in range(1, len(values)):
         if values[index] > values[index - 1]:
             yield _Raw(
@@ -181,7 +184,9 @@ def _duplicates(where: Location, labels: list[str]) -> Iterator[_Raw]:
     seen: set[str] = set()
     for index, label in enumerate(labels):
         if label in seen:
-            yield _Raw((*where, index), f"{label} is listed twice", code="listed-twice")
+            yield _Raw(
+                (*where, index), f"{english_name(label)} is listed twice", code="listed-twice"
+            )
         seen.add(label)
 
 
@@ -303,7 +308,8 @@ def _flow(
                 )
                 yield _Raw(
                     (*place, "country"),
-                    f"{country.country} is listed under {heading} {name} but {member}; the "
+                    f"{english_name(country.country)} is listed under {heading} {name} but "
+                    f"{member}; the "
                     f"report counts its {country.number or 0:,} with the "
                     f"{'CIS' if compute.is_cis(country.country) else 'non-CIS'} total",
                     heading,
@@ -354,7 +360,8 @@ def _flows(where: Location, f: compute.FlowsFigures) -> Iterator[_Raw]:
             if match and country.number is not None and match[1] == country.number:
                 yield _Raw(
                     (*where, "departures", key, "countries", index, "number"),
-                    f"{country.country} has exactly the same number of arrivals and departures "
+                    f"{english_name(country.country)} has exactly the same number of arrivals "
+                    "and departures "
                     f"({country.number:,}); check that one was not copied from the other",
                     code="suspicious",
                 )
@@ -441,7 +448,7 @@ def _residence(where: Location, f: compute.PermanentResidenceFigures) -> Iterato
             if compute.is_cis(country.country) != (key == "cis"):
                 yield _Raw(
                     (*where, key, "holders", "countries", index, "country"),
-                    f"{country.country} is listed among {heading} holders but "
+                    f"{english_name(country.country)} is listed among {heading} holders but "
                     f"{'is' if compute.is_cis(country.country) else 'is not'} a CIS country",
                     code="group",
                 )
@@ -552,7 +559,7 @@ def _money_check(where: Location, what: str, money: model.Money, rate: Decimal) 
     yield from _mismatch(
         (*where, "usd_mn"),
         judge(money.usd_mn, computed),
-        f"the dollar amount of {what}",
+        f"the dollar amount of {english_name(what)}",
         f"{money.kzt_bn} billion KZT at {rate} KZT per USD",
         f"{money.usd_mn} million USD",
         f"{shown(_mid(computed), 1)} million USD",

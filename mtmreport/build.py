@@ -181,7 +181,7 @@ def write_html(
     figures = translated_figures(own, texts, wording.gettext("[translation pending]"))
     with timer.phase("charts"):
         trends = trend_specs(linked.history, own, wording)
-        specs = plan_charts(figures, wording, extra=trends)
+        specs = plan_charts(figures, wording, extra=trends, source=own)
         charts = ChartPlan(specs, wording, chart_format, cache, templates.font_files)
         in_helper = charts.start(helper, wording)
     with timer.phase("imports"):  # only now: the helper should start drawing without delay

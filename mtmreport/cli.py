@@ -485,7 +485,8 @@ def init(folder: Path) -> None:
     default="en",
     show_default=True,
     metavar="LANG",
-    help="The edition to preview: a language with a catalogue in templates/locales/.",
+    help="The edition to open first (every edition is served: the main one at /, others "
+    "under their language, /ru/).",
 )
 @DATA_OPTION
 @TEMPLATES_OPTION
@@ -505,10 +506,12 @@ def serve(
     open page reloads itself when the quarter file, the templates or the reference data
     change, and shows the file's problems over the last good draft while there are any.
     The PDF view shows the pages as they will print, re-rendered in the background.
+    Every edition is served (English at /, Russian at /ru/), with a switch in the bar;
+    only the editions on show are rebuilt.
 
     \b
     Example:
-      mtmreport serve 2023-Q3      then open http://127.0.0.1:8000/
+      mtmreport serve 2023-Q3      then open http://127.0.0.1:8000/ (or /ru/)
     """
     from mtmreport.preview import serve as serve_preview
 

@@ -32,7 +32,7 @@ from mtmreport.provenance import (
     stated_or_computed,
     typed,
 )
-from mtmreport.reference import find_country
+from mtmreport.reference import country_by_code, english_name
 
 Relation = Literal["previous", "year_before", "other"]
 
@@ -113,7 +113,8 @@ def relation(current: Period, earlier: Period) -> Relation:
 
 
 def is_cis(country: str) -> bool:
-    found = find_country(country)
+    """Whether the country of this ISO code counts as CIS (see `reference.countries`)."""
+    found = country_by_code(country)
     return bool(found and found.is_cis)
 
 
@@ -165,7 +166,7 @@ def _listed(flow: model.Flow, at: Location) -> pd.DataFrame:
             "country": c.country,
             "number": None
             if c.number is None
-            else typed(c.number, c.country, (*at, heading, "countries", i, "number")),
+            else typed(c.number, english_name(c.country), (*at, heading, "countries", i, "number")),
             "stated_share": c.share,
             "share_at": (*at, heading, "countries", i, "share"),
             "listed_under": heading,
@@ -190,7 +191,8 @@ def _cis_total(flow: model.Flow, at: Location, listed: pd.DataFrame, name: str) 
     members = known[known["is_cis"].astype(bool)]
     members_sum = int(sum(members["number"]))
     member_inputs = [
-        as_input(n, str(c)) for c, n in zip(members["country"], members["number"], strict=True)
+        as_input(n, english_name(c))
+        for c, n in zip(members["country"], members["number"], strict=True)
     ]
     if flow.cis.total is not None:
         base = typed(flow.cis.total, f"CIS {name} as stated", (*at, "cis", "total"))
@@ -210,7 +212,7 @@ def _cis_total(flow: model.Flow, at: Location, listed: pd.DataFrame, name: str) 
             int(sum(listed_cis["number"])),
             "sum of the countries listed under CIS",
             [
-                as_input(n, str(c))
+                as_input(n, english_name(c))
                 for c, n in zip(listed_cis["country"], listed_cis["number"], strict=True)
             ],
         )
@@ -222,8 +224,8 @@ def _cis_total(flow: model.Flow, at: Location, listed: pd.DataFrame, name: str) 
     ):
         total += int(number) if under == "non_cis" else -int(number)
         sign, heading = ("+", "non-CIS") if under == "non_cis" else ("−", "CIS")
-        formula += f" {sign} {country} (listed under {heading})"
-        inputs.append(as_input(number, f"{country}, listed under {heading}"))
+        formula += f" {sign} {english_name(country)} (listed under {heading})"
+        inputs.append(as_input(number, f"{english_name(country)}, listed under {heading}"))
     if total < members_sum:
         return derived_count(
             members_sum,
@@ -272,8 +274,8 @@ def flow_figures(flow: model.Flow, at: Location = (), name: str = "arrivals") ->
                     percent(n, whole),
                     exact(percent(n, whole)),
                     1,
-                    f"{country} ÷ {heading} × 100",
-                    [as_input(n, str(country)), as_input(whole, heading)],
+                    f"{english_name(country)} ÷ {heading} × 100",
+                    [as_input(n, english_name(country)), as_input(whole, heading)],
                     stated_at=where,
                 )
                 for country, n, stated, where in zip(
@@ -290,7 +292,9 @@ def flow_figures(flow: model.Flow, at: Location = (), name: str = "arrivals") ->
         # What text may also mean by "India's share of arrivals": its share of them all.
         table["share_of_all"] = pd.Series(
             [
-                None if pd.isna(n) else _part_share(n, total, str(country), f"all {name}")
+                None
+                if pd.isna(n)
+                else _part_share(n, total, english_name(str(country)), f"all {name}")
                 for country, n in zip(table["country"], table["number"], strict=True)
             ],
             dtype=object,
@@ -365,12 +369,13 @@ def _country_table(
     rows = []
     for i, c in enumerate(countries):
         here = (*at, "countries", i)
-        number = None if c.number is None else typed(c.number, c.country, (*here, "number"))
+        name = english_name(c.country)
+        number = None if c.number is None else typed(c.number, name, (*here, "number"))
         estimated = False
         if number is None and c.share is not None and total:
             number = derived_count(
                 round(float(c.share) * total / 100),
-                f"{c.country}'s share × {whole_name} ÷ 100 (an estimate)",
+                f"{name}'s share × {whole_name} ÷ 100 (an estimate)",
                 [
                     as_input(typed(c.share, "share", (*here, "share")), "share"),
                     as_input(total, whole_name),
@@ -380,7 +385,7 @@ def _country_table(
         if estimated or not total or number is None:
             share = None if c.share is None else typed(c.share, "share", (*here, "share"))
         else:
-            share = _share(c.share, number, total, c.country, whole_name, (*here, "share"))
+            share = _share(c.share, number, total, name, whole_name, (*here, "share"))
         rows.append(
             {
                 "country": c.country,
@@ -499,7 +504,7 @@ def permanent_residence_figures(
             [
                 None
                 if n is None or estimated
-                else _part_share(n, holders, str(country), "all holders")
+                else _part_share(n, holders, english_name(str(country)), "all holders")
                 for country, n, estimated in zip(
                     table["country"], table["number"], table["estimated"], strict=True
                 )
@@ -576,9 +581,10 @@ def breakdown_figures(block: model.BreakdownBlock, at: Location = ()) -> Breakdo
     rows = []
     for i, item in enumerate(block.items):
         here = (*at, "items", i)
-        number = None if item.number is None else typed(item.number, item.label, (*here, "number"))
+        name = english_name(item.label)
+        number = None if item.number is None else typed(item.number, name, (*here, "number"))
         if number is not None and total:
-            share = _share(item.share, number, total, item.label, "total", (*here, "share"))
+            share = _share(item.share, number, total, name, "total", (*here, "share"))
         else:
             share = None if item.share is None else typed(item.share, "share", (*here, "share"))
         rows.append({"label": item.label, "number": number, "share": share})
@@ -588,7 +594,7 @@ def breakdown_figures(block: model.BreakdownBlock, at: Location = ()) -> Breakdo
     other_share: Figure | None = None
     if numbers_known and total is not None:
         listed = [
-            as_input(n, str(label))
+            as_input(n, english_name(label))
             for label, n in zip(items["label"], items["number"], strict=True)
         ]
         rest = total - sum(int(n) for n in items["number"])
@@ -613,7 +619,7 @@ def breakdown_figures(block: model.BreakdownBlock, at: Location = ()) -> Breakdo
                 max([decimals_printed(s) or 0 for s in stated] or [1]),
                 "100 − the shares listed",
                 [
-                    as_input(s, str(label))
+                    as_input(s, english_name(label))
                     for label, s in zip(items["label"], items["share"], strict=True)
                 ],
             )
@@ -790,13 +796,15 @@ class RemittanceFigures:
                 1,
                 "amount now ÷ (1 + change ÷ 100) × 1,000 ÷ that period's KZT per USD",
                 [
-                    as_input(kzt, f"{country}, billion KZT"),
+                    as_input(kzt, f"{english_name(country)}, billion KZT"),
                     as_input(change, "change, per cent"),
                     as_input(before.rate, "KZT per USD then"),
                 ],
             )
             rows.append(
-                DollarComparison(country, earlier, usd, change, _change(usd, earlier, country))
+                DollarComparison(
+                    country, earlier, usd, change, _change(usd, earlier, english_name(country))
+                )
             )
         return rows
 
@@ -930,21 +938,22 @@ def remittance_figures(block: model.RemittancesBlock, at: Location = ()) -> Remi
     country_rows = []
     for i, c in enumerate(block.countries):
         here = (*at, "countries", i)
-        kzt = typed(c.kzt_bn, c.country, (*here, "kzt_bn"))
+        name = english_name(c.country)
+        kzt = typed(c.kzt_bn, name, (*here, "kzt_bn"))
         share_range = divide(published(c.kzt_bn), published(block.total.kzt_bn))
         computed_share = percent(float(kzt), float(total)) or 0.0
         country_rows.append(
             {
                 "country": c.country,
                 "kzt_bn": kzt,
-                "usd_mn": _dollars(c, kzt, rate, here, c.country),
+                "usd_mn": _dollars(c, kzt, rate, here, name),
                 "share": stated_or_computed(
                     c.share,
                     computed_share,
                     scale(share_range, 100),
                     1,
-                    f"{c.country} ÷ total × 100",
-                    [as_input(kzt, c.country), as_input(total, "total")],
+                    f"{name} ÷ total × 100",
+                    [as_input(kzt, name), as_input(total, "total")],
                     stated_at=(*here, "share"),
                 ),
                 "change": None

@@ -31,7 +31,13 @@ from pydantic import (
 
 from mtmreport.numbers import FIGURE_RANGE, usable_figure
 from mtmreport.periods import PERIOD_HELP, QUARTER_ID, QUARTER_ID_PATTERN, Period
-from mtmreport.reference import find_country, find_region, suggest_country, suggest_region
+from mtmreport.reference import (
+    english_name,
+    find_country,
+    find_region,
+    suggest_country,
+    suggest_region,
+)
 
 
 class StrictModel(BaseModel):
@@ -47,23 +53,27 @@ class StrictModel(BaseModel):
 
 
 def _country(name: str) -> str:
+    """A country named any way the reference table knows (in English, Russian, an alias or
+    its ISO code), as its ISO 3166-1 alpha-3 code."""
     country = find_country(name)
     if country is None:
         hint = suggest_country(name)
         raise ValueError(
             f"unknown country {name!r}" + (f" — did you mean {hint!r}?" if hint else "")
         )
-    return country.short_name
+    return country.iso3
 
 
 def _region(name: str) -> str:
+    """A region or city of Kazakhstan named any way the reference table knows, as its
+    ISO 3166-2 code."""
     region = find_region(name)
     if region is None:
         hint = suggest_region(name)
         raise ValueError(
             f"unknown region {name!r}" + (f" — did you mean {hint!r}?" if hint else "")
         )
-    return region.name
+    return region.iso
 
 
 def _quarter_id(value: object) -> str:
@@ -109,8 +119,11 @@ Billions = Annotated[Decimal, Field(ge=0), Usable]
 Millions = Annotated[Decimal, Field(ge=0), Usable]
 Rate = Annotated[Decimal, Field(gt=0), Usable]
 Source = Text
-CountryName = Annotated[str, AfterValidator(_country)]
-RegionName = Annotated[str, AfterValidator(_region)]
+# Places are carried by their ISO code, never by a name in one language: alpha-3 for a
+# country (what UN and IOM data sets key on, and unlike alpha-2 never a word of running
+# text); ISO 3166-2 for a region (KZ-75). Names come from the reference tables.
+CountryCode = Annotated[str, AfterValidator(_country)]
+RegionCode = Annotated[str, AfterValidator(_region)]
 QuarterId = Annotated[
     str,
     PlainValidator(_quarter_id),
@@ -170,7 +183,7 @@ class TextBlock(StrictModel):
 class CountryFigure(StrictModel):
     """A country as a published list names it: its count, its share (as published), or both."""
 
-    country: CountryName
+    country: CountryCode
     number: Count | None = None
     """A count: a whole number without separators (4482427, not 4,482,427)."""
     share: Percent | None = None
@@ -179,7 +192,7 @@ class CountryFigure(StrictModel):
     @model_validator(mode="after")
     def _has_figure(self) -> CountryFigure:
         if self.number is None and self.share is None:
-            raise ValueError(f"give a number or a share for {self.country}")
+            raise ValueError(f"give a number or a share for {english_name(self.country)}")
         return self
 
 
@@ -207,7 +220,7 @@ class EarlierShare(StrictModel):
     """A country's share of non-CIS arrivals in an earlier period, as the report's text gives it."""
 
     period: PeriodValue
-    country: CountryName
+    country: CountryCode
     share: Percent
     """Per cent as published, e.g. 43.5."""
     number: Count | None = None
@@ -264,8 +277,8 @@ class PermanentResidenceBlock(StrictModel):
 class BreakdownItem(StrictModel):
     """One line of a breakdown: a country, a region or a category, with number and/or share."""
 
-    country: CountryName | None = None
-    region: RegionName | None = None
+    country: CountryCode | None = None
+    region: RegionCode | None = None
     category: Text | None = None
     """A category of the breakdown, e.g. 'construction'."""
     number: Count | None = None
@@ -279,7 +292,7 @@ class BreakdownItem(StrictModel):
         if len(labels) != 1:
             raise ValueError("name exactly one of country, region or category")
         if self.number is None and self.share is None:
-            raise ValueError(f"give a number or a share for {labels[0]}")
+            raise ValueError(f"give a number or a share for {english_name(labels[0])}")
         return self
 
     @property
@@ -389,7 +402,7 @@ class MonthAmount(Amount):
 
 
 class CountryAmount(Amount):
-    country: CountryName
+    country: CountryCode
     share: Percent | None = None
     """Per cent of the period's total, as published."""
     change: Change | None = None
@@ -578,7 +591,7 @@ class Section(StrictModel):
 
 
 class ReportInfo(StrictModel):
-    country: Text = "Kazakhstan"
+    country: CountryCode = "KAZ"
     """The country the report covers, printed on the cover and in headers."""
     title: Text = "Quarterly Compilation Report"
     """The report's title on the cover and in the running header."""

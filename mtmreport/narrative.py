@@ -43,7 +43,7 @@ from mtmreport.load import Location, YamlDocument, line_and_column, offset_of
 from mtmreport.numbers import decimals_of
 from mtmreport.periods import Period
 from mtmreport.provenance import decimals_printed, trace_of
-from mtmreport.reference import find_country
+from mtmreport.reference import english_name, find_country
 from mtmreport.reference.countries import all_countries
 from mtmreport.reference.regions import all_regions, find_region
 
@@ -207,7 +207,7 @@ def _flow_facts(f: compute.FlowsFigures) -> Iterator[Fact]:
                     "count",
                     number,
                     period,
-                    f"{row.country}'s {topic}",
+                    f"{name.short_name}'s {topic}",
                     f"{number:,}",
                 )
                 if row.share is not None:
@@ -217,7 +217,7 @@ def _flow_facts(f: compute.FlowsFigures) -> Iterator[Fact]:
                         "share",
                         row.share,
                         period,
-                        f"{row.country}'s share of {group} {topic}",
+                        f"{name.short_name}'s share of {group} {topic}",
                         _share_text(row.share, number, total),
                         () if row.share_of_all is None else (row.share_of_all,),
                         group,
@@ -251,7 +251,7 @@ def _residence_facts(f: compute.PermanentResidenceFigures) -> Iterator[Fact]:
             if name is None or row.estimated or pd.isna(row.number):
                 continue
             number = int(row.number)
-            label = f"permanent residence permit holders from {row.country}"
+            label = f"permanent residence permit holders from {name.short_name}"
             yield Fact(name.name, topic, "count", number, period, label, f"{number:,}")
             if row.share is not None:
                 yield Fact(
@@ -260,7 +260,7 @@ def _residence_facts(f: compute.PermanentResidenceFigures) -> Iterator[Fact]:
                     "share",
                     row.share,
                     period,
-                    f"{row.country}'s share of {group} permanent residence permit holders",
+                    f"{name.short_name}'s share of {group} permanent residence permit holders",
                     _share_text(row.share, number, figures.holders),
                     () if row.share_of_all is None else (row.share_of_all,),
                     group,
@@ -282,7 +282,7 @@ def _breakdown_facts(f: compute.BreakdownFigures, home: str) -> Iterator[Fact]:
         has_number = not pd.isna(row.number)
         if has_number:
             number = int(row.number)
-            what = f"{block.subject} from {row.label}"
+            what = f"{block.subject} from {english_name(row.label)}"
             yield Fact(entity, topic, "count", number, period, what, f"{number:,}")
         if not pd.isna(row.share):
             shown = (
@@ -290,7 +290,7 @@ def _breakdown_facts(f: compute.BreakdownFigures, home: str) -> Iterator[Fact]:
                 if has_number and block.total
                 else f"{row.share:.1f} per cent"
             )
-            what = f"{row.label}'s share of {block.subject}"
+            what = f"{english_name(row.label)}'s share of {block.subject}"
             yield Fact(entity, topic, "share", row.share, period, what, shown)
 
 
@@ -327,7 +327,7 @@ def _remittance_facts(f: compute.RemittanceFigures) -> Iterator[Fact]:
             "share",
             row.share,
             block.period,
-            f"{row.country}'s share of {topic}",
+            f"{name.short_name}'s share of {topic}",
             f"{row.share:.1f} per cent, {row.kzt_bn:g} of {f.total_kzt:g} billion KZT",
         )
 

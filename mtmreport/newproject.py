@@ -1,8 +1,10 @@
 """`mtmreport init FOLDER`: a new project to start from, never written over an existing one.
 
 The project gets its project file, the quarter folder with the example quarter (the shipped
-2023-Q3 file, whose comments explain every block), the editor schema beside that folder, and
-a `.gitignore` for the output. It has no `templates/` of its own: the packaged templates are
+2023-Q3 file, whose comments explain every block) and its translations (`2023-Q3.ru.po`, so
+the Russian edition, which the packaged catalogues give every project as they give this
+repository, is complete from the start), the editor schema beside that folder, and a
+`.gitignore` for the output. It has no `templates/` of its own: the packaged templates are
 used until the project adds files there (see `theme`).
 """
 
@@ -49,6 +51,9 @@ def init_project(folder: Path) -> Initialised:
         data_dir.parent / SCHEMA_FILE_NAME: schema_text(),
         data_dir / EXAMPLE_QUARTER: example_quarters() / EXAMPLE_QUARTER,
     }
+    stem = EXAMPLE_QUARTER.removesuffix(".yaml")
+    for translation in sorted(example_quarters().glob(f"{stem}.*.po")):
+        files[data_dir / translation.name] = translation
     there = [path for path in files if path.exists()]
     if there:
         names = ", ".join(display_path(p) for p in there)

@@ -1,4 +1,9 @@
-"""`mtmreport serve`: a live preview of one quarter's draft in the browser.
+"""`mtmreport serve`: a live preview of one quarter's draft in the browser, in every edition.
+
+Each edition is served where the build puts it: the main one at `/`, another under its
+language (`/ru/`, as `output/2023-Q3/ru/`), each with its HTML, review and PDF views and a
+switch in the bar to the same view in the other editions. Only editions on show are built
+(see `Preview`).
 
 The preview owns serving and rebuilding and has no build steps of its own: every draft is
 `build.load_quarter` + `build.link_quarter` + `build.write_html`, every PDF is
@@ -35,7 +40,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -47,13 +52,13 @@ import watchfiles
 from mtmreport import build
 from mtmreport.chartcache import ChartCache
 from mtmreport.diagnostics import Diagnostic, listing, tally, tally_text
-from mtmreport.errors import ServeError
+from mtmreport.errors import MtmReportError, ServeError
 from mtmreport.failures import describe
 from mtmreport.helper import die_with_parent
 from mtmreport.i18n import SOURCE_LANGUAGE, check_language
 from mtmreport.project import Project
 from mtmreport.review import Review, editor_url_template
-from mtmreport.wording import load_wording
+from mtmreport.wording import Wording, load_wording
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -118,8 +123,29 @@ def _pdf_worker(jobs: Connection, parent_pid: int) -> None:
             jobs.send("")
 
 
+@dataclass
+class _Edition:
+    """One edition's drafts and PDF. Mutable: guarded by `Preview._changed`."""
+
+    language: str
+    prefix: str  # its URLs' first part: "" for the main edition, "/ru" (as its output folder)
+    wording: Wording
+    draft: Draft = field(default_factory=Draft)
+    pdf: Pdf = field(default_factory=Pdf)
+    dirty: bool = True  # files changed since its newest draft (or no draft yet)
+    pdf_wanted: Draft | None = None
+    pages: int = 0  # open pages (event streams) showing it
+
+
 class Preview:
-    """The drafts of one quarter, rebuilt on change, with the state pages are told about."""
+    """The drafts of one quarter in every edition of the project, rebuilt on change, with the
+    state pages are told about.
+
+    Only an edition someone looks at is built: the one whose page was asked for last, and any
+    other with a page open. A change marks every edition it concerns; the others are built
+    when a page of theirs is next asked for, so switching language costs one build and
+    editing costs one build per edition on show, not one per edition of the project.
+    """
 
     def __init__(
         self,
@@ -131,7 +157,6 @@ class Preview:
     ) -> None:
         self.quarter = quarter
         self.project = project
-        self.language = language
         self.log = log
         self.quarter_path = project.quarter_path(quarter).resolve()
         self.empty_dir = workdir / "empty"
@@ -140,35 +165,51 @@ class Preview:
         self._chart_cache = workdir / "charts"
         for folder in (self.empty_dir, self._drafts_dir, self._pdf_dir):
             folder.mkdir()
+        languages = dict.fromkeys([*project.templates.languages(), language])
+        self.editions = {
+            lang: _Edition(lang, edition_prefix(lang), _chrome_wording(project, lang))
+            for lang in languages
+        }
+        self.language = language  # the edition shown first
         self.stopping = threading.Event()
         self._changed = threading.Condition()  # guards everything below; notified on change
         self._tick = 0
-        self._draft = Draft()
-        self._pdf = Pdf()
-        self._dirty = False
+        self._active = language  # the edition whose page was asked for last
         self._reread = False
         self._fresh_charts = False
         self._building = False
-        self._pdf_wanted: Draft | None = None
         self._threads: list[threading.Thread] = []
 
     # --- state -------------------------------------------------------------------------------
 
-    def draft(self) -> Draft:
-        with self._changed:
-            return self._draft
+    def edition(self, language: str | None = None) -> _Edition:
+        return self.editions[language or self.language]
 
-    def pdf(self) -> Pdf:
-        with self._changed:
-            return self._pdf
+    def edition_at(self, path: str) -> tuple[_Edition, str]:
+        """The edition a URL path is of, and the path within it: "/ru/charts/x.png" is the
+        Russian edition's "/charts/x.png" (as in the output folder), "/" the main edition's."""
+        for edition in self.editions.values():
+            if edition.prefix and (path == edition.prefix or path.startswith(edition.prefix + "/")):
+                return edition, path[len(edition.prefix) :] or "/"
+        return self.editions[SOURCE_LANGUAGE], path
 
-    def state(self) -> dict[str, Any]:
-        """The state pages and tests poll or are sent; plain JSON values only."""
+    def draft(self, language: str | None = None) -> Draft:
         with self._changed:
-            draft, pdf = self._draft, self._pdf
-            idle = not (self._building or self._dirty)
+            return self.edition(language).draft
+
+    def pdf(self, language: str | None = None) -> Pdf:
+        with self._changed:
+            return self.edition(language).pdf
+
+    def state(self, language: str | None = None) -> dict[str, Any]:
+        """The state of an edition that pages and tests poll or are sent; plain JSON values."""
+        with self._changed:
+            edition = self.edition(language)
+            draft, pdf = edition.draft, edition.pdf
+            idle = not (self._building or edition.dirty)
         return {
             "quarter": self.quarter,
+            "language": edition.language,
             "draft": draft.version,
             "ok": not draft.problems,
             "problems": list(draft.problems),
@@ -179,7 +220,9 @@ class Preview:
             "pdf_status": _pdf_status(draft, pdf),
         }
 
-    def wait_for_change(self, seen: int, timeout: float) -> tuple[int, dict[str, Any]] | None:
+    def wait_for_change(
+        self, seen: int, timeout: float, language: str | None = None
+    ) -> tuple[int, dict[str, Any]] | None:
         """The state once it differs from tick `seen` (at once if it already does), or None."""
         with self._changed:
             if not self._changed.wait_for(
@@ -187,22 +230,47 @@ class Preview:
             ):
                 return None
             tick = self._tick
-        return tick, self.state()
+        return tick, self.state(language)
 
     def _notify(self) -> None:
         """Called with `_changed` held, after any change pages should hear about."""
         self._tick += 1
         self._changed.notify_all()
 
+    def view(self, language: str, timeout: float = 60.0) -> None:
+        """A page of this edition is asked for: it becomes the edition built on change and,
+        when files changed since its draft (or it has none), it is built now; the page waits
+        for that build, up to `timeout`, and then shows whatever draft or problem there is."""
+        with self._changed:
+            edition = self.edition(language)
+            self._active = language
+            if not edition.dirty:
+                return
+            self._notify()  # wakes the builder
+            self._changed.wait_for(
+                lambda: (not edition.dirty and not self._building) or self.stopping.is_set(),
+                timeout,
+            )
+
+    @contextmanager
+    def page_open(self, language: str) -> Iterator[None]:
+        """While a page of this edition is open (its event stream), changes rebuild it."""
+        with self._changed:
+            self.edition(language).pages += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self.edition(language).pages -= 1
+
     # --- rebuilding --------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Build the first draft here and now, then rebuild and render in the background.
-
-        The watcher starts first, so a save during the first build is not missed.
+        """Build the first edition's first draft here and now, then rebuild and render in the
+        background. The watcher starts first, so a save during the first build is not missed.
         """
         self._start_thread(self._watch_loop)
-        self._build_once(reread=False, fresh_charts=False)
+        self._build_once(self.edition(), reread=False, fresh_charts=False)
         self._start_thread(self._build_loop)
         self._start_thread(self._pdf_loop)
 
@@ -218,21 +286,34 @@ class Preview:
         for thread in self._threads:
             thread.join(timeout=5)
 
+    def _own_files(self) -> dict[Path, str | None]:
+        """The quarter's own files in the data folder: its quarter file (every edition's) and
+        each edition's translation of its texts (that edition's only)."""
+        from mtmreport.texts import translation_path
+
+        files: dict[Path, str | None] = {self.quarter_path: None}
+        for language in self.editions:
+            if language != SOURCE_LANGUAGE:
+                files[translation_path(self.quarter_path, language)] = language
+        return files
+
     def request_rebuild(self, paths: set[Path]) -> None:
-        """Ask for one more build; bursts of requests during a build make one build, not many."""
-        others = {p for p in paths if p != self.quarter_path}
+        """Mark the editions the changed files concern; the builder builds those on show.
+        Bursts of requests during a build make one build, not many."""
+        own = self._own_files()
+        others = {p for p in paths if p not in own}
+        concerned = {own[p] for p in paths if p in own}
         with self._changed:
-            self._dirty = True
+            for edition in self.editions.values():
+                if others or None in concerned or edition.language in concerned:
+                    edition.dirty = True
             self._reread |= bool(others)  # strings or reference data may have changed
             self._fresh_charts |= any(p.is_relative_to(REFERENCE_DIR) for p in others)
             self._notify()
 
     def _watch_filter(self) -> watchfiles.BaseFilter:
-        from mtmreport.texts import translation_path
-
         data_dir = self.project.data_dir.resolve()
-        # The quarter's own file and, for an edition in another language, its translation.
-        own = {self.quarter_path, translation_path(self.quarter_path, self.language)}
+        own = set(self._own_files())
 
         class Relevant(watchfiles.DefaultFilter):
             """The quarter's own files, and anything in the other folders but editors' litter."""
@@ -263,43 +344,58 @@ class Preview:
         except Exception as error:  # e.g. a watched folder was removed
             self.log(f"{self.quarter}: stopped watching for changes: {error}; restart the preview")
 
+    def _next_to_build(self) -> _Edition | None:
+        """With `_changed` held: the edition on show to build next, the last asked for first."""
+        shown = [self.edition(self._active)] + [
+            e for e in self.editions.values() if e.pages and e.language != self._active
+        ]
+        return next((e for e in shown if e.dirty), None)
+
     def _build_loop(self) -> None:
         while True:
             with self._changed:
-                self._changed.wait_for(lambda: self._dirty or self.stopping.is_set())
+                self._changed.wait_for(
+                    lambda: self._next_to_build() is not None or self.stopping.is_set()
+                )
                 if self.stopping.is_set():
                     return
+                edition = self._next_to_build()
+                assert edition is not None
                 reread, fresh_charts = self._reread, self._fresh_charts
-                self._dirty = self._reread = self._fresh_charts = False
+                edition.dirty = self._reread = self._fresh_charts = False
                 self._building = True
             try:
-                self._build_once(reread, fresh_charts)
+                self._build_once(edition, reread, fresh_charts)
             finally:
                 with self._changed:
                     self._building = False
                     self._notify()
 
-    def _build_once(self, reread: bool, fresh_charts: bool) -> None:
+    def _build_once(self, edition: _Edition, reread: bool, fresh_charts: bool) -> None:
         """One draft into a new folder, swapped in whole; a failure keeps the last good one."""
         if reread:
             build.forget_cached_inputs()
         if fresh_charts:
             shutil.rmtree(self._chart_cache, ignore_errors=True)
+        with self._changed:
+            edition.dirty = False
         started = time.perf_counter()
-        previous = self.draft()
+        previous = self.draft(edition.language)
         version = previous.version + 1
-        folder = self._drafts_dir / f"draft-{version:05d}"
+        folder = self._drafts_dir / f"draft-{edition.language}-{version:05d}"
         try:
             folder.mkdir()
             # The project reads again only the quarter files changed since the last draft.
             linked = self.project.linked(self.quarter)
+            # The catalogue again too: a changed one has another hash.
+            wording = load_wording(self.project.templates, edition.language)
             build.write_html(
                 linked,
                 self.project.templates,
                 folder,
                 cache=ChartCache(self._chart_cache),
                 review=Review(linked.loaded.doc, editor_url_template()),
-                wording=load_wording(self.project.templates, self.language),
+                wording=wording,
             )
         except Exception as error:
             shutil.rmtree(folder, ignore_errors=True)
@@ -309,45 +405,63 @@ class Preview:
             findings = tuple(linked.findings)
             draft = Draft(version, folder, version, (), findings, time.perf_counter() - started)
         with self._changed:
-            self._draft = draft
+            edition.draft = draft
             if not draft.problems:
-                self._pdf_wanted = draft
+                edition.wording = wording
+                edition.pdf_wanted = draft
             self._notify()
-        self._remove_stale_drafts()
+        self._remove_stale_drafts(edition)
         stamp = time.strftime("%H:%M:%S")
+        name = self._name(edition)
         if draft.problems:
-            self.log(f"[{stamp}] {self.quarter}: draft {version} does not build:")
+            self.log(f"[{stamp}] {name}: draft {version} does not build:")
             for line in draft.problems:
                 self.log(f"    {line}")
         else:
-            self.log(f"[{stamp}] {self.quarter}: draft {version} built in {draft.seconds:.2f} s")
+            self.log(f"[{stamp}] {name}: draft {version} built in {draft.seconds:.2f} s")
 
-    def _remove_stale_drafts(self) -> None:
+    def _name(self, edition: _Edition) -> str:
+        """How the log names an edition's drafts: "2023-Q3", "2023-Q3 (ru)"."""
+        if len(self.editions) == 1 or edition.language == SOURCE_LANGUAGE:
+            return self.quarter
+        return f"{self.quarter} ({edition.language})"
+
+    def _remove_stale_drafts(self, edition: _Edition) -> None:
         """Drop drafts no page or PDF render needs: all but the newest two and the one in print."""
         with self._changed:
-            keep = {self._draft.folder, self._pdf_wanted and self._pdf_wanted.folder}
-            if self._pdf.rendering:
-                keep.add(self._drafts_dir / f"draft-{self._pdf.rendering:05d}")
-        folders = sorted(self._drafts_dir.iterdir())
+            wanted = edition.pdf_wanted
+            keep = {edition.draft.folder, wanted and wanted.folder}
+            if edition.pdf.rendering:
+                keep.add(self._drafts_dir / f"draft-{edition.language}-{edition.pdf.rendering:05d}")
+        folders = sorted(self._drafts_dir.glob(f"draft-{edition.language}-*"))
         for folder in folders[:-2]:
             if folder not in keep:
                 shutil.rmtree(folder, ignore_errors=True)
 
     # --- the PDF -----------------------------------------------------------------------------
 
+    def _next_pdf(self) -> _Edition | None:
+        """With `_changed` held: an edition with a draft to print, the last asked for first."""
+        ordered = sorted(self.editions.values(), key=lambda e: e.language != self._active)
+        return next((e for e in ordered if e.pdf_wanted), None)
+
     def _pdf_loop(self) -> None:
-        """Render the newest good draft as PDF in a worker process, one render at a time."""
+        """Render the newest good drafts as PDF in one worker process, one render at a time."""
         context = multiprocessing.get_context("spawn")  # forking a threaded process is unsafe
         worker: multiprocessing.process.BaseProcess | None = None
         jobs: Connection | None = None
         try:
             while True:
                 with self._changed:
-                    self._changed.wait_for(lambda: self._pdf_wanted or self.stopping.is_set())
+                    self._changed.wait_for(
+                        lambda: self._next_pdf() is not None or self.stopping.is_set()
+                    )
                     if self.stopping.is_set():
                         return
-                    draft, self._pdf_wanted = self._pdf_wanted, None
-                    self._pdf = Pdf(self._pdf.version, self._pdf.path, draft.version)
+                    edition = self._next_pdf()
+                    assert edition is not None and edition.pdf_wanted is not None
+                    draft, edition.pdf_wanted = edition.pdf_wanted, None
+                    edition.pdf = Pdf(edition.pdf.version, edition.pdf.path, draft.version)
                     self._notify()
                 if worker is None or not worker.is_alive():
                     jobs, child_end = context.Pipe()
@@ -357,15 +471,15 @@ class Preview:
                     worker.start()
                     child_end.close()
                 assert jobs is not None and draft.folder is not None
-                self._render_pdf(jobs, draft)
+                self._render_pdf(jobs, edition, draft)
         finally:
             if worker is not None:
                 worker.terminate()
                 worker.join(timeout=5)
 
-    def _render_pdf(self, jobs: Connection, draft: Draft) -> None:
+    def _render_pdf(self, jobs: Connection, edition: _Edition, draft: Draft) -> None:
         started = time.perf_counter()
-        target = self._pdf_dir / f"report-{draft.version:05d}.pdf"
+        target = self._pdf_dir / f"report-{edition.language}-{draft.version:05d}.pdf"
         assert draft.folder is not None
         error = ""
         try:
@@ -377,42 +491,79 @@ class Preview:
         except (EOFError, OSError) as lost:
             error = f"the PDF worker stopped: {lost or type(lost).__name__}"
         with self._changed:
-            previous = self._pdf
+            previous = edition.pdf
             if error:
-                self._pdf = Pdf(previous.version, previous.path, 0, error)
+                edition.pdf = Pdf(previous.version, previous.path, 0, error)
             else:
-                self._pdf = Pdf(draft.version, target, 0, "")
+                edition.pdf = Pdf(draft.version, target, 0, "")
             self._notify()
         if not error and previous.path and previous.path != target:
             previous.path.unlink(missing_ok=True)
-        self._remove_stale_drafts()
+        self._remove_stale_drafts(edition)
         stamp = time.strftime("%H:%M:%S")
+        name = self._name(edition)
         if error:
-            self.log(f"[{stamp}] {self.quarter}: the PDF of draft {draft.version} failed: {error}")
+            self.log(f"[{stamp}] {name}: the PDF of draft {draft.version} failed: {error}")
         else:
             seconds = time.perf_counter() - started
-            self.log(f"[{stamp}] {self.quarter}: PDF of draft {draft.version} in {seconds:.2f} s")
+            self.log(f"[{stamp}] {name}: PDF of draft {draft.version} in {seconds:.2f} s")
 
     # --- pages -------------------------------------------------------------------------------
 
-    def html_page(self, view: str = "html") -> str:
-        """The HTML view (or, for "review", the review view): the last good draft with the
-        preview's bar (and overlay) injected."""
-        draft = self.draft()
-        chrome = _chrome(self.quarter, draft, self.pdf(), view)
+    def html_page(self, language: str | None = None, view: str = "html") -> str:
+        """The HTML view (or, for "review", the review view) of an edition: its last good
+        draft with the preview's bar (and overlay) injected."""
+        edition = self.edition(language)
+        draft = self.draft(edition.language)
+        chrome = self._chrome(edition, draft, self.pdf(edition.language), view)
         if draft.folder is None:
-            return _bare_page(f"{self.quarter} — draft", "", chrome)
+            return _bare_page(f"{self.quarter} — draft", "", chrome, edition.wording.html_lang)
         page = "review.html" if view == "review" else "report.html"
         return inject((draft.folder / page).read_text(encoding="utf-8"), chrome)
 
-    def pdf_page(self) -> str:
-        """The PDF view: the newest PDF in a frame, with the same bar and overlay."""
-        draft, pdf = self.draft(), self.pdf()
+    def pdf_page(self, language: str | None = None) -> str:
+        """The PDF view of an edition: its newest PDF in a frame, with the same bar and overlay."""
+        edition = self.edition(language)
+        draft, pdf = self.draft(edition.language), self.pdf(edition.language)
+        w = edition.wording
         if pdf.path is None:
-            body = '<p class="mtm-preview-wait">The PDF is being rendered…</p>'
+            wait = html.escape(w.gettext("The PDF is being rendered…"))
+            body = f'<p class="mtm-preview-wait">{wait}</p>'
         else:
-            body = f'<iframe title="PDF" src="/report.pdf?v={pdf.version}"></iframe>'
-        return _bare_page(f"{self.quarter} — PDF", body, _chrome(self.quarter, draft, pdf, "pdf"))
+            src = f"{edition.prefix}/report.pdf?v={pdf.version}"
+            body = f'<iframe title="PDF" src="{src}"></iframe>'
+        chrome = self._chrome(edition, draft, pdf, "pdf")
+        return _bare_page(f"{self.quarter} — PDF", body, chrome, w.html_lang)
+
+    def _chrome(self, edition: _Edition, draft: Draft, pdf: Pdf, view: str) -> str:
+        others = [(e.language, e.prefix) for e in self.editions.values()]
+        return _chrome(self.quarter, draft, pdf, view, edition, others)
+
+
+def edition_prefix(language: str) -> str:
+    """Where an edition's pages are served: the main edition at "/", another one under its
+    language ("/ru/"), as the build puts it in a folder of that name (`build.edition_folder`)."""
+    return "" if language == SOURCE_LANGUAGE else f"/{language}"
+
+
+def _chrome_wording(project: Project, language: str) -> Wording:
+    """The words of an edition's bar until its first draft builds: its catalogue, or, while
+    that has a mistake (which the draft's overlay then names), the source language's."""
+    try:
+        return load_wording(project.templates, language)
+    except MtmReportError:
+        return load_wording(project.templates, SOURCE_LANGUAGE)
+
+
+def _language_name(language: str) -> str:
+    """A language's name in that language, from CLDR: "English", "Русский"; else its code."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        name = Locale.parse(language).get_display_name(language) or language
+    except (ValueError, UnknownLocaleError):
+        return language
+    return name[:1].upper() + name[1:]
 
 
 def _pdf_status(draft: Draft, pdf: Pdf) -> str:
@@ -443,9 +594,9 @@ def strip_chrome(document: str) -> str:
     return document[:start] + document[end + len(END_MARK) :]
 
 
-def _bare_page(title: str, body: str, chrome: str) -> str:
+def _bare_page(title: str, body: str, chrome: str, lang: str) -> str:
     return (
-        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title></head><body>{body}{chrome}</body></html>\n"
     )
 
@@ -476,7 +627,7 @@ body > iframe[title="PDF"] { position: fixed; inset: 0 0 2em 0; width: 100%;
 CHROME_SCRIPT = """
 (function () {
   var page = JSON.parse(document.getElementById("mtm-preview-state").textContent);
-  var source = new EventSource("__EVENTS__");
+  var source = new EventSource(page.events);
   source.addEventListener("state", function (event) {
     var now = JSON.parse(event.data);
     var status = document.getElementById("mtm-preview-pdf-status");
@@ -487,21 +638,50 @@ CHROME_SCRIPT = """
     if (stale) { source.close(); location.reload(); }
   });
 })();
-""".replace("__EVENTS__", EVENTS)
+"""
 
 
-def _chrome(quarter: str, draft: Draft, pdf: Pdf, view: str) -> str:
-    """The preview's bar, overlay and reload script, every piece of file text escaped."""
-    state = {"view": view, "draft": draft.version, "pdf": pdf.version, "ok": not draft.problems}
+def _chrome(
+    quarter: str,
+    draft: Draft,
+    pdf: Pdf,
+    view: str,
+    edition: _Edition,
+    editions: list[tuple[str, str]],
+) -> str:
+    """The preview's bar, overlay and reload script, every piece of file text escaped. Its
+    fixed words come from the edition's catalogue; the analyst's diagnostics stay English.
+    `editions`: every edition's language and URL prefix, for the language switch."""
+    w = edition.wording
+    state = {
+        "view": view,
+        "draft": draft.version,
+        "pdf": pdf.version,
+        "ok": not draft.problems,
+        "events": edition.prefix + EVENTS,
+    }
+    paths = {"html": "/", "review": REVIEW_VIEW, "pdf": PDF_VIEW}
     views = [
-        ("html", "/", "HTML draft"),
-        ("review", REVIEW_VIEW, "Review: where each figure comes from"),
-        ("pdf", PDF_VIEW, "PDF, as it will print"),
+        ("html", w.gettext("HTML draft")),
+        ("review", w.gettext("Review: where each figure comes from")),
+        ("pdf", w.gettext("PDF, as it will print")),
     ]
     links = " ".join(
-        f'<a href="{href}"{" aria-current=page" if name == view else ""}>{label}</a>'
-        for name, href, label in views
+        f'<a href="{edition.prefix}{paths[name]}"{" aria-current=page" if name == view else ""}>'
+        f"{html.escape(label)}</a>"
+        for name, label in views
     )
+    # The same view in each edition; each language named in itself, as language menus do.
+    switch = ""
+    if len(editions) > 1:
+        choices = " ".join(
+            f'<a href="{prefix}{paths[view]}" hreflang="{lang}" lang="{lang}"'
+            f"{' aria-current=true' if lang == edition.language else ''}>"
+            f"{html.escape(_language_name(lang))}</a>"
+            for lang, prefix in editions
+        )
+        label = html.escape(w.gettext("Edition:"))
+        switch = f'<span id="mtm-preview-editions">{label} {choices}</span> '
     if draft.problems:
         built = f"{quarter} · draft {draft.version} does not build"
         built += f" · showing draft {draft.shown}" if draft.folder else ""
@@ -512,26 +692,32 @@ def _chrome(quarter: str, draft: Draft, pdf: Pdf, view: str) -> str:
         summary = tally_text(draft.findings, "audit finding")
         listed = html.escape(chr(10).join(listing(draft.findings)))
         findings = (
-            f"<details><summary>{html.escape(summary)}</summary>"
+            f'<details lang="en"><summary>{html.escape(summary)}</summary>'
             # A scrolling box takes the keyboard focus, so it can be scrolled without a mouse.
             f'<pre tabindex="0">{listed}</pre></details>'
         )
     overlay = ""
     if draft.problems:
-        shown = "The last good draft is underneath." if draft.folder else "No draft has built yet."
+        shown = (
+            w.gettext("The last good draft is underneath.")
+            if draft.folder
+            else w.gettext("No draft has built yet.")
+        )
+        heading = w.gettext("The draft does not build")
+        advice = w.gettext("Fix the file and save: this page comes back by itself.")
         overlay = (
             '<div id="mtm-preview-overlay" role="alert" tabindex="0">'
-            "<h2>The draft does not build</h2>"
-            f"<p>{shown} Fix the file and save: this page comes back by itself.</p>"
-            f"<pre>{html.escape(chr(10).join(draft.problems))}</pre></div>"
+            f"<h2>{html.escape(heading)}</h2>"
+            f"<p>{html.escape(shown)} {html.escape(advice)}</p>"
+            f'<pre lang="en">{html.escape(chr(10).join(draft.problems))}</pre></div>'
         )
     state_json = json.dumps(state).replace("<", "\\u003c")
     return (
         f'{BEGIN_MARK}<div id="mtm-preview"><style>{CHROME_STYLE}</style>{overlay}'
         '<div id="mtm-preview-bar" role="region" aria-label="Preview">'
-        f"<span>{html.escape(built)}</span> {links} "
-        f'<span id="mtm-preview-pdf-status">{html.escape(_pdf_status(draft, pdf))}</span>'
-        f"{findings}</div>"
+        f'<span lang="en">{html.escape(built)}</span> {links} {switch}'
+        f'<span id="mtm-preview-pdf-status" lang="en">{html.escape(_pdf_status(draft, pdf))}'
+        f"</span>{findings}</div>"
         f'<script type="application/json" id="mtm-preview-state">{state_json}</script>'
         f"<script>{CHROME_SCRIPT}</script></div>{END_MARK}"
     )
@@ -544,8 +730,17 @@ class _Handler(SimpleHTTPRequestHandler):
     timeout = REQUEST_TIMEOUT_SECONDS  # socketserver sets it on the connection
 
     def __init__(self, request: Any, client_address: Any, server: _Server) -> None:
-        folder = server.preview.draft().folder or server.preview.empty_dir
-        super().__init__(request, client_address, server, directory=str(folder))
+        # The folder files are served from depends on the edition the path names: see
+        # `translate_path`.
+        super().__init__(request, client_address, server, directory=str(server.preview.empty_dir))
+
+    def translate_path(self, path: str) -> str:
+        """A file of the draft of the edition the path names: "/ru/charts/x.png" is the
+        Russian draft's "charts/x.png"."""
+        preview = self.server.preview
+        edition, rest = preview.edition_at(urlsplit(path).path)
+        self.directory = str(preview.draft(edition.language).folder or preview.empty_dir)
+        return super().translate_path(rest)
 
     def _host_refused(self) -> bool:
         """Refuse (403) a request not addressed to 127.0.0.1: another name for this address
@@ -571,26 +766,28 @@ class _Handler(SimpleHTTPRequestHandler):
             return None
 
     def do_GET(self) -> None:
-        route = urlsplit(self.path).path
         preview = self.server.preview
+        edition, route = preview.edition_at(urlsplit(self.path).path)
+        language = edition.language
         if self._host_refused():
             pass
-        elif route in ("/", "/report.html"):
-            self._send(preview.html_page().encode(), "text/html; charset=utf-8")
-        elif route == REVIEW_VIEW:
-            self._send(preview.html_page("review").encode(), "text/html; charset=utf-8")
-        elif route == PDF_VIEW:
-            self._send(preview.pdf_page().encode(), "text/html; charset=utf-8")
+        elif route in ("/", "/report.html", REVIEW_VIEW, PDF_VIEW):
+            preview.view(language)  # built now if files changed since its draft
+            if route == PDF_VIEW:
+                page = preview.pdf_page(language)
+            else:
+                page = preview.html_page(language, "review" if route == REVIEW_VIEW else "html")
+            self._send(page.encode(), "text/html; charset=utf-8")
         elif route == "/report.pdf":
-            pdf = preview.pdf()
+            pdf = preview.pdf(language)
             if pdf.path is None:
                 self.send_error(503, "The PDF is being rendered; try again in a moment.")
             else:
                 self._send(pdf.path.read_bytes(), "application/pdf")
         elif route == STATUS:
-            self._send(json.dumps(preview.state()).encode(), "application/json")
+            self._send(json.dumps(preview.state(language)).encode(), "application/json")
         elif route == EVENTS:
-            self._stream_events()
+            self._stream_events(language)
         else:
             super().do_GET()
 
@@ -601,17 +798,18 @@ class _Handler(SimpleHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _stream_events(self) -> None:
-        """Server-Sent Events: the state now, then after every change, until the page leaves."""
+    def _stream_events(self, language: str) -> None:
+        """Server-Sent Events: an edition's state now, then after every change, until the page
+        leaves; meanwhile, changes rebuild that edition."""
         preview = self.server.preview
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
         seen = -1
-        with suppress(OSError):  # the page went away: reloads close their stream
+        with suppress(OSError), preview.page_open(language):  # reloads close their stream
             self.wfile.write(b"retry: 500\n\n")
             while not preview.stopping.is_set():
-                change = preview.wait_for_change(seen, KEEPALIVE_SECONDS)
+                change = preview.wait_for_change(seen, KEEPALIVE_SECONDS, language)
                 if change is None:
                     self.wfile.write(b": keep-alive\n\n")
                     continue
@@ -717,8 +915,16 @@ def serve(
     ):
         preview = Preview(quarter_id, project, Path(workdir), log, language)
         with _listen(port, preview, log) as server:
-            url = f"http://{HOST}:{server.server_address[1]}/"
+            root = f"http://{HOST}:{server.server_address[1]}"
+            url = f"{root}{edition_prefix(language)}/"
             log(f"Serving a live preview of {quarter_id} at {url}")
+            others = [e for e in preview.editions.values() if e.language != language]
+            if others:
+                log(
+                    "Other editions: "
+                    + ", ".join(f"{root}{e.prefix}/ ({e.language})" for e in others)
+                    + " (or the switch in the page's bar)"
+                )
             log(f"PDF view: {url.rstrip('/')}{PDF_VIEW}   (Ctrl-C stops)")
             try:
                 preview.start()

@@ -135,13 +135,15 @@ class Review:
 
         billion_kzt = marking(wording.billion_kzt)
         million_usd = marking(wording.million_usd)
+        # The catalogue's message, as `Wording.money` has it, escaped; the amounts go in marked.
+        money = escape(wording.translations.gettext("%(kzt)s (%(usd)s)"))
         return {
             "num": marking(wording.number),
             "per_cent": marking(wording.per_cent),
             "pct": marking(wording.percent_sign),
             "billion_kzt": billion_kzt,
             "million_usd": million_usd,
-            "money": lambda kzt, usd: Markup("{} ({})").format(billion_kzt(kzt), million_usd(usd)),
+            "money": lambda kzt, usd: money % {"kzt": billion_kzt(kzt), "usd": million_usd(usd)},
             "change": marking(wording.change),
             "signed": marking(wording.signed),
             "rate": marking(wording.rate),

@@ -134,9 +134,10 @@ def _reference_defs() -> dict[str, Any]:
             "type": "string",
             "minLength": 1,
             "description": (
-                "A country as the UN names it, or a common alias ('Russia', 'Turkey', 'USA'). "
-                "The build checks it against mtmreport/reference/countries.csv and suggests "
-                "the nearest known name; CIS membership comes from that table."
+                "A country as the UN names it, a common alias ('Russia', 'Turkey', 'USA'), "
+                "its Russian name ('Россия') or its ISO code ('RUS'). The build checks it "
+                "against mtmreport/reference/countries.csv and suggests the nearest known "
+                "name; CIS membership and each edition's name come from that table."
             ),
             "examples": [c.name for c in all_countries()],
         },
@@ -144,8 +145,8 @@ def _reference_defs() -> dict[str, Any]:
             "type": "string",
             "minLength": 1,
             "description": (
-                "A region or city of Kazakhstan ('Almaty city', 'Atyrau region'), checked "
-                "against mtmreport/reference/regions.csv."
+                "A region or city of Kazakhstan ('Almaty city', 'Atyrau region', "
+                "'Акмолинская область', 'KZ-75'), checked against mtmreport/reference/regions.csv."
             ),
             "examples": [r.name for r in all_regions()],
         },

@@ -240,22 +240,23 @@ class Wording:
                 return text[:1].upper() + text[1:]
         return " ".join(key)
 
-    def place(self, name: str) -> str:
-        """A country's or region's name in this edition's language, from the reference
-        tables; any other label (a category the quarter file names) as it is."""
-        from mtmreport.reference import find_country, find_region
+    def place(self, label: str) -> str:
+        """A country's or region's name, given its ISO code (what the model carries), in
+        this edition's language, from the reference tables; any other label (a category the
+        quarter file names) as it is."""
+        from mtmreport.reference import place_by_code
 
-        found = find_country(name) or find_region(name)
+        found = place_by_code(label)
         if found is None:
-            return name
+            return label
         return found.name_in(self.locale) if not self.pseudo else i18n.wrap(str(found))
 
-    def country_in_text(self, name: str) -> str:
+    def country_in_text(self, code: str) -> str:
         """ "the Russian Federation", "Uzbekistan": names as running text needs them."""
-        from mtmreport.reference import find_country
+        from mtmreport.reference import country_by_code
 
-        country = find_country(name)
-        local = self.place(name)
+        country = country_by_code(code)
+        local = self.place(code)
         if country is not None and country.takes_article:
             # Translators: a country name that English writes with "the" in running text.
             return self.pgettext("country in running text", "the %(country)s", country=local)

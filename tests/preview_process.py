@@ -107,17 +107,28 @@ class PreviewProcess:
         with urllib.request.urlopen(self.url + path.lstrip("/"), timeout=timeout) as response:
             return response.read()
 
-    def status(self) -> dict[str, Any]:
-        return json.loads(self.get("__preview/status"))
+    def get_json(self, path: str) -> Any:
+        """A JSON answer at a path from the server's root ("/ru/__preview/status")."""
+        root = self.url.split("/", 3)[:3]  # scheme, "", host:port
+        with urllib.request.urlopen("/".join(root) + path, timeout=10) as response:
+            return json.loads(response.read())
+
+    def status(self, path: str = "") -> dict[str, Any]:
+        """The state of the edition the printed URL is of, or of the one at `path` ("/ru/")."""
+        return (
+            self.get_json(f"{path.rstrip('/')}/__preview/status")
+            if path
+            else json.loads(self.get("__preview/status"))
+        )
 
     def wait_status(
-        self, holds: Callable[[dict[str, Any]], bool], timeout: float = 60
+        self, holds: Callable[[dict[str, Any]], bool], timeout: float = 60, path: str = ""
     ) -> dict[str, Any]:
         """Poll the preview's status until `holds(status)`; returns that status."""
         deadline = time.monotonic() + timeout
         status: dict[str, Any] = {}
         while time.monotonic() < deadline:
-            status = self.status()
+            status = self.status(path)
             if holds(status):
                 return status
             time.sleep(0.05)

@@ -452,6 +452,11 @@ def test_preview_passes_axe(browser, tmp_path):
         assert (
             browser.evaluate("document.querySelector('#mtm-preview-bar details pre').tabIndex") == 0
         )
+        # the Russian edition's preview, with its switch back to English (lang marked)
+        browser.call("Page.navigate", timeout=120, url=server.url + "ru/")
+        browser.wait_for("document.documentElement.lang === 'ru'", timeout=120)
+        browser.wait_for("document.getElementById('mtm-preview-bar') !== null", timeout=120)
+        assert _serious(_axe(browser)) == []
     finally:
         browser.call("Page.navigate", url="about:blank")
         server.stop()

@@ -10,7 +10,7 @@ import pytest
 import tinyhtml5
 
 from mtmreport import compute as c
-from mtmreport.annex import chart_tables, report_tables, write_workbook
+from mtmreport.annex import WorkbookWords, chart_tables, report_tables, write_workbook
 from mtmreport.build import build_report
 from mtmreport.charts.plan import plan_charts
 from mtmreport.load import read_yaml
@@ -146,8 +146,9 @@ def test_workbook_bytes_depend_on_the_data_only(q3, tmp_path):
     )
     first, second = tmp_path / "a.xlsx", tmp_path / "b" / "other-name.xlsx"
     second.parent.mkdir()
-    write_workbook(tables, first, "Title")
-    write_workbook(tables, second, "Title")
+    words = WorkbookWords.of(wording)
+    write_workbook(tables, first, "Title", words)
+    write_workbook(tables, second, "Title", words)
     assert first.read_bytes() == second.read_bytes()
 
 

@@ -135,7 +135,9 @@ def test_a_schema_problem_is_located_with_its_field(project: Path, tmp_path: Pat
 
 def test_a_file_in_the_way_is_named_with_the_systems_reason(project: Path):
     """An OSError is the user's folder, not a bug: the file and the reason, exit code 4."""
-    (project / "data" / "quarters" / "2023-Q3.ru.po").mkdir()
+    translation = project / "data" / "quarters" / "2023-Q3.ru.po"
+    translation.unlink(missing_ok=True)  # a new project has its Russian texts
+    translation.mkdir()
     result = run("translate", "2023-Q3", "--lang", "ru")
     assert result.exit_code == 4
     assert result.output.splitlines() == ["error: data/quarters/2023-Q3.ru.po: is a directory"]

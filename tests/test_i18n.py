@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from mtmreport import i18n
 from mtmreport.build import BuildOptions, build_report
 from mtmreport.errors import AuditFailedError, BuildError, CatalogueError
+from mtmreport.model import BreakdownItem, CountryFigure
 from mtmreport.periods import Period
 from mtmreport.project import Project
 from mtmreport.theme import Templates
@@ -55,11 +56,16 @@ def test_russian_numbers_periods_and_names_come_from_cldr_and_the_reference():
         f"по состоянию на 1{NBSP}сентября 2023{NBSP}г."
     )
     # UN's Russian name where the English is the UN's, CLDR's otherwise; no article.
-    assert w.country_in_text("Russian Federation") == "Российская Федерация"
-    assert w.place("United Kingdom") == "Великобритания"
-    assert w.place("Almaty city") == "город Алматы"
+    # The model carries ISO codes; the names come from the reference tables.
+    assert w.country_in_text("RUS") == "Российская Федерация"
+    assert w.place("GBR") == "Великобритания"
+    assert w.place("KZ-75") == "город Алматы"
+    # Anything else is a category, the analyst's own words, printed as it is (not a name
+    # guessed from an alias).
+    assert w.place("Russia") == "Russia"
     english = load_wording(Templates.over_defaults(TEMPLATES))
-    assert english.country_in_text("Russian Federation") == "the Russian Federation"
+    assert english.country_in_text("RUS") == "the Russian Federation"
+    assert english.place("KZ-75") == "Almaty city"
     assert english.number(4482427) == "4,482,427"
     assert english.percent_sign(Decimal("43.25"), 1) == "43.3%"
 
@@ -70,6 +76,11 @@ def test_russian_aliases_are_accepted_in_quarter_files():
     assert find_country("Россия").short_name == "Russian Federation"
     assert find_country("Российская Федерация").short_name == "Russian Federation"
     assert find_region("Акмолинская область").name == "Akmola region"
+    # A quarter file may name them so, and the model carries their codes.
+    item = BreakdownItem.model_validate({"region": "Акмолинская область", "share": 3})
+    assert item.region == "KZ-11"
+    figure = CountryFigure.model_validate({"country": "Россия", "number": 5})
+    assert figure.country == "RUS"
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +99,20 @@ def test_a_plain_build_makes_every_edition_each_in_its_place(both):
         assert any((folder / "charts").iterdir()) and any((folder / "data").iterdir())
     assert "migrant" in (english / "report.html").read_text(encoding="utf-8")
     assert (english / "audit.txt").is_file()  # the audit is one for all editions
+
+
+def test_every_edition_names_a_figure_s_files_alike_in_ascii(both):
+    """File names come from the quarter file's own words, never from a translated title: the
+    Russian edition's charts and data files are named as the English edition's (issue 13)."""
+    english, russian = both
+    for folder in ("charts", "data"):
+        names = sorted(p.name for p in (english / folder).iterdir())
+        assert sorted(p.name for p in (russian / folder).iterdir()) == names
+        assert all(re.fullmatch(r"[A-Za-z0-9.-]+", name) for name in names), names
+    # a breakdown's chart: named from its subject as the quarter file writes it
+    assert (russian / "charts" / "figure-04-temporary-residence-permit-holders.png").is_file()
+    html = (russian / "report.html").read_text(encoding="utf-8")
+    assert 'src="charts/figure-04-temporary-residence-permit-holders.png"' in html
 
 
 def test_the_russian_pdf_and_html_read_back_in_russian(both):

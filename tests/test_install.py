@@ -99,6 +99,7 @@ def test_the_wheel_carries_templates_strings_fonts_reference_data_and_the_exampl
         "mtmreport/templates/fonts/Carlito-Regular.ttf",
         "mtmreport/templates/fonts/OFL.txt",
         "mtmreport/example/2023-Q3.yaml",
+        "mtmreport/example/2023-Q3.ru.po",  # `init` gives the example's Russian texts too
         "mtmreport/reference/countries.csv",
         "mtmreport/reference/kz_regions.geojson",
     } <= names

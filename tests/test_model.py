@@ -93,3 +93,25 @@ def test_a_block_names_exactly_one_kind():
     )
     [problem] = _problems(text)
     assert "a block is one of: text, flows" in problem.message
+
+
+def test_places_are_carried_by_iso_code_and_named_in_english_for_the_analyst():
+    """Whatever language or alias the file names a place in, the model holds its ISO code;
+    the audit's messages name it in English, from the reference table."""
+    from mtmreport.audit import audit
+    from mtmreport.compute import compute
+
+    # Belarus, written in Russian, is listed under non-CIS arrivals (as published).
+    text = Q3.replace(
+        "- {country: Belarus, number: 17304, share: 3.9}",
+        "- {country: Беларусь, number: 17304, share: 3.9}",
+    ).replace("- {country: Uzbekistan, number: 1753689", "- {country: UZB, number: 1753689", 1)
+    doc = parse_yaml(text, Path("data/quarters/2023-Q3.yaml"))
+    model = validate_document(doc)
+    arrivals = model.sections[1].blocks[0].flows.arrivals
+    assert arrivals.cis.countries[0].country == "UZB"
+    assert arrivals.non_cis.countries[-1].country == "BLR"
+    assert model.report.country == "KAZ"
+    messages = [d.message for d in audit(compute(model), doc)]
+    assert any(m.startswith("Belarus is listed under non-CIS arrivals") for m in messages)
+    assert not any("BLR" in m or "UZB" in m for m in messages)

@@ -160,6 +160,57 @@ def test_a_russian_preview_shows_catalogue_edits(site, browser, tmp_path):
         server.stop()
 
 
+def test_the_bar_switches_edition_in_the_page_and_each_reloads_itself(preview, browser, site):
+    """Every edition of the project is served where the build puts it (`/`, `/ru/`); the
+    bar's switch goes to the same view in the other language; only an edition on show is
+    built, and a Russian page follows an edit as an English one does."""
+    browser.open(preview.url)
+    browser.wait_for(shows("4,482,427"))
+    switch = "#mtm-preview-editions"
+    assert browser.evaluate(f"document.querySelector('{switch}').innerText") == (
+        "Edition: English Русский"
+    )
+    assert preview.get_json("/ru/__preview/status")["draft"] == 0  # not built until asked for
+    # Clicked as a reader does: the switch's link to the Russian edition.
+    browser.evaluate(f"document.querySelector('{switch} a[hreflang=ru]').click()")
+    browser.wait_for("location.pathname === '/ru/'")
+    browser.wait_for(shows("4\u00a0482\u00a0427"))
+    assert browser.evaluate("document.documentElement.lang") == "ru"
+    assert browser.evaluate("document.body.innerText.includes('Российская Федерация')")
+    # The bar's own words come from the edition's catalogue; the other language's link back.
+    assert browser.evaluate(f"document.querySelector('{switch}').innerText") == (
+        "Издание: English Русский"
+    )
+    assert browser.evaluate(
+        "!!document.querySelector('#mtm-preview-bar a[href=\"/ru/__preview/pdf\"]')"
+    )
+    assert browser.evaluate(f"!!document.querySelector('{switch} a[href=\"/\"][hreflang=en]')")
+    # its files are the Russian draft's, named as the English ones
+    assert preview.get("/ru/charts/figure-01-arrivals-cis.png").startswith(b"\x89PNG")
+    assert browser.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    english = preview.status()["draft"]
+
+    edit(site.data_dir / f"{QUARTER}.yaml", TOTAL_LINE, "total: 4512345")
+
+    browser.wait_for(shows("4\u00a0512\u00a0345"))  # the Russian page reloaded itself
+    assert browser.evaluate("performance.getEntriesByType('navigation')[0].type") == "reload"
+    assert preview.status()["draft"] == english  # the English edition, not on show: not built
+    # The Russian PDF view, and its PDF, in Russian.
+    ru = preview.wait_status(lambda s: s["pdf"] == s["draft"] and s["idle"], path="/ru/")
+    browser.open(preview.url + "ru/__preview/pdf")
+    browser.wait_for(f"!!document.querySelector('iframe[src=\"/ru/report.pdf?v={ru['pdf']}\"]')")
+    pdf_path = site.output_dir.parent / "served-ru.pdf"
+    pdf_path.write_bytes(preview.get("/ru/report.pdf"))
+    text = pdf_text(pdf_path)
+    assert "4 512 345" in text.replace("\u00a0", " ") and "Содержание" in text.title()
+    # Back to English: built again now, with the edit.
+    browser.evaluate(f"document.querySelector('{switch} a[hreflang=en]').click()")
+    browser.wait_for(f"location.pathname === '/__preview/pdf' && {shows('PDF')}")
+    browser.open(preview.url)
+    browser.wait_for(shows("4,512,345"))
+    assert preview.status()["draft"] == english + 1
+
+
 def test_two_quick_saves_end_in_one_coherent_page(preview, browser, site, tmp_path):
     quarter_path = site.data_dir / f"{QUARTER}.yaml"
     browser.open(preview.url)

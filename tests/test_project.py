@@ -73,10 +73,20 @@ def test_init_makes_a_project_and_never_overwrites(tmp_path: Path):
     assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == [
         ".gitignore",
         "data/quarter.schema.json",
+        "data/quarters/2023-Q3.ru.po",
         "data/quarters/2023-Q3.yaml",
         "mtmreport.toml",
     ]
     assert quarter(folder).read_text(encoding="utf-8") == Q3
+    # The same editions as this repository's, the Russian one with its texts translated.
+    translation = folder / "data" / "quarters" / "2023-Q3.ru.po"
+    assert translation.read_bytes() == (DATA / "2023-Q3.ru.po").read_bytes()
+    built = run("--project", str(folder), "build", "2023-Q3", "--no-pdf")
+    assert built.exit_code == 0, built.output
+    assert "translation" not in built.output  # no warning of texts still to translate
+    assert "[перевод ожидается]" not in (
+        folder / "output" / "2023-Q3" / "ru" / "report.html"
+    ).read_text(encoding="utf-8")
     assert (folder / ".gitignore").read_text().splitlines()[-1] == "output/"
     toml = folder / PROJECT_FILE
     toml.write_text(toml.read_text() + "# mine\n")

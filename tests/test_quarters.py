@@ -254,3 +254,22 @@ def test_changes_against_earlier_files_are_computed_once_in_compute(repo_paths):
     assert inflow == pytest.approx(-12.608, abs=1e-3)
     # the history read each file's points once: the links start from the Q3 file's own
     assert linked.history.points_in(linked.loaded.figures) is linked.history.by_quarter["2023-Q3"]
+
+
+def test_a_draft_says_draft_on_every_page_and_one_panel_for_texts_to_come(built):
+    """Q4's first section has two texts still to come (bullets, then paragraphs): one panel
+    says so for both. Every page after the cover (which has its stamp) is marked DRAFT in its
+    running header, in each edition's words; a complete report's pages are not."""
+    from pypdf import PdfReader
+
+    result = built["2023-Q4"]
+    html = result.html.read_text(encoding="utf-8")
+    section = html.split('id="section-1"', 1)[1].split('id="section-2"', 1)[0]
+    assert section.count("Text still to come. This report is a draft.") == 1
+    for pdf, mark in ((result.pdf, "DRAFT"), (result.folder / "ru" / "report.pdf", "ЧЕРНОВИК")):
+        pages = [page.extract_text() for page in PdfReader(pdf).pages]
+        assert len(pages) >= 3
+        assert all(mark in page.upper() for page in pages), pdf  # the cover: its stamp
+        assert all(page.count(mark) == 1 for page in pages[1:]), pdf
+    complete = PdfReader(built["2023-Q3"].pdf).pages
+    assert not any("DRAFT" in page.extract_text().upper() for page in complete)

@@ -10,6 +10,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch
 
+from mtmreport.charts.draw import map_words
 from mtmreport.charts.regionmap import draw_region_map
 from mtmreport.charts.style import use_fonts
 from mtmreport.reference import (
@@ -23,7 +24,10 @@ from mtmreport.reference import (
     suggest_country,
     suggest_region,
 )
+from mtmreport.wording import Wording, load_wording
 from tests.conftest import REPO_TEMPLATES
+
+ENGLISH = map_words(Wording())
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -300,7 +304,7 @@ def _face(fig: Figure, region: str) -> str:
 
 
 def test_map_shades_regions_with_values_only() -> None:
-    fig = draw_region_map(Q3_2023_TRP_SHARES)
+    fig = draw_region_map(Q3_2023_TRP_SHARES, words=ENGLISH)
     assert isinstance(fig, Figure)
     with_value, without = _face(fig, "Atyrau region"), _face(fig, "Akmola region")
     assert with_value != without
@@ -314,30 +318,49 @@ def test_map_shades_regions_with_values_only() -> None:
 
 
 def test_map_treats_none_like_missing() -> None:
-    fig = draw_region_map({"Atyrau region": None, "Almaty": 3.0})
+    fig = draw_region_map({"Atyrau region": None, "Almaty": 3.0}, words=ENGLISH)
     assert _face(fig, "Atyrau region") == "#efefef"
     assert _face(fig, "Almaty city") == "#0033a0"
     assert _face(fig, "Almaty region") == "#efefef"
 
 
 def test_map_accepts_aliases_and_other_units() -> None:
-    fig = draw_region_map({"Nur-Sultan": 1200.0, "Aqtobe": 300.0}, value_label="migrants")
+    fig = draw_region_map(
+        {"Nur-Sultan": 1200.0, "Aqtobe": 300.0}, value_label="migrants", words=ENGLISH
+    )
     assert _face(fig, "Astana city") == "#0033a0"
     assert "1,200" in {t.get_text() for t in fig.axes[0].texts}
 
 
 def test_map_draws_without_any_value() -> None:
-    fig = draw_region_map({})
+    fig = draw_region_map({}, words=ENGLISH)
     assert {_face(fig, r.name) for r in all_regions()} == {"#efefef"}
 
 
 def test_map_unknown_region_raises() -> None:
     with pytest.raises(KeyError, match="did you mean 'Mangystau region'"):
-        draw_region_map({"Mangistaw oblast": 1.0, "Atlantis": 2.0})
+        draw_region_map({"Mangistaw oblast": 1.0, "Atlantis": 2.0}, words=ENGLISH)
     with pytest.raises(KeyError, match="Atlantis"):
-        draw_region_map({"Atlantis": 2.0})
+        draw_region_map({"Atlantis": 2.0}, words=ENGLISH)
+
+
+def test_map_words_come_from_the_catalogue_and_round_half_up() -> None:
+    """Labels from the reference table less the generic word (never where the rest reads as
+    a city's name), the swatch's words from the catalogue, numbers rounded half up: 0.125
+    is 0.13 (a float formatted as usual rounds it half to even, 0.12)."""
+    fig = draw_region_map({"KZ-11": 0.125, "Almaty region": 2.0, "KZ-75": 1.5}, words=ENGLISH)
+    texts = {t.get_text() for t in fig.axes[0].texts}
+    assert {"0.13%", "Akmola", "Almaty region", "Almaty city", "2%", "1.5%"} <= texts
+    legend = {t.get_text() for ax in fig.axes[1:] for t in ax.texts}
+    assert "No published figure" in legend
+    russian = map_words(load_wording(REPO_TEMPLATES, "ru"))
+    fig = draw_region_map({"KZ-11": 0.125, "KZ-19": 2.0}, words=russian)
+    texts = {t.get_text() for t in fig.axes[0].texts}
+    assert {"0,13\u00a0%", "Акмолинская", "Алматинская", "город Алматы"} <= texts
+    legend = {t.get_text() for ax in fig.axes[1:] for t in ax.texts}
+    assert "Нет опубликованных данных" in legend
 
 
 def test_map_rejects_a_region_given_twice() -> None:
     with pytest.raises(ValueError, match="Almaty city"):
-        draw_region_map({"Almaty": 1.0, "Almaty city": 2.0})
+        draw_region_map({"Almaty": 1.0, "Almaty city": 2.0}, words=ENGLISH)

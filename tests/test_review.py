@@ -7,6 +7,7 @@ those of the shipped file; a test below checks that each named line holds the fi
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -186,3 +187,23 @@ def test_the_cells_of_a_report_table_are_traced_like_the_text(reviewed):
         *("70.7", "149.7"),  # the total row
     ]
     assert _lines(_how(spans[2])) == [_line_of("2023-08", "kzt_bn: 22.12")]
+
+
+def test_the_money_filter_words_amounts_through_the_catalogue():
+    """ "280.6 billion KZT (594 million USD)" is a catalogue message in the review view too:
+    the pseudo-locale wraps it, and both amounts inside it stay marked."""
+    from mtmreport.load import read_yaml
+    from mtmreport.provenance import typed
+    from mtmreport.review import Review
+    from mtmreport.theme import Templates
+    from mtmreport.wording import load_wording
+
+    review = Review(read_yaml(Q3_FILE), "editor://open?{path}&line={line}")
+    wording = load_wording(Templates.over_defaults(TEMPLATES), "qps")
+    kzt = typed(Decimal("280.6"), "tenge", ("a",))
+    usd = typed(Decimal("594"), "dollars", ("b",))
+    printed = str(review.filters(wording)["money"](kzt, usd))
+    # the message's own characters, the brackets, carry the pseudo-locale's marks
+    assert "‹ (›" in printed and printed.endswith("‹)›")
+    assert printed.count('class="fig fig-typed"') == 2
+    assert "280.6" in printed and "594" in printed

@@ -190,20 +190,27 @@ def test_virtual_root_maps_inside_and_no_further(roots):
 def test_quarter_text_is_escaped_in_the_html(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
+    paths = Project(data_dir=data, templates_dir=TEMPLATES, output_dir=tmp_path / "out")
+    # The country is a code of the reference table: no text of the file gets through.
+    text = Q3.replace("  country: Kazakhstan\n", '  country: Kazakhstan" onmouseover="alert(2)\n')
+    (data / "2023-Q3.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(QuarterFileError, match="unknown country"):
+        build_report("2023-Q3", paths, BuildOptions(pdf=False))
+    # The title goes into the h1 and into an attribute (the running header's text).
     text = Q3.replace(
-        "  country: Kazakhstan\n  title: Quarterly Compilation Report",
-        '  country: Kazakhstan" onmouseover="alert(2)\n'
-        "  title: <script>alert(1)</script> Quarterly Report",
+        "  title: Quarterly Compilation Report",
+        '  title: <script>alert(1)</script> Quarterly" onmouseover="alert(2) Report',
         1,
     )
     (data / "2023-Q3.yaml").write_text(text, encoding="utf-8")
-    paths = Project(data_dir=data, templates_dir=TEMPLATES, output_dir=tmp_path / "out")
     html = build_report("2023-Q3", paths, BuildOptions(pdf=False)).html.read_text("utf-8")
     document = tinyhtml5.parse(html)
     assert hostile_references(html) == []
     assert not any(name.startswith("on") for element in document.iter() for name in element.attrib)
     title = next(e for e in document.iter() if str(e.tag).endswith("}h1"))
-    assert "<script>alert(1)</script> Quarterly Report" in "".join(title.itertext())
+    assert '<script>alert(1)</script> Quarterly" onmouseover="alert(2) Report' in "".join(
+        title.itertext()
+    )
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 

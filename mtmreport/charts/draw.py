@@ -31,6 +31,7 @@ from matplotlib.textpath import text_to_path
 
 from mtmreport.charts import style
 from mtmreport.charts.spec import ChartSpec, cell_text, records
+from mtmreport.numbers import half_up
 from mtmreport.wording import Wording
 
 if TYPE_CHECKING:
@@ -522,41 +523,41 @@ def _trend(spec: ChartSpec, wording: Wording) -> Figure:
 
 def _map(spec: ChartSpec, wording: Wording) -> Figure:
     from mtmreport.charts.regionmap import draw_region_map
-    from mtmreport.i18n import CLOSE, OPEN
 
-    # Labels are region names in the edition's language, which the reference table resolves;
-    # the pseudo-locale's are the English names within its markers.
-    values = {
-        str(r.label).removeprefix(OPEN).removesuffix(CLOSE): float(r.value)
-        for r in spec.table.itertuples()
-    }
+    # Regions by their ISO codes (the labels are names in the edition's language).
+    values = {str(r.code): float(r.value) for r in spec.table.itertuples()}
     return draw_region_map(values, words=map_words(wording))
 
 
 def map_words(wording: Wording) -> MapWords:
     """The map's words in the edition's language: regions by their names in the reference
-    table, without the generic word a map leaves out ("Akmola", "Акмолинская")."""
-    from babel.numbers import format_decimal
+    table, without the generic word a map leaves out ("Akmola", "Акмолинская") unless the
+    rest would read as a city's name ("Almaty region", beside "Almaty city"); numbers with
+    two decimals at most, rounded half up as everywhere in the report."""
+    from mtmreport.charts.regionmap import MapWords
+    from mtmreport.reference import all_regions
 
-    from mtmreport.charts.regionmap import ENGLISH, MapWords
-
-    if wording.language == "en":
-        return ENGLISH
     # Translators: the word for "region" that a map label leaves out of a region's name.
     generic = wording.pgettext("map label", "region")
+    cities = [wording.place(r.iso).split() for r in all_regions() if r.is_city]
 
     def label(region: Region) -> str:
-        name = wording.place(region.name)
+        name = wording.place(region.iso)
         if region.is_city or generic not in name.split():
             return name
-        return " ".join(word for word in name.split() if word != generic)
+        short = [word for word in name.split() if word != generic]
+        if any(short == city[: len(short)] for city in cities):
+            return name
+        return " ".join(short)
+
+    def number(value: float) -> str:
+        rounded = half_up(value, 2).normalize()
+        return wording.number(rounded, max(0, -int(rounded.as_tuple().exponent)))
 
     return MapWords(
         label=label,
         no_data=wording.gettext("No published figure"),
-        number=lambda value: format_decimal(
-            round(value, 2), format="#,##0.##", locale=wording.locale
-        ),
+        number=number,
         percent=wording.percent_text,
     )
 

@@ -24,6 +24,7 @@ from mtmreport.charts.spec import (
     ChartSpec,
     Column,
     cell_text,
+    file_slug,
     records,
 )
 from mtmreport.wording import Wording
@@ -202,7 +203,7 @@ def chart_kind_for(requested: str, parts: int, complete: bool) -> Literal["donut
     return "hbar"
 
 
-def _breakdown(f: compute.BreakdownFigures, w: Wording) -> list[ChartSpec]:
+def _breakdown(f: compute.BreakdownFigures, w: Wording, slug: str) -> list[ChartSpec]:
     block = f.block
     if block.chart == "none":
         return []
@@ -210,14 +211,18 @@ def _breakdown(f: compute.BreakdownFigures, w: Wording) -> list[ChartSpec]:
     caption = block.caption or w.gettext(
         "%(subject)s, %(period)s", subject=_capitalised(block.subject), period=period
     )
-    slug = block.subject.replace(" ", "-").lower()
     # an item may give only the other figure (a share without its number, or the reverse)
     shown_column = "share" if f.shares_only or block.chart == "map" else "number"
     items = f.items.dropna(subset=[shown_column])
     labels = [w.place(label) for label in items["label"]]  # in the edition's language
     if block.chart == "map":
         table = pd.DataFrame(
-            {"label": labels, "value": [float(s) for s in items["share"]], "is_other": False}
+            {
+                "label": labels,
+                "code": list(items["label"]),  # the regions' ISO codes, which the map draws
+                "value": [float(s) for s in items["share"]],
+                "is_other": False,
+            }
         ).sort_values("value", ascending=False, kind="stable")
         columns = (
             _label_column(w, "region"),
@@ -294,7 +299,7 @@ def _two_periods(
     return table, columns
 
 
-def _comparison(f: compute.ComparisonFigures, w: Wording) -> list[ChartSpec]:
+def _comparison(f: compute.ComparisonFigures, w: Wording, slug: str) -> list[ChartSpec]:
     block = f.block
     if block.chart == "none":
         return []
@@ -308,7 +313,7 @@ def _comparison(f: compute.ComparisonFigures, w: Wording) -> list[ChartSpec]:
     table, columns = _two_periods(labels, list(f.values["value"]), f.changes_from_first, "count", w)
     return [
         ChartSpec(
-            slug=block.subject.replace(" ", "-").lower(),
+            slug=slug,
             kind="columns",
             caption=caption,
             source=block.source,
@@ -451,17 +456,21 @@ def _remittances(f: compute.RemittanceFigures, w: Wording) -> list[ChartSpec]:
     return []
 
 
-def plan_block(f: compute.BlockFigures, wording: Wording) -> list[ChartSpec]:
-    """The charts of one block's figures (not yet numbered)."""
+def plan_block(
+    f: compute.BlockFigures, wording: Wording, source: compute.BlockFigures | None = None
+) -> list[ChartSpec]:
+    """The charts of one block's figures (not yet numbered). `source`: the same figures with
+    the quarter file's own words (`f` may carry a translation), which name the files."""
+    original: Any = f if source is None else source
     match f:
         case compute.FlowsFigures():
             return _flows(f, wording)
         case compute.PermanentResidenceFigures():
             return _residence(f, wording)
         case compute.BreakdownFigures():
-            return _breakdown(f, wording)
+            return _breakdown(f, wording, file_slug(original.block.subject))
         case compute.ComparisonFigures():
-            return _comparison(f, wording)
+            return _comparison(f, wording, file_slug(original.block.subject))
         case compute.RemittanceFigures():
             return _remittances(f, wording)
     return []
@@ -471,17 +480,20 @@ def plan_charts(
     figures: compute.QuarterFigures,
     wording: Wording,
     extra: Mapping[tuple, list[ChartSpec]] | None = None,
+    source: compute.QuarterFigures | None = None,
 ) -> dict[tuple, list[ChartSpec]]:
     """Charts of each block, keyed by the block's location, numbered in reading order.
 
     `extra` adds charts made elsewhere (trends over the quarters on file) after a block's own.
+    `source`: the figures with the quarter file's own words, where `figures` carries an
+    edition's translation (see `texts.translated_figures`): the files are named from them.
     """
     planned: dict[tuple, list[ChartSpec]] = {}
     number = 0
-    for placed in figures.blocks:
-        specs = _share_rows(
-            [*plan_block(placed.figures, wording), *(extra or {}).get(placed.location, [])]
-        )
+    sources = (source or figures).blocks
+    for placed, original in zip(figures.blocks, sources, strict=True):
+        own = plan_block(placed.figures, wording, original.figures)
+        specs = _share_rows([*own, *(extra or {}).get(placed.location, [])])
         numbered = []
         for spec in specs:
             number += 1

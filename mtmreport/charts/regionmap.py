@@ -42,25 +42,20 @@ LIGHTEST = style.BLUE_TINTS[-1]  # "#D9E0F1"
 SCALE = LinearSegmentedColormap.from_list("iom_blues", [LIGHTEST, style.IOM_BLUE])
 BORDER = "#FFFFFF"
 HATCH_COLOUR = "#BDBDBD"
-NO_DATA_LABEL = "No published figure"
 
 
 @dataclass(frozen=True)
 class MapWords:
-    """The words a map prints, in its edition's language (English by default): the label of
-    each region, the "no data" swatch's text and how a number is written."""
+    """The words a map prints, in its edition's language (`charts.draw.map_words` makes them
+    from the edition's wording: the catalogue, the reference tables, CLDR): the label of each
+    region, the "no data" swatch's text, and how a number and a per cent are written."""
 
-    label: Callable[[Region], str] = lambda region: (
-        region.name
-        if region.is_city or region.name in _KEEP_SUFFIX
-        else region.name.removesuffix(" region")
-    )
-    no_data: str = NO_DATA_LABEL
-    number: Callable[[float], str] = lambda value: f"{value:,.2f}".rstrip("0").rstrip(".")
-    percent: Callable[[str], str] = lambda number: number + "%"
+    label: Callable[[Region], str]
+    no_data: str
+    number: Callable[[float], str]
+    percent: Callable[[str], str]
 
 
-ENGLISH = MapWords()
 # A halo in the background colour keeps small text legible across hatching and borders.
 _HALO_GREY = [patheffects.withStroke(linewidth=2.2, foreground=style.NO_DATA)]
 _HALO_WHITE = [patheffects.withStroke(linewidth=2.2, foreground="#FFFFFF")]
@@ -83,8 +78,6 @@ _LABEL_NUDGES: dict[str, tuple[float, float]] = {
     "Turkistan region": (-0.9, 1.1),
     "Almaty region": (4.0, -2.0),
 }
-# Regions whose name alone would read as a city's.
-_KEEP_SUFFIX = frozenset({"Almaty region"})
 
 
 def _albers(lon: float, lat: float) -> tuple[float, float]:
@@ -115,7 +108,7 @@ def _resolve(values: Mapping[str, float | None]) -> dict[Region, float | None]:
     return resolved
 
 
-def _format(value: float, value_label: str, words: MapWords = ENGLISH) -> str:
+def _format(value: float, value_label: str, words: MapWords) -> str:
     """17.5 -> "17.5%", 11.0 -> "11%"; other units are left to the legend: 1753689 -> "1,753,689".
 
     Two decimals at most, trailing zeros dropped, thousands separated in the edition's style.
@@ -163,11 +156,12 @@ def _add_shape(ax: Axes, patch: PathPatch) -> None:
 
 
 def draw_region_map(
-    values: Mapping[str, float | None], *, value_label: str = "%", words: MapWords = ENGLISH
+    values: Mapping[str, float | None], *, words: MapWords, value_label: str = "%"
 ) -> Figure:
     """Draw the 20 regions, shading those with a value; return the figure (not shown, not saved).
 
-    ``values`` maps region names, as :func:`find_region` accepts them, to a figure or None.
+    ``values`` maps regions (their ISO codes, or names as :func:`find_region` accepts them)
+    to a figure or None; ``words`` are the edition's.
     Regions missing from ``values`` or mapped to None (or NaN) are drawn as "no published
     figure". ``value_label`` is the unit: "%" is printed after every value; any other unit
     (e.g. "migrants") once, as the legend's caption, to keep labels short. Raises KeyError
@@ -237,7 +231,7 @@ def _label(
     value: float | None,
     value_label: str,
     fill: PathPatch,
-    words: MapWords = ENGLISH,
+    words: MapWords,
 ) -> None:
     """Name and value on the region; for a city, beside it with a leader line."""
     lon, lat = region_label_points()[region.name]
@@ -316,7 +310,7 @@ def _legend(
     value_label: str,
     *,
     has_missing: bool,
-    words: MapWords = ENGLISH,
+    words: MapWords,
 ) -> None:
     """A short colour bar for the scale (if any value), a hatched swatch (if any is missing)."""
     left = 0.06

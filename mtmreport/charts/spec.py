@@ -8,6 +8,8 @@ imports the model and computation modules.
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -23,6 +25,15 @@ CellKind = Literal["text", "count", "signed", "percent", "change", "usd", "kzt"]
 Width = Literal["full", "half"]
 
 MAX_DONUT_SLICES = 6
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def file_slug(*parts: str) -> str:
+    """The ASCII part of a chart's or table's file names, from the words of the quarter file
+    as written (never a translation), so every edition names a figure's files alike:
+    "Temporary residence permit holders" gives "temporary-residence-permit-holders"."""
+    text = unicodedata.normalize("NFKD", " ".join(parts)).encode("ascii", "ignore").decode()
+    return _NOT_SLUG.sub("-", text.lower()).strip("-") or "figure"
 
 
 @dataclass(frozen=True)
@@ -46,7 +57,7 @@ class ChartSpec:
     the annex show, under which headers. `unit` is the unit of the plotted values.
     """
 
-    slug: str
+    slug: str  # the same in every edition (`file_slug`): the file names' stable part
     kind: ChartKind
     caption: str
     source: str

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mtmreport.charts.spec import ChartSpec, Column
+from mtmreport.charts.spec import ChartSpec, Column, file_slug
 from mtmreport.compute import QuarterFigures
 from mtmreport.history import History, series_unit
+from mtmreport.reference import english_name
 from mtmreport.wording import Wording
 
 MIN_POINTS = 3
@@ -56,7 +57,8 @@ def trend_specs(
         sources = list(dict.fromkeys(wording.quarter_text(p.source) for p in series if p.source))
         hollow = [wording.period(p.period, "short") for p in series if p.stated]
         spec = ChartSpec(
-            slug="trend-" + "-".join(point.key).replace(" ", "-").replace("_", "-").lower(),
+            # named in the quarter file's words and places' English names: alike in every edition
+            slug=file_slug("trend", *(english_name(part) for part in point.key)),
             kind="trend",
             caption=caption,
             source="; ".join(sources),

@@ -136,6 +136,17 @@ def _suggestion_keys() -> dict[str, Country]:
     return {key: country for key, country in _index().items() if len(key) > 3}
 
 
+@cache
+def _by_code() -> dict[str, Country]:
+    return {country.iso3: country for country in all_countries()}
+
+
+def country_by_code(code: str) -> Country | None:
+    """The country whose ISO 3166-1 alpha-3 code is exactly `code` (what the model carries),
+    or None; no other spelling is taken."""
+    return _by_code().get(code)
+
+
 def find_country(text: str) -> Country | None:
     """The country ``text`` names (name, short name, ISO code or alias), or None.
 

@@ -122,6 +122,16 @@ def _stem_index() -> dict[str, tuple[Region, ...]]:
     return {stem: tuple(sorted(found, key=lambda r: r.name)) for stem, found in index.items()}
 
 
+@cache
+def _by_code() -> dict[str, Region]:
+    return {region.iso: region for region in all_regions()}
+
+
+def region_by_code(code: str) -> Region | None:
+    """The region whose ISO 3166-2 code is exactly `code` (what the model carries), or None."""
+    return _by_code().get(code)
+
+
 def find_region(text: str) -> Region | None:
     """The region or city ``text`` names (name, ISO code, boundary-file name or alias), or None.
 
