@@ -286,3 +286,16 @@ def test_pdf_is_tagged_with_language_and_chart_alt_texts(built, specs, wording):
 
     walk(root["/StructTreeRoot"])
     assert alts == [alt_text(s, wording) for s in specs["2023-Q3"]]
+
+
+def test_period_labels_that_would_run_together_break_onto_two_lines(built):
+    """Q3's half-width inflow trend: "Q2 2022" beside "Q3 2022" fits on one line, the
+    Russian "2 кв. 2022" beside "3 кв. 2022" does not; its labels take a second line (the
+    chart grows by it) instead of overprinting each other."""
+    folder = built["2023-Q3"].folder
+    name = "charts/figure-13-trend-remittances-inflow.png"
+    english = Image.open(folder / name).size
+    russian = Image.open(folder / "ru" / name).size
+    assert english[0] == russian[0]  # both half width
+    line = style.BASE_SIZE * 1.2 / 72 * DPI  # one line of period labels, in pixels
+    assert russian[1] - english[1] == pytest.approx(line, abs=2)

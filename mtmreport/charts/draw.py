@@ -474,9 +474,11 @@ def _trend(spec: ChartSpec, wording: Wording) -> Figure:
     """A line over quarters, dotted across a quarter not on file; hollow markers for
     figures that a later report states rather than this one's data."""
     table = spec.table
-    fig = _figure(spec, 1.5)
-    ax = _axes_in(fig, 0.3, 0.25, 0.3, 0.05)
     xs = [int(x) - int(table["position"].iloc[0]) for x in table["position"]]
+    labels, lines = _period_labels(spec, xs)
+    extra = (lines - 1) * style.BASE_SIZE * 1.2 / 72  # a second line of period labels
+    fig = _figure(spec, 1.5 + extra)
+    ax = _axes_in(fig, 0.3, 0.25 + extra, 0.3, 0.05)
     values = [float(v) for v in table["value"]]
     unit = {"kzt": "kzt", "usd": "usd", "percent": "percent"}.get(spec.unit, "count")
     points = list(zip(xs, values, strict=True))
@@ -504,9 +506,11 @@ def _trend(spec: ChartSpec, wording: Wording) -> Figure:
             color=style.INK,
         )
     low, high = min([*values, 0]), max([*values, 0]) or 1.0
-    for x, label in zip(xs, table["label"], strict=True):
+    ax.set_ylim(low, high + (high - low) * 0.22)  # room for the top value's label
+    ax.set_xlim(-0.3, xs[-1] + 0.3)
+    for x, label in zip(xs, labels, strict=True):
         ax.annotate(
-            str(label),
+            label,
             (x, low),
             textcoords="offset points",
             xytext=(0, -5),
@@ -514,11 +518,26 @@ def _trend(spec: ChartSpec, wording: Wording) -> Figure:
             va="top",
             color=style.INK_SOFT,
         )
-    ax.set_ylim(low, high + (high - low) * 0.22)  # room for the top value's label
-    ax.set_xlim(-0.3, xs[-1] + 0.3)
     _bare(ax)
     ax.axhline(low, color=style.GREY, linewidth=0.6)
     return fig
+
+
+def _period_labels(spec: ChartSpec, xs: list[int]) -> tuple[list[str], int]:
+    """The trend's period labels, and on how many lines. Labels of neighbouring quarters
+    that would run into each other (a half-width chart, a language of longer words: "2 кв.
+    2022" beside "3 кв. 2022") all break after their last space onto a second line."""
+    labels = [str(label) for label in spec.table["label"]]
+    width = style.HALF_WIDTH_IN if spec.width == "half" else style.FULL_WIDTH_IN
+    per_quarter = (width - 0.6) / (xs[-1] + 0.6)  # the axes' inches over its x range
+    widths = [_text_width_in(label) for label in labels]
+    clash = any(
+        (left + right) / 2 + 0.05 > (x1 - x0) * per_quarter
+        for (x0, left), (x1, right) in pairwise(zip(xs, widths, strict=True))
+    )
+    if not clash or not all(" " in label for label in labels):
+        return labels, 1
+    return ["\n".join(label.rsplit(" ", 1)) for label in labels], 2
 
 
 def _map(spec: ChartSpec, wording: Wording) -> Figure:
