@@ -532,7 +532,7 @@ def _period_labels(spec: ChartSpec, xs: list[int]) -> tuple[list[str], int]:
     per_quarter = (width - 0.6) / (xs[-1] + 0.6)  # the axes' inches over its x range
     widths = [_text_width_in(label) for label in labels]
     clash = any(
-        (left + right) / 2 + 0.05 > (x1 - x0) * per_quarter
+        (left + right) / 2 + 0.05 > (x1 - x0) * per_quarter  # two word spaces apart at least
         for (x0, left), (x1, right) in pairwise(zip(xs, widths, strict=True))
     )
     if not clash or not all(" " in label for label in labels):
