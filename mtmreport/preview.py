@@ -10,7 +10,7 @@ The preview owns serving and rebuilding and has no build steps of its own: every
 - a builder thread builds each draft into a fresh folder under a temporary directory (never
   `output/`) and swaps it in only when complete, so a page never sees half a draft. Saves
   that arrive during a build are coalesced into one more build of the newest content;
-- a PDF thread hands the newest good draft to a WeasyPrint worker *process*, so the slow PDF
+- a PDF thread hands the newest good draft to a WeasyPrint helper *process*, so the slow PDF
   neither delays the HTML draft nor competes with it for the GIL;
 - the HTTP server (stdlib, one thread a request, 127.0.0.1 only) serves the draft with a small
   bar and script injected -- into the served copy only, never into a built report -- and tells
@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import html
 import json
-import multiprocessing
-import os
 import re
 import shutil
 import signal
@@ -37,7 +35,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -48,7 +45,7 @@ from mtmreport import build
 from mtmreport.chartcache import ChartCache
 from mtmreport.diagnostics import Diagnostic, listing, tally, tally_text
 from mtmreport.errors import MtmReportError, ServeError
-from mtmreport.helper import die_with_parent
+from mtmreport.helper import Helper, HelperLost, RemoteError
 from mtmreport.i18n import SOURCE_LANGUAGE, check_language
 from mtmreport.project import Project
 from mtmreport.review import Review, editor_url_template
@@ -107,27 +104,6 @@ def describe_failure(error: BaseException) -> tuple[str, ...]:
     if isinstance(error, MtmReportError):
         return error.lines
     return (f"internal error: {type(error).__name__}: {error}",)
-
-
-def _pdf_worker(jobs: Connection, parent_pid: int) -> None:
-    """The PDF process: render each (html, pdf, allowed roots) job sent; answer "" or an error."""
-    die_with_parent(parent_pid)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    os.nice(10)  # on a small machine the HTML draft and the browser come first
-    while True:
-        try:
-            job = jobs.recv()
-        except EOFError:
-            return
-        if job is None:
-            return
-        html_path, pdf_path, roots = job
-        try:
-            build.write_pdf(html_path, pdf_path, roots)
-        except Exception as error:
-            jobs.send(f"{type(error).__name__}: {error}")
-        else:
-            jobs.send("")
 
 
 class Preview:
@@ -348,10 +324,8 @@ class Preview:
     # --- the PDF -----------------------------------------------------------------------------
 
     def _pdf_loop(self) -> None:
-        """Render the newest good draft as PDF in a worker process, one render at a time."""
-        context = multiprocessing.get_context("spawn")  # forking a threaded process is unsafe
-        worker: multiprocessing.process.BaseProcess | None = None
-        jobs: Connection | None = None
+        """Render the newest good draft as PDF in a helper process, one render at a time."""
+        renderer: Helper | None = None
         try:
             while True:
                 with self._changed:
@@ -361,33 +335,33 @@ class Preview:
                     draft, self._pdf_wanted = self._pdf_wanted, None
                     self._pdf = Pdf(self._pdf.version, self._pdf.path, draft.version)
                     self._notify()
-                if worker is None or not worker.is_alive():
-                    jobs, child_end = context.Pipe()
-                    worker = context.Process(
-                        target=_pdf_worker, args=(child_end, os.getpid()), daemon=True
-                    )
-                    worker.start()
-                    child_end.close()
-                assert jobs is not None and draft.folder is not None
-                self._render_pdf(jobs, draft)
+                if renderer is None or not renderer.is_alive():
+                    # Spawned (forking a threaded process is unsafe); niced: on a small
+                    # machine the HTML draft and the browser come first.
+                    renderer = Helper("pdf", start="spawn", nice=10, name="preview-pdf")
+                assert draft.folder is not None
+                self._render_pdf(renderer, draft)
         finally:
-            if worker is not None:
-                worker.terminate()
-                worker.join(timeout=5)
+            if renderer is not None:
+                renderer.close()
 
-    def _render_pdf(self, jobs: Connection, draft: Draft) -> None:
+    def _render_pdf(self, renderer: Helper, draft: Draft) -> None:
         started = time.perf_counter()
         target = self._pdf_dir / f"report-{draft.version:05d}.pdf"
         assert draft.folder is not None
         error = ""
+        renderer.start(build.write_pdf, draft.folder / "report.html", target, [])  # its folder only
+        while not renderer.ready(0.2):
+            if self.stopping.is_set():
+                return
         try:
-            jobs.send((draft.folder / "report.html", target, []))  # its own folder only
-            while not jobs.poll(0.2):
-                if self.stopping.is_set():
-                    return
-            error = jobs.recv()
-        except (EOFError, OSError) as lost:
-            error = f"the PDF worker stopped: {lost or type(lost).__name__}"
+            renderer.result()
+        except HelperLost as lost:
+            error = f"the PDF worker stopped: {lost}"
+        except RemoteError as failed:
+            error = str(failed)
+        except Exception as failed:
+            error = f"{type(failed).__name__}: {failed}"
         with self._changed:
             previous = self._pdf
             if error:
