@@ -150,6 +150,7 @@ def write_html(
     review: Review | None = None,
     wording: Wording | None = None,
     texts: QuarterTexts | None = None,
+    charts_started: Callable[[], None] | None = None,
 ) -> HtmlDraft:
     """Charts, stylesheet, fonts and `report.html` of a quarter, written into `folder`; the
     data annex too, unless `annex_later` says the caller writes it (`HtmlDraft.annex.write`)
@@ -160,7 +161,8 @@ def write_html(
     `helper` when it prepared for them, while the HTML is rendered here. With `pdf_next`, they
     are left to `HtmlDraft.place_charts`, which the PDF's URL fetcher calls when WeasyPrint,
     having computed the styles meanwhile, first needs an image. With `review`, the review
-    view is written beside it as `review.html`.
+    view is written beside it as `review.html`. `charts_started` is called as soon as the
+    charts are on their way.
     """
     timer = timer or _Timer()
     with timer.phase("imports"):
@@ -183,6 +185,8 @@ def write_html(
         specs = plan_charts(figures, wording, extra=trends)
         charts = ChartPlan(specs, wording, chart_format, cache, templates.font_files)
         in_helper = charts.start(helper, wording)
+    if charts_started is not None:
+        charts_started()
     with timer.phase("imports"):  # only now: the helper should start drawing without delay
         from mtmreport.annex import plan_annex
         from mtmreport.render import chart_views, render_report
@@ -493,14 +497,30 @@ def _write_editions(
         ]
 
     def others() -> list[EditionCharts]:
-        return [_edition(quarter, project, options, i, None, _Timer()) for i in range(1, count)]
+        made = []
+        for i in range(1, count):
+            # A helper of its own, as the first edition has: its charts are drawn while it
+            # computes the styles.
+            with _helper_for(quarter.quarter_id, quarter.cache, options) as own:
+                made.append(_edition(quarter, project, options, i, own, _Timer()))
+        return made
 
-    # Forked now, with the figures in memory; should it die, the other editions are made
-    # here after the first. Its errors come back as themselves, reported like the first's.
-    with Helper(first=(others, ()), name="editions") as editions:
-        first = _edition(quarter, project, options, 0, helper, timer)
+    with ExitStack() as stack:
+        editions: list[Helper] = []
+
+        def fork_others() -> None:
+            """Forked once the first edition's charts are on their way, and once this
+            process has imported WeasyPrint, which the fork then shares (~0.6 s of CPU)."""
+            if options.pdf:
+                with timer.phase("imports"):
+                    import mtmreport.pdf  # noqa: F401
+            # Should it die, the other editions are made here after the first. Its errors
+            # come back as themselves, reported like the first's.
+            editions.append(stack.enter_context(Helper(first=(others, ()), name="editions")))
+
+        first = _edition(quarter, project, options, 0, helper, timer, fork_others)
         with timer.phase("editions"):
-            return [first, *editions.finish(others)]
+            return [first, *editions[0].finish(others)]
 
 
 def _edition(
@@ -510,6 +530,7 @@ def _edition(
     index: int,
     helper: Helper | None,
     timer: _Timer,
+    charts_started: Callable[[], None] | None = None,
 ) -> EditionCharts:
     """Edition `index` of a quarter into its folder of the staging folder."""
     wording = quarter.wordings[index]
@@ -526,6 +547,7 @@ def _edition(
         timer,
         quarter.texts[index],
         first=index == 0,
+        charts_started=charts_started,
     )
     return EditionCharts.of(plan)
 
@@ -542,6 +564,7 @@ def _write_edition(
     texts: QuarterTexts,
     *,
     first: bool,
+    charts_started: Callable[[], None] | None = None,
 ) -> ChartPlan:
     """One edition's HTML, charts, data annex and PDF, written into `folder`; the first
     edition's review view too, when asked for."""
@@ -559,6 +582,7 @@ def _write_edition(
         review=_review(linked.loaded, options) if first else None,
         wording=wording,
         texts=texts,
+        charts_started=charts_started,
     )
     job = (folder / "report.html", folder / "report.pdf", [folder])
     in_helper = options.pdf and helper is not None and helper.role == "pdf"

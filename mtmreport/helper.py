@@ -143,6 +143,11 @@ def _serve(
 ) -> None:
     """The helper's loop: prepare, then run each (function, args) and send back the outcome."""
     die_with_parent(parent_pid)
+    # A helper may start helpers of its own (another edition's charts helper). The daemon
+    # flag, which forbids that, only has the interpreter stop helpers at exit; each helper
+    # already ends with the process that started it.
+    with contextlib.suppress(AssertionError, AttributeError):
+        multiprocessing.current_process().daemon = False
     if nice:
         with contextlib.suppress(OSError):
             os.nice(nice)
