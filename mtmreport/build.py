@@ -85,6 +85,9 @@ class BuildResult:
     pending: int = 0  # a draft's entries still to come; they print as "Data pending"
     editions: tuple[Edition, ...] = ()
     warnings: tuple[str, ...] = ()  # translations missing, fuzzy or stale
+    # Files of the previous report this build was not asked to make (the PDF under
+    # --no-pdf, the review view without --review), kept as they were.
+    kept: tuple[Path, ...] = ()
 
 
 def _copy_assets(templates: Templates, folder: Path) -> str | None:
@@ -381,6 +384,7 @@ def _finish(
         with timer.phase("annex"):
             audit.write_findings(quarter.linked.findings, quarter.folder)
         _keep_other_editions(quarter.final, quarter.folder, [w.language for w in quarter.wordings])
+        kept = _keep_not_rebuilt(quarter)
         if options.cache:  # before publishing: a cache that cannot be written fails here
             keys = [key for charts in made for key in charts.keys]
             quarter.cache.remember(quarter.quarter_id, options.chart_format, keys)
@@ -407,6 +411,7 @@ def _finish(
         pending=len(loaded.figures.pending),
         editions=editions,
         warnings=tuple(warning for t in quarter.texts for warning in t.warnings),
+        kept=kept,
     )
 
 
@@ -452,6 +457,29 @@ def _keep_other_editions(final: Path, staging: Path, built: list[str]) -> None:
                     shutil.copytree(child, target, dirs_exist_ok=True)
                 elif not target.exists():
                     shutil.copy2(child, target)
+
+
+# Files an edition's folder may hold that a build makes only when asked (the PDF unless
+# --no-pdf, the review view and its stylesheet with --review). Reported when kept, but for
+# the stylesheet, which goes with the review view.
+NOT_ALWAYS_MADE = ("report.pdf", "review.html", "review.css")
+
+
+def _keep_not_rebuilt(quarter: _Quarter) -> tuple[Path, ...]:
+    """Carry over, into each new edition folder, the files of the previous report this build
+    did not make (`build --no-pdf` keeps the last PDF, a build without --review the last
+    review view): what an analyst did not ask to rebuild stays, and the build says so.
+    Returns where they are once published."""
+    kept = []
+    for wording in quarter.wordings:
+        old = edition_folder(quarter.final, wording.language)
+        new = edition_folder(quarter.folder, wording.language)
+        for name in NOT_ALWAYS_MADE:
+            if (old / name).is_file() and not (new / name).exists():
+                shutil.copy2(old / name, new / name)
+                if name != "review.css":
+                    kept.append(old / name)
+    return tuple(kept)
 
 
 def _is_language(name: str) -> bool:

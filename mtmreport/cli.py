@@ -290,10 +290,16 @@ def _print_result(result: Any) -> None:
     for edition in result.editions:
         echo(f"{result.quarter}: wrote {display_path(edition.html)}")
         review = edition.html.with_name("review.html")
-        if review.exists():
+        if review.exists() and review not in result.kept:
             echo(f"{result.quarter}: wrote {display_path(review)} (the review view)")
         if edition.pdf:
             echo(f"{result.quarter}: wrote {display_path(edition.pdf)}")
+    for path in result.kept:
+        why = "--no-pdf" if path.name == "report.pdf" else "no --review"
+        echo(
+            f"{result.quarter}: kept {display_path(path)} from the previous build, "
+            f"not made again ({why})"
+        )
     if result.findings:
         echo(
             f"{result.quarter}: {tally_text(result.findings, 'audit finding')}; "
