@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import shutil
 import signal
+import stat
 import tempfile
 import threading
 import time
@@ -680,6 +682,49 @@ def _listen(port: int, preview: Preview, log: Log) -> _Server:
     )
 
 
+WORKDIR_PREFIX = "mtmreport-serve-"
+_WORKDIR = re.compile(re.escape(WORKDIR_PREFIX) + r"(?P<pid>[0-9]+)-[A-Za-z0-9_]+")
+
+
+@contextmanager
+def _workdir() -> Iterator[str]:
+    """The preview's temporary folder, named after its process; removed on the way out.
+
+    A preview killed outright (SIGKILL, a closed terminal's session) cannot remove its own,
+    so each start first removes those of this user's previews whose process is gone.
+    """
+    _sweep_workdirs(Path(tempfile.gettempdir()))
+    with tempfile.TemporaryDirectory(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-") as workdir:
+        yield workdir
+
+
+def _sweep_workdirs(parent: Path) -> None:
+    if os.name != "posix":  # elsewhere os.kill(pid, 0) is no mere question
+        return
+    with suppress(OSError):
+        for entry in parent.iterdir():
+            match = _WORKDIR.fullmatch(entry.name)
+            if match is None or int(match["pid"]) == os.getpid():
+                continue
+            with suppress(OSError):
+                info = entry.lstat()
+                # Only this user's real folders (never through a link), of previews gone.
+                if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+                    continue
+                if not _process_exists(int(match["pid"])):
+                    shutil.rmtree(entry, ignore_errors=True)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process (a reused number): leave the folder
+        return True
+    return True
+
+
 def serve(
     quarter: str | None,
     project: Project,
@@ -699,7 +744,7 @@ def serve(
     check_language(language, project.templates.catalogue_folder(language))
     with (
         _sigterm_as_interrupt(),
-        tempfile.TemporaryDirectory(prefix="mtmreport-serve-") as workdir,
+        _workdir() as workdir,
     ):
         preview = Preview(quarter_id, project, Path(workdir), log, language)
         with _listen(port, preview, log) as server:
