@@ -52,18 +52,21 @@ def repair(pdf_path: Path, link_texts: dict[str, str]) -> None:
 
 @dataclass
 class StructTree:
-    """The structure elements reachable from the document's root, in reading order."""
+    """The structure elements reachable from the document's root, in reading order.
+
+    Walked once (each walk costs ~10 ms): the repairs change roles and regroup kids, but
+    add no element another repair looks for (an `LBody` wraps elements already listed).
+    """
 
     pdf: pikepdf.Pdf
 
     def __post_init__(self) -> None:
         self.root = self.pdf.Root.StructTreeRoot
-        self.reachable: set[tuple[int, int]] = set()
-        for element in self.elements():
-            self.reachable.add(element.objgen)
+        self.walked = list(_walk(self.root.K))
+        self.reachable = {element.objgen for element in self.walked}
 
     def elements(self) -> Iterator[pikepdf.Dictionary]:
-        yield from _walk(self.root.K)
+        return iter(self.walked)
 
     def of_type(self, role: str) -> Iterator[pikepdf.Dictionary]:
         return (element for element in self.elements() if element.get("/S") == role)
