@@ -9,8 +9,9 @@ A build that fails or is killed anywhere leaves the last good report exactly as 
 Speed (see `make bench`): pandas, matplotlib and WeasyPrint are imported inside the functions
 that need them, so `validate` and `audit` never load the last two; charts come from a cache
 keyed by what they show (`chartcache`), so a text edit redraws nothing; a helper process
-(`helper`) draws charts or writes the PDF beside the main process; and `build_all` builds
-several quarters in worker processes.
+(`helper.Helper`) draws charts or writes the PDF beside the main process, another makes the
+other editions; and `build_all` has a pool of them (`helper.Pool`) write every edition of
+every quarter.
 """
 
 from __future__ import annotations

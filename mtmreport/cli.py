@@ -67,7 +67,7 @@ Examples:
   mtmreport build 2023-Q2         one quarter
   mtmreport build 2023-Q3 --strict   fail if the audit finds inconsistencies
   mtmreport build 2023-Q3 --lang ru  the Russian edition only (output/2023-Q3/ru/)
-  mtmreport build --all --jobs 2  every quarter, two at a time
+  mtmreport build --all --jobs 2  every quarter, in two processes
 """
 
 
@@ -219,7 +219,7 @@ def main(context: click.Context, project_dir: Path | None) -> None:
     type=click.IntRange(min=1),
     default=1,
     show_default=True,
-    help="With --all: quarters built at once, each in its own process.",
+    help="With --all: processes at work at once, each writing one edition at a time.",
 )
 @_reports_errors
 def build(
