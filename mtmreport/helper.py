@@ -5,10 +5,10 @@ of the three libraries costs 0.3-0.6 s to import, and drawing the charts costs a
 as laying out the PDF, so on a small machine work goes to other processes. Four uses, one
 mechanism (`Helper`, and `Pool` of several):
 
-- a build's helper (`build`), started at the very top of a build with a *role*: "charts"
-  imports matplotlib and draws the charts the cache lacks while the main process renders the
-  HTML and imports WeasyPrint; "pdf" (every chart expected from the cache) imports WeasyPrint
-  and writes the PDF as soon as the HTML is there;
+- a build's helpers (`build`), started at the very top of a build with a *role*: "charts"
+  imports matplotlib and draws the charts the cache lacks while the main process computes and
+  renders the HTML; "pdf" imports WeasyPrint meanwhile and writes the PDF as soon as the HTML
+  is there (its images once the charts are placed);
 - a quarter's other editions (`build`), made by a helper forked once the figures are
   computed, so it starts with them in memory (`first=`: a call made from inherited memory,
   never pickled);
