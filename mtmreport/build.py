@@ -9,17 +9,18 @@ A build that fails or is killed anywhere leaves the last good report exactly as 
 Speed (see `make bench`): pandas, matplotlib and WeasyPrint are imported inside the functions
 that need them, so `validate` and `audit` never load the last two; charts come from a cache
 keyed by what they show (`chartcache`), so a text edit redraws nothing; a helper process
-(`helper`) draws charts or writes the PDF beside the main process; and `build_all` builds
-several quarters in worker processes.
+(`helper.Helper`) draws charts or writes the PDF beside the main process, another makes the
+other editions; and `build_all` has a pool of them (`helper.Pool`) write every edition of
+every quarter.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
-from collections.abc import Callable
-from contextlib import AbstractContextManager, ExitStack, nullcontext
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,7 +29,7 @@ from mtmreport.chartcache import ChartCache, ChartPlan
 from mtmreport.diagnostics import Diagnostic, listing, tally_text
 from mtmreport.errors import AuditFailedError, BuildError, display_path
 from mtmreport.failures import describe, template_failure
-from mtmreport.helper import Helper, die_with_parent
+from mtmreport.helper import Helper, Pool, RemoteError, can_fork
 from mtmreport.i18n import SOURCE_LANGUAGE
 from mtmreport.project import LinkedQuarter, Project
 from mtmreport.publish import publish, staging, writing_error
@@ -86,6 +87,9 @@ class BuildResult:
     pending: int = 0  # a draft's entries still to come; they print as "Data pending"
     editions: tuple[Edition, ...] = ()
     warnings: tuple[str, ...] = ()  # translations missing, fuzzy or stale
+    # Files of the previous report this build was not asked to make (the PDF under
+    # --no-pdf, the review view without --review), kept as they were.
+    kept: tuple[Path, ...] = ()
 
 
 def _copy_assets(templates: Templates, folder: Path) -> str | None:
@@ -114,6 +118,23 @@ def write_pdf(
     from mtmreport.pdf import render_pdf
 
     render_pdf(html_path, pdf_path, allowed_roots, on_missing)
+
+
+CHARTS_PLACED = ".charts-placed"  # in an edition's staging folder while its PDF is laid out
+
+
+def write_pdf_when_placed(
+    html_path: Path, pdf_path: Path, allowed_roots: list[Path], placed: Path
+) -> None:
+    """`write_pdf` in a helper while the build still has charts drawn: the first image the
+    layout finds missing waits for `placed`, which the build creates once every chart is in
+    the folder (each is put there whole, under its name, in one step)."""
+
+    def wait() -> None:
+        while not placed.exists():  # the build ends this helper should it fail meanwhile
+            time.sleep(0.005)
+
+    write_pdf(html_path, pdf_path, allowed_roots, on_missing=wait)
 
 
 @dataclass
@@ -151,6 +172,7 @@ def write_html(
     review: Review | None = None,
     wording: Wording | None = None,
     texts: QuarterTexts | None = None,
+    charts_started: Callable[[], None] | None = None,
 ) -> HtmlDraft:
     """Charts, stylesheet, fonts and `report.html` of a quarter, written into `folder`; the
     data annex too, unless `annex_later` says the caller writes it (`HtmlDraft.annex.write`)
@@ -161,7 +183,8 @@ def write_html(
     `helper` when it prepared for them, while the HTML is rendered here. With `pdf_next`, they
     are left to `HtmlDraft.place_charts`, which the PDF's URL fetcher calls when WeasyPrint,
     having computed the styles meanwhile, first needs an image. With `review`, the review
-    view is written beside it as `review.html`.
+    view is written beside it as `review.html`. `charts_started` is called as soon as the
+    charts are on their way.
     """
     timer = timer or _Timer()
     with timer.phase("imports"):
@@ -184,6 +207,8 @@ def write_html(
         specs = plan_charts(figures, wording, extra=trends, source=own)
         charts = ChartPlan(specs, wording, chart_format, cache, templates.font_files)
         in_helper = charts.start(helper, wording)
+    if charts_started is not None:
+        charts_started()
     with timer.phase("imports"):  # only now: the helper should start drawing without delay
         from mtmreport.annex import plan_annex
         from mtmreport.render import chart_views, render_report
@@ -280,12 +305,151 @@ def _helper_for(
     return nullcontext(None)
 
 
+def _pdf_helper_for(
+    helper: Helper | None, project: Project, options: BuildOptions
+) -> AbstractContextManager[Helper | None]:
+    """A second helper, for the PDF, when a build of one edition has its charts drawn: it
+    imports WeasyPrint while this process computes (taking ~0.6 s off the way to the PDF)
+    and lays the PDF out once the HTML is written, its images once the charts are placed.
+    A build of several editions imports WeasyPrint here instead, for the editions' helper
+    to share (`_write_editions`)."""
+    if not (options.pdf and helper is not None and helper.role == "charts"):
+        return nullcontext(None)
+    if len(set(options.languages or project.templates.languages())) != 1:
+        return nullcontext(None)
+    return Helper("pdf")
+
+
 def _review(loaded: LoadedQuarter, options: BuildOptions) -> Review | None:
     if not options.review:
         return None
     from mtmreport.review import Review, editor_url_template
 
     return Review(loaded.doc, editor_url_template(options.editor_url))
+
+
+@dataclass
+class _Quarter:
+    """A quarter being built: computed and checked once, its editions written into `folder`
+    (staging) by this process or others, then published to `final`."""
+
+    quarter_id: str
+    linked: LinkedQuarter
+    wordings: list[Wording]
+    texts: list[QuarterTexts]
+    cache: ChartCache
+    folder: Path
+    final: Path
+
+
+def _prepare(
+    quarter_id: str,
+    project: Project,
+    options: BuildOptions,
+    cache: ChartCache,
+    stack: ExitStack,
+    timer: _Timer,
+) -> _Quarter:
+    """Load, compute and audit a quarter (through `project`, once), refuse it where
+    `--strict` says so, and open its staging folder (closed with `stack`)."""
+    with timer.phase("imports"):  # only now, so that a helper imports at the same time
+        from mtmreport.texts import load_texts
+    linked = project.linked(quarter_id, timer)
+    loaded, findings = linked.loaded, linked.findings
+    wordings = edition_wordings(project.templates, options.languages)
+    texts = [load_texts(loaded.doc, w.language) for w in wordings]
+    if options.strict and loaded.figures.pending:
+        raise AuditFailedError(
+            f"{quarter_id} is a draft with {len(loaded.figures.pending)} pending entries and "
+            "--strict is on; fill them in first (mtmreport list shows them)"
+        )
+    if options.strict and findings:
+        raise AuditFailedError(
+            f"{tally_text(findings, 'audit finding')} and --strict is on:\n"
+            + "\n".join(listing(findings))
+        )
+    # Last: a draft or the audit is the first thing to put right.
+    untranslated = sum(len(t.pending) for t in texts)
+    if options.strict and untranslated:
+        raise AuditFailedError(
+            f"{untranslated} text(s) of {quarter_id} are not translated yet and --strict "
+            "is on:\n" + "\n".join(warning for t in texts for warning in t.warnings)
+        )
+    folder = stack.enter_context(staging(project.output_dir, quarter_id))
+    return _Quarter(
+        quarter_id, linked, wordings, texts, cache, folder, project.output_dir / quarter_id
+    )
+
+
+def _chart_cache(project: Project, options: BuildOptions, stack: ExitStack) -> ChartCache:
+    if options.cache:
+        return ChartCache.inside(project.output_dir, CHART_CACHE)
+    scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="mtmreport-"))
+    return ChartCache(Path(scratch))
+
+
+@contextmanager
+def _reported(quarter_id: str, project: Project) -> Iterator[None]:
+    """A failure while writing a quarter's output, as the analyst's error it is: a template's
+    (exit 6), a writing error (exit 4), or a build error naming the quarter."""
+    import jinja2
+
+    try:
+        yield
+    except jinja2.TemplateError as error:
+        raise template_failure(error) from error
+    except OSError as error:
+        raise writing_error(error, project.output_dir) or BuildError(
+            f"building {quarter_id} failed: {error}"
+        ) from error
+    except (ValueError, KeyError, TypeError, RemoteError) as error:
+        raise BuildError(f"building {quarter_id} failed: {error}") from error
+
+
+def _finish(
+    quarter: _Quarter,
+    made: list[EditionCharts],
+    project: Project,
+    options: BuildOptions,
+    timer: _Timer,
+) -> BuildResult:
+    """The audit beside the editions, the editions not rebuilt carried over, the chart cache
+    told what the quarter uses, and the staging folder published."""
+    from mtmreport import audit
+
+    with _reported(quarter.quarter_id, project):
+        with timer.phase("annex"):
+            audit.write_findings(quarter.linked.findings, quarter.folder)
+        _keep_other_editions(quarter.final, quarter.folder, [w.language for w in quarter.wordings])
+        kept = _keep_not_rebuilt(quarter)
+        if options.cache:  # before publishing: a cache that cannot be written fails here
+            keys = [key for charts in made for key in charts.keys]
+            quarter.cache.remember(quarter.quarter_id, options.chart_format, keys)
+            quarter.cache.prune()
+    publish(quarter.folder, quarter.final)
+    editions = tuple(
+        Edition(
+            w.language,
+            edition_folder(quarter.final, w.language) / "report.html",
+            edition_folder(quarter.final, w.language) / "report.pdf" if options.pdf else None,
+        )
+        for w in quarter.wordings
+    )
+    loaded = quarter.linked.loaded
+    return BuildResult(
+        quarter=quarter.quarter_id,
+        folder=quarter.final,
+        html=editions[0].html,
+        pdf=editions[0].pdf,
+        findings=quarter.linked.findings,
+        timings=timer.timings,
+        charts_drawn=sum(charts.drawn for charts in made),
+        charts_cached=sum(charts.cached for charts in made),
+        pending=len(loaded.figures.pending),
+        editions=editions,
+        warnings=tuple(warning for t in quarter.texts for warning in t.warnings),
+        kept=kept,
+    )
 
 
 def build_report(
@@ -295,87 +459,18 @@ def build_report(
 
     `quarter` as typed (None: the latest on file). Quarters the report links to are read
     through `project`, which reads each file once, however many reports it builds."""
-    import jinja2
-
     timer = _Timer()
     quarter_id = project.quarter_id(quarter)
     project.quarter_path(quarter_id)  # a wrong id fails before any process starts
     _check_output_dir(project)
-    fmt = options.chart_format
     with ExitStack() as stack:
-        if options.cache:
-            cache = ChartCache.inside(project.output_dir, CHART_CACHE)
-        else:
-            scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="mtmreport-"))
-            cache = ChartCache(Path(scratch))
+        cache = _chart_cache(project, options, stack)
         helper = stack.enter_context(_helper_for(quarter_id, cache, options))
-        with timer.phase("imports"):  # only now, so that the helper imports at the same time
-            from mtmreport import audit as audit_mod
-            from mtmreport.texts import load_texts
-        linked = project.linked(quarter_id, timer)
-        loaded = linked.loaded
-        findings = linked.findings
-        wordings = edition_wordings(project.templates, options.languages)
-        texts = [load_texts(loaded.doc, w.language) for w in wordings]
-        if options.strict and loaded.figures.pending:
-            raise AuditFailedError(
-                f"{quarter_id} is a draft with {len(loaded.figures.pending)} pending entries and "
-                "--strict is on; fill them in first (mtmreport list shows them)"
-            )
-        if options.strict and findings:
-            raise AuditFailedError(
-                f"{tally_text(findings, 'audit finding')} and --strict is on:\n"
-                + "\n".join(listing(findings))
-            )
-        # Last: a draft or the audit is the first thing to put right.
-        untranslated = sum(len(t.pending) for t in texts)
-        if options.strict and untranslated:
-            raise AuditFailedError(
-                f"{untranslated} text(s) of {quarter_id} are not translated yet and --strict "
-                "is on:\n" + "\n".join(warning for t in texts for warning in t.warnings)
-            )
-        final = project.output_dir / quarter_id
-        folder = stack.enter_context(staging(project.output_dir, quarter_id))
-        try:
-            made = _write_editions(
-                linked, project, options, folder, wordings, texts, cache, helper, timer
-            )
-            with timer.phase("annex"):
-                audit_mod.write_findings(findings, folder)
-            _keep_other_editions(final, folder, [w.language for w in wordings])
-            if options.cache:  # before publishing: a cache that cannot be written fails here
-                cache.remember(quarter_id, fmt, [key for charts in made for key in charts.keys])
-                cache.prune()
-        except jinja2.TemplateError as error:
-            raise template_failure(error) from error
-        except OSError as error:
-            raise writing_error(error, project.output_dir) or BuildError(
-                f"building {quarter_id} failed: {error}"
-            ) from error
-        except (ValueError, KeyError, TypeError) as error:
-            raise BuildError(f"building {quarter_id} failed: {error}") from error
-        publish(folder, final)
-    editions = tuple(
-        Edition(
-            w.language,
-            edition_folder(final, w.language) / "report.html",
-            edition_folder(final, w.language) / "report.pdf" if options.pdf else None,
-        )
-        for w in wordings
-    )
-    return BuildResult(
-        quarter=quarter_id,
-        folder=final,
-        html=editions[0].html,
-        pdf=editions[0].pdf,
-        findings=findings,
-        timings=timer.timings,
-        charts_drawn=sum(charts.drawn for charts in made),
-        charts_cached=sum(charts.cached for charts in made),
-        pending=len(loaded.figures.pending),
-        editions=editions,
-        warnings=tuple(warning for t in texts for warning in t.warnings),
-    )
+        pdf_helper = stack.enter_context(_pdf_helper_for(helper, project, options))
+        prepared = _prepare(quarter_id, project, options, cache, stack, timer)
+        with _reported(quarter_id, project):
+            made = _write_editions(prepared, project, options, helper, timer, pdf_helper)
+        return _finish(prepared, made, project, options, timer)
 
 
 def edition_folder(folder: Path, language: str, default: str = SOURCE_LANGUAGE) -> Path:
@@ -402,6 +497,29 @@ def _keep_other_editions(final: Path, staging: Path, built: list[str]) -> None:
                     shutil.copy2(child, target)
 
 
+# Files an edition's folder may hold that a build makes only when asked (the PDF unless
+# --no-pdf, the review view and its stylesheet with --review). Reported when kept, but for
+# the stylesheet, which goes with the review view.
+NOT_ALWAYS_MADE = ("report.pdf", "review.html", "review.css")
+
+
+def _keep_not_rebuilt(quarter: _Quarter) -> tuple[Path, ...]:
+    """Carry over, into each new edition folder, the files of the previous report this build
+    did not make (`build --no-pdf` keeps the last PDF, a build without --review the last
+    review view): what an analyst did not ask to rebuild stays, and the build says so.
+    Returns where they are once published."""
+    kept = []
+    for wording in quarter.wordings:
+        old = edition_folder(quarter.final, wording.language)
+        new = edition_folder(quarter.folder, wording.language)
+        for name in NOT_ALWAYS_MADE:
+            if (old / name).is_file() and not (new / name).exists():
+                shutil.copy2(old / name, new / name)
+                if name != "review.css":
+                    kept.append(old / name)
+    return tuple(kept)
+
+
 def _is_language(name: str) -> bool:
     """A subfolder of a quarter's output that holds an edition (two or three letters)."""
     return name.isascii() and name.isalpha() and name.islower() and 2 <= len(name) <= 3
@@ -422,88 +540,85 @@ class EditionCharts:
 
 
 def _write_editions(
-    linked: LinkedQuarter,
+    quarter: _Quarter,
     project: Project,
     options: BuildOptions,
-    staging: Path,
-    wordings: list[Wording],
-    texts: list[QuarterTexts],
-    cache: ChartCache,
     helper: Helper | None,
     timer: _Timer,
+    pdf_helper: Helper | None = None,
 ) -> list[EditionCharts]:
-    """Every edition into its folder of `staging`, from figures computed once.
+    """Every edition into its folder of the staging folder, from figures computed once.
 
-    The first edition is made here with the helper. Any other is made meanwhile by a process
-    forked from this one once the figures are computed, so it starts with them in memory (no
-    copy, no second computation) and the two editions' charts and PDFs are laid out at once:
-    on two cores a second edition costs a fraction of the first. Where forking is not safe
-    (see `helper.process_context`), or the cores are taken (`parallel` off, as inside
-    `build_all`'s workers), the editions are made one after the other here.
+    The first edition is made here with the helper. Any other is made meanwhile by a helper
+    forked from this process once the figures are computed, so it starts with them in memory
+    (no copy, no second computation) and the two editions' charts and PDFs are laid out at
+    once: on two cores a second edition costs a fraction of the first. Where forking is not
+    safe (see `helper.process_context`), or the cores are taken (`parallel` off, as inside
+    `build_all`), the editions are made one after the other here.
     """
+    count = len(quarter.wordings)
+    if count < 2 or not options.parallel or not can_fork():
+        return [
+            _edition(quarter, project, options, 0, helper, timer, pdf_helper=pdf_helper),
+            *(_edition(quarter, project, options, i, None, timer) for i in range(1, count)),
+        ]
 
-    def folder(wording: Wording) -> Path:
-        made = edition_folder(staging, wording.language)
-        made.mkdir(exist_ok=True)
+    def others() -> list[EditionCharts]:
+        made = []
+        for i in range(1, count):
+            # A helper of its own, as the first edition has: its charts are drawn while it
+            # computes the styles.
+            with _helper_for(quarter.quarter_id, quarter.cache, options) as own:
+                made.append(_edition(quarter, project, options, i, own, _Timer()))
         return made
 
-    def one(index: int, helper_here: Helper | None, timer_here: _Timer) -> EditionCharts:
-        wording = wordings[index]
-        plan = _write_edition(
-            linked,
-            project,
-            options,
-            folder(wording),
-            wording,
-            cache,
-            helper_here,
-            timer_here,
-            texts[index],
-            first=index == 0,
-        )
-        return EditionCharts.of(plan)
+    with ExitStack() as stack:
+        editions: list[Helper] = []
 
-    from mtmreport.helper import process_context
+        def fork_others() -> None:
+            """Forked once the first edition's charts are on their way, and once this
+            process has imported WeasyPrint, which the fork then shares (~0.6 s of CPU)."""
+            if options.pdf:
+                with timer.phase("imports"):
+                    import mtmreport.pdf  # noqa: F401
+            # Should it die, the other editions are made here after the first. Its errors
+            # come back as themselves, reported like the first's.
+            editions.append(stack.enter_context(Helper(first=(others, ()), name="editions")))
 
-    context = process_context()
-    if len(wordings) < 2 or not options.parallel or context.get_start_method() != "fork":
-        return [one(i, helper, timer) for i in range(len(wordings))]
-    receiver, sender = context.Pipe(duplex=False)
-
-    parent = os.getpid()
-
-    def others() -> None:  # in the forked process
-        die_with_parent(parent)  # a killed build leaves no edition being made behind it
-        try:
-            sender.send((True, [one(i, None, _Timer()) for i in range(1, len(wordings))]))
-        except BaseException as error:  # reported by the parent, which decides what it means
-            # A writing error travels as itself (a full disk gets the one-line message and
-            # exit 4 here too); anything else as its words.
-            sender.send((False, error if isinstance(error, OSError) else f"{error!r}"))
-        finally:
-            sender.close()
-            os._exit(0)  # never unwind the parent's context managers (its helper, staging)
-
-    process = context.Process(target=others, name="mtmreport-editions", daemon=True)
-    process.start()
-    sender.close()
-    try:
-        first = one(0, helper, timer)
+        first = _edition(quarter, project, options, 0, helper, timer, fork_others)
         with timer.phase("editions"):
-            try:
-                succeeded, outcome = receiver.recv()
-            except EOFError:
-                succeeded, outcome = False, "the process making the other editions died"
-        if not succeeded and isinstance(outcome, OSError):
-            raise outcome
-        if not succeeded:
-            raise BuildError(f"building the other editions failed: {outcome}")
-        return [first, *outcome]
-    finally:
-        receiver.close()
-        if process.is_alive():
-            process.terminate()
-        process.join()
+            return [first, *editions[0].finish(others)]
+
+
+def _edition(
+    quarter: _Quarter,
+    project: Project,
+    options: BuildOptions,
+    index: int,
+    helper: Helper | None,
+    timer: _Timer,
+    charts_started: Callable[[], None] | None = None,
+    pdf_helper: Helper | None = None,
+) -> EditionCharts:
+    """Edition `index` of a quarter into its folder of the staging folder."""
+    wording = quarter.wordings[index]
+    folder = edition_folder(quarter.folder, wording.language)
+    folder.mkdir(exist_ok=True)
+    plan = _write_edition(
+        quarter.linked,
+        project,
+        options,
+        folder,
+        wording,
+        quarter.cache,
+        helper,
+        timer,
+        quarter.texts[index],
+        first=index == 0,
+        charts_started=charts_started,
+        pdf_helper=pdf_helper,
+    )
+    return EditionCharts.of(plan)
 
 
 def _write_edition(
@@ -518,6 +633,8 @@ def _write_edition(
     texts: QuarterTexts,
     *,
     first: bool,
+    charts_started: Callable[[], None] | None = None,
+    pdf_helper: Helper | None = None,
 ) -> ChartPlan:
     """One edition's HTML, charts, data annex and PDF, written into `folder`; the first
     edition's review view too, when asked for."""
@@ -535,20 +652,28 @@ def _write_edition(
         review=_review(linked.loaded, options) if first else None,
         wording=wording,
         texts=texts,
+        charts_started=charts_started,
     )
     job = (folder / "report.html", folder / "report.pdf", [folder])
-    in_helper = options.pdf and helper is not None and helper.role == "pdf"
-    if in_helper:
-        helper.start(write_pdf, *job)  # type: ignore[union-attr]
+    if options.pdf and helper is not None and helper.role == "pdf":
+        pdf_helper = helper
+    placed = folder / CHARTS_PLACED
+    if options.pdf and pdf_helper is not None:
+        pdf_helper.start(write_pdf_when_placed, *job, placed)
     elif options.pdf:
         with timer.phase("pdf"):
             write_pdf(*job, on_missing=draft.place_charts)
-    draft.place_charts()  # in case the PDF never asked for them
-    with timer.phase("annex"):  # while the helper, if any, lays the PDF out
-        draft.annex.write(folder)
-    if in_helper:
-        with timer.phase("pdf"):
-            helper.finish(write_pdf, *job)  # type: ignore[union-attr]
+    try:
+        with timer.phase("wait"):
+            draft.place_charts()  # in case the PDF never asked for them
+        placed.touch()
+        with timer.phase("annex"):  # while the helper, if any, lays the PDF out
+            draft.annex.write(folder)
+        if options.pdf and pdf_helper is not None:
+            with timer.phase("pdf"):
+                pdf_helper.finish(write_pdf, *job)
+    finally:
+        placed.unlink(missing_ok=True)
     return draft.charts
 
 
@@ -567,11 +692,67 @@ class QuarterOutcome:
 
 def _build_one(quarter: str, project: Project, options: BuildOptions) -> QuarterOutcome:
     """Build one quarter and turn any failure into an outcome, so the others go on."""
+    with _outcome_of(quarter) as outcome:
+        outcome.append(QuarterOutcome(quarter, result=build_report(quarter, project, options)))
+    return outcome[-1]
+
+
+@contextmanager
+def _outcome_of(quarter: str) -> Iterator[list[QuarterOutcome]]:
+    """A list to append the quarter's outcome to; a failure inside becomes its outcome."""
+    outcome: list[QuarterOutcome] = []
     try:
-        return QuarterOutcome(quarter, result=build_report(quarter, project, options))
+        yield outcome
     except Exception as error:  # a user's mistake or a bug in one quarter: the others go on
         failure = describe(error)
-        return QuarterOutcome(quarter, errors=failure.lines, exit_code=failure.exit_code)
+        outcome.append(QuarterOutcome(quarter, errors=failure.lines, exit_code=failure.exit_code))
+
+
+@dataclass
+class _Batch:
+    """What `build_all`'s pool works from: every quarter computed and staged here. Forked
+    helpers inherit it whole; a spawned one (where forking is unsafe) gets the folders only
+    and computes the quarter again from the project."""
+
+    project: Project
+    options: BuildOptions
+    quarters: dict[str, _Quarter]
+
+    def __getstate__(self) -> dict[str, object]:
+        light = {q: (p.folder, p.final, p.cache.folder) for q, p in self.quarters.items()}
+        return {"project": self.project, "options": self.options, "light": light}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.project, self.options = state["project"], state["options"]  # type: ignore[assignment]
+        self.quarters = {}
+        light: dict[str, tuple[Path, Path, Path]] = state["light"]  # type: ignore[assignment]
+        for quarter_id, (folder, final, cache) in light.items():
+            from mtmreport.texts import load_texts
+
+            linked = self.project.linked(quarter_id)
+            wordings = edition_wordings(self.project.templates, self.options.languages)
+            texts = [load_texts(linked.loaded.doc, w.language) for w in wordings]
+            self.quarters[quarter_id] = _Quarter(
+                quarter_id, linked, wordings, texts, ChartCache(cache), folder, final
+            )
+
+
+def _edition_task(batch: _Batch, quarter_id: str, index: int) -> EditionCharts:
+    """One edition of one quarter of a `build_all`, in a pool's helper."""
+    quarter = batch.quarters[quarter_id]
+    return _edition(quarter, batch.project, batch.options, index, None, _Timer())
+
+
+def _longest_first(project: Project, quarters: dict[str, _Quarter]) -> list[tuple[str, int]]:
+    """Every (quarter, edition) to write, the likely longest first: bigger quarter files
+    first, and in a quarter the editions in other languages (longer words, more lines)."""
+    tasks = [(q, i) for q, p in quarters.items() for i in range(len(p.wordings))]
+
+    def size(task: tuple[str, int]) -> tuple[int, bool]:
+        quarter, index = task
+        return project.quarter_path(quarter).stat().st_size, index != 0
+
+    return sorted(tasks, key=size, reverse=True)
 
 
 def build_all(
@@ -579,35 +760,73 @@ def build_all(
 ) -> list[QuarterOutcome]:
     """Build every quarter on file, oldest first, in `jobs` processes at once.
 
-    Like `make -j`, `jobs` caps the processes that work at once: 1 builds in this process, one
-    quarter after another; N builds N quarters at a time in worker processes. Either way no
-    build starts a helper of its own (`parallel` is off): the quarters themselves fill the
-    cores, and jobs=1 stays a one-core baseline.
+    Like `make -j`, `jobs` caps the processes that work at once. 1 builds in this process,
+    one quarter after another, the editions one after the other (a one-core baseline). N
+    computes and stages every quarter here first, then has a `helper.Pool` of N processes,
+    forked with the figures in memory, write the editions: every edition of every quarter,
+    the likely longest first, so that the cores stay busy to the end. Each quarter is
+    published as soon as its last edition is written.
     """
     quarters = project.every_quarter()
     serial = replace(options, parallel=False)
-    workers = min(jobs, len(quarters))
-    if workers <= 1:
+    if jobs <= 1:
         # oldest first, in one project: each file read and computed once
         return [_build_one(q, project, serial) for q in quarters]
-    from concurrent.futures import ProcessPoolExecutor
+    _check_output_dir(project)
+    outcomes: dict[str, QuarterOutcome] = {}
+    with ExitStack() as stack:
+        batch = _Batch(project, serial, {})
+        stacks: dict[str, ExitStack] = {}
+        for quarter in quarters:
+            with _outcome_of(quarter) as failed:
+                stacks[quarter] = stack.enter_context(ExitStack())
+                cache = _chart_cache(project, serial, stacks[quarter])
+                batch.quarters[quarter] = _prepare(
+                    quarter, project, serial, cache, stacks[quarter], _Timer()
+                )
+            if failed:
+                outcomes[quarter] = failed[-1]
+                stacks.pop(quarter).close()
+        tasks = _longest_first(project, batch.quarters)
+        made: dict[str, dict[int, EditionCharts]] = {q: {} for q in batch.quarters}
+        errors: dict[str, BaseException] = {}
+        if tasks:
+            _import_for_workers(serial)
+            pool = stack.enter_context(Pool(min(jobs, len(tasks)), state=batch))
+            for index, succeeded, value in pool.map(_edition_task, tasks):
+                quarter, edition = tasks[index]
+                if succeeded:
+                    made[quarter][edition] = value
+                else:
+                    made[quarter][edition] = EditionCharts(0, 0, [])
+                    errors.setdefault(quarter, value)
+                if len(made[quarter]) == len(batch.quarters[quarter].wordings):
+                    charts = [made[quarter][i] for i in sorted(made[quarter])]
+                    outcomes[quarter] = _published(batch, quarter, charts, errors.get(quarter))
+                    stacks[quarter].close()  # its staging folder, published or not
+    return [outcomes[q] for q in quarters]
 
-    from mtmreport.helper import process_context
 
-    # Workers die with this process: a killed command publishes nothing afterwards.
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=process_context(),
-        initializer=die_with_parent,
-        initargs=(os.getpid(),),
-    )
-    try:
-        futures = [pool.submit(_build_one, q, project, serial) for q in quarters]
-        outcomes = [future.result() for future in futures]
-    except BaseException:
-        # Interrupted (Ctrl-C, SIGTERM): start nothing more and wait for no one; the workers
-        # end with this process, and the next build sweeps up their staging folders.
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-    return outcomes
+def _import_for_workers(options: BuildOptions) -> None:
+    """Import here, once, what every worker of the pool needs (WeasyPrint ~0.6 s, matplotlib
+    ~0.5 s of CPU each): the forked workers share it rather than each importing its own."""
+    if not can_fork():
+        return
+    from mtmreport.charts import draw  # noqa: F401
+
+    if options.pdf:
+        import mtmreport.pdf  # noqa: F401
+
+
+def _published(
+    batch: _Batch, quarter: str, charts: list[EditionCharts], error: BaseException | None
+) -> QuarterOutcome:
+    """A quarter of `build_all` whose editions are all written (or one failed): finished
+    and published, or its error as an outcome."""
+    with _outcome_of(quarter) as outcome:
+        if error is not None:
+            with _reported(quarter, batch.project):
+                raise error
+        result = _finish(batch.quarters[quarter], charts, batch.project, batch.options, _Timer())
+        outcome.append(QuarterOutcome(quarter, result=result))
+    return outcome[-1]

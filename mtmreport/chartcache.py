@@ -135,8 +135,11 @@ class ChartCache:
         with open(descriptor, "rb") as entry:
             if not stat.S_ISREG(os.fstat(entry.fileno()).st_mode):
                 return False
-            with open(dest, "wb") as out:
+            # Whole or not at all under its name: a PDF helper may be reading the folder.
+            part = dest.with_name(dest.name + ".part")
+            with open(part, "wb") as out:
                 shutil.copyfileobj(entry, out)
+            os.replace(part, dest)
             os.utime(entry.fileno())  # recently used entries survive pruning
         return True
 

@@ -51,7 +51,7 @@ Examples:
   mtmreport build 2023-Q2         one quarter
   mtmreport build 2023-Q3 --strict   fail if the audit finds inconsistencies
   mtmreport build 2023-Q3 --lang ru  the Russian edition only (output/2023-Q3/ru/)
-  mtmreport build --all --jobs 2  every quarter, two at a time
+  mtmreport build --all --jobs 2  every quarter, in two processes
 """
 
 
@@ -190,7 +190,7 @@ def main(context: click.Context, project_dir: Path | None) -> None:
     type=click.IntRange(min=1),
     default=1,
     show_default=True,
-    help="With --all: quarters built at once, each in its own process.",
+    help="With --all: processes at work at once, each writing one edition at a time.",
 )
 @_reports_errors
 def build(
@@ -261,10 +261,16 @@ def _print_result(result: Any) -> None:
     for edition in result.editions:
         echo(f"{result.quarter}: wrote {display_path(edition.html)}")
         review = edition.html.with_name("review.html")
-        if review.exists():
+        if review.exists() and review not in result.kept:
             echo(f"{result.quarter}: wrote {display_path(review)} (the review view)")
         if edition.pdf:
             echo(f"{result.quarter}: wrote {display_path(edition.pdf)}")
+    for path in result.kept:
+        why = "--no-pdf" if path.name == "report.pdf" else "no --review"
+        echo(
+            f"{result.quarter}: kept {display_path(path)} from the previous build, "
+            f"not made again ({why})"
+        )
     if result.findings:
         echo(
             f"{result.quarter}: {tally_text(result.findings, 'audit finding')}; "

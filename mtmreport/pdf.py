@@ -182,12 +182,13 @@ def render_pdf(
         base_url=VIRTUAL_ROOT + html_path.name,
         url_fetcher=fetcher,
     )
+    links = pdfua.link_texts(document.etree_element)  # before layout: as the HTML has them
     with _reproducible_timestamps():
         # PDF/UA-1: tagged structure, XMP metadata naming the standard, title shown by viewers
         lay_out(document).write_pdf(pdf_path, pdf_variant=PDF_VARIANT)
     if fetcher.failure is None:
         # What WeasyPrint cannot be told from HTML or CSS (see mtmreport.pdfua)
-        pdfua.repair(pdf_path, document_html)
+        pdfua.repair(pdf_path, links)
     if fetcher.failure is not None:
         raise fetcher.failure
     return fetcher.refused

@@ -15,7 +15,7 @@ The preview owns serving and rebuilding and has no build steps of its own: every
 - a builder thread builds each draft into a fresh folder under a temporary directory (never
   `output/`) and swaps it in only when complete, so a page never sees half a draft. Saves
   that arrive during a build are coalesced into one more build of the newest content;
-- a PDF thread hands the newest good draft to a WeasyPrint worker *process*, so the slow PDF
+- a PDF thread hands the newest good draft to a WeasyPrint helper *process*, so the slow PDF
   neither delays the HTML draft nor competes with it for the GIL;
 - the HTTP server (stdlib, one thread a request, 127.0.0.1 only) serves the draft with a small
   bar and script injected -- into the served copy only, never into a built report -- and tells
@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import html
 import json
-import multiprocessing
 import os
 import re
 import shutil
 import signal
+import stat
 import tempfile
 import threading
 import time
@@ -42,7 +42,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -54,7 +53,7 @@ from mtmreport.chartcache import ChartCache
 from mtmreport.diagnostics import Diagnostic, listing, tally, tally_text
 from mtmreport.errors import MtmReportError, ServeError
 from mtmreport.failures import describe
-from mtmreport.helper import die_with_parent
+from mtmreport.helper import Helper, HelperLost, RemoteError
 from mtmreport.i18n import SOURCE_LANGUAGE, check_language
 from mtmreport.project import Project
 from mtmreport.review import Review, editor_url_template
@@ -100,27 +99,6 @@ class Pdf:
     path: Path | None = None
     rendering: int = 0  # the draft version being rendered now, 0 when idle
     error: str = ""
-
-
-def _pdf_worker(jobs: Connection, parent_pid: int) -> None:
-    """The PDF process: render each (html, pdf, allowed roots) job sent; answer "" or an error."""
-    die_with_parent(parent_pid)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    os.nice(10)  # on a small machine the HTML draft and the browser come first
-    while True:
-        try:
-            job = jobs.recv()
-        except EOFError:
-            return
-        if job is None:
-            return
-        html_path, pdf_path, roots = job
-        try:
-            build.write_pdf(html_path, pdf_path, roots)
-        except Exception as error:
-            jobs.send(" ".join(describe(error).lines))
-        else:
-            jobs.send("")
 
 
 @dataclass
@@ -446,10 +424,8 @@ class Preview:
         return next((e for e in ordered if e.pdf_wanted), None)
 
     def _pdf_loop(self) -> None:
-        """Render the newest good drafts as PDF in one worker process, one render at a time."""
-        context = multiprocessing.get_context("spawn")  # forking a threaded process is unsafe
-        worker: multiprocessing.process.BaseProcess | None = None
-        jobs: Connection | None = None
+        """Render the newest good draft as PDF in a helper process, one render at a time."""
+        renderer: Helper | None = None
         try:
             while True:
                 with self._changed:
@@ -463,33 +439,33 @@ class Preview:
                     draft, edition.pdf_wanted = edition.pdf_wanted, None
                     edition.pdf = Pdf(edition.pdf.version, edition.pdf.path, draft.version)
                     self._notify()
-                if worker is None or not worker.is_alive():
-                    jobs, child_end = context.Pipe()
-                    worker = context.Process(
-                        target=_pdf_worker, args=(child_end, os.getpid()), daemon=True
-                    )
-                    worker.start()
-                    child_end.close()
-                assert jobs is not None and draft.folder is not None
-                self._render_pdf(jobs, edition, draft)
+                if renderer is None or not renderer.is_alive():
+                    # Spawned (forking a threaded process is unsafe); niced: on a small
+                    # machine the HTML draft and the browser come first.
+                    renderer = Helper("pdf", start="spawn", nice=10, name="preview-pdf")
+                assert draft.folder is not None
+                self._render_pdf(renderer, edition, draft)
         finally:
-            if worker is not None:
-                worker.terminate()
-                worker.join(timeout=5)
+            if renderer is not None:
+                renderer.close()
 
-    def _render_pdf(self, jobs: Connection, edition: _Edition, draft: Draft) -> None:
+    def _render_pdf(self, renderer: Helper, edition: _Edition, draft: Draft) -> None:
         started = time.perf_counter()
         target = self._pdf_dir / f"report-{edition.language}-{draft.version:05d}.pdf"
         assert draft.folder is not None
         error = ""
+        renderer.start(build.write_pdf, draft.folder / "report.html", target, [])  # its folder only
+        while not renderer.ready(0.2):
+            if self.stopping.is_set():
+                return
         try:
-            jobs.send((draft.folder / "report.html", target, []))  # its own folder only
-            while not jobs.poll(0.2):
-                if self.stopping.is_set():
-                    return
-            error = jobs.recv()
-        except (EOFError, OSError) as lost:
-            error = f"the PDF worker stopped: {lost or type(lost).__name__}"
+            renderer.result()
+        except HelperLost as lost:
+            error = f"the PDF worker stopped: {lost}"
+        except RemoteError as failed:
+            error = str(failed)
+        except Exception as failed:
+            error = " ".join(describe(failed).lines)
         with self._changed:
             previous = edition.pdf
             if error:
@@ -892,6 +868,49 @@ def _listen(port: int, preview: Preview, log: Log) -> _Server:
     )
 
 
+WORKDIR_PREFIX = "mtmreport-serve-"
+_WORKDIR = re.compile(re.escape(WORKDIR_PREFIX) + r"(?P<pid>[0-9]+)-[A-Za-z0-9_]+")
+
+
+@contextmanager
+def _workdir() -> Iterator[str]:
+    """The preview's temporary folder, named after its process; removed on the way out.
+
+    A preview killed outright (SIGKILL, a closed terminal's session) cannot remove its own,
+    so each start first removes those of this user's previews whose process is gone.
+    """
+    _sweep_workdirs(Path(tempfile.gettempdir()))
+    with tempfile.TemporaryDirectory(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-") as workdir:
+        yield workdir
+
+
+def _sweep_workdirs(parent: Path) -> None:
+    if os.name != "posix":  # elsewhere os.kill(pid, 0) is no mere question
+        return
+    with suppress(OSError):
+        for entry in parent.iterdir():
+            match = _WORKDIR.fullmatch(entry.name)
+            if match is None or int(match["pid"]) == os.getpid():
+                continue
+            with suppress(OSError):
+                info = entry.lstat()
+                # Only this user's real folders (never through a link), of previews gone.
+                if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+                    continue
+                if not _process_exists(int(match["pid"])):
+                    shutil.rmtree(entry, ignore_errors=True)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process (a reused number): leave the folder
+        return True
+    return True
+
+
 def serve(
     quarter: str | None,
     project: Project,
@@ -911,7 +930,7 @@ def serve(
     check_language(language, project.templates.catalogue_folder(language))
     with (
         _sigterm_as_interrupt(),
-        tempfile.TemporaryDirectory(prefix="mtmreport-serve-") as workdir,
+        _workdir() as workdir,
     ):
         preview = Preview(quarter_id, project, Path(workdir), log, language)
         with _listen(port, preview, log) as server:

@@ -132,3 +132,43 @@ def test_chart_cache_redraws_only_what_an_edit_changes_and_draws_the_same(scratc
     for chart in (fresh.folder / "charts").iterdir():
         assert (second / "charts" / chart.name).read_bytes() == chart.read_bytes()
     assert (second / "report.html").read_text() == fresh.html.read_text()
+
+
+def test_what_a_build_was_not_asked_to_make_stays_and_is_named(scratch):
+    """`--no-pdf` keeps the last PDF of every edition, a build without `--review` the last
+    review view; the build says it kept them, and what it makes is made afresh."""
+    from click.testing import CliRunner
+
+    from mtmreport.cli import main
+
+    folder = build_report("2023-Q4", scratch, BuildOptions(review=True)).folder
+    pdfs = {p: p.read_bytes() for p in (folder / "report.pdf", folder / "ru" / "report.pdf")}
+    review = (folder / "review.html").read_bytes()
+    (folder / "report.html").write_text("the previous HTML")
+
+    again = build_report("2023-Q4", scratch, BuildOptions(pdf=False))
+    assert again.pdf is None
+    assert {p: p.read_bytes() for p in pdfs} == pdfs
+    assert (folder / "review.html").read_bytes() == review
+    assert (folder / "review.css").is_file()  # the review view's stylesheet goes with it
+    assert set(again.kept) == {*pdfs, folder / "review.html"}
+    assert "KAZAKHSTAN" in (folder / "report.html").read_text(encoding="utf-8")
+
+    args = ["build", "2023-Q4", "--no-pdf", "--data", str(scratch.data_dir)]
+    result = CliRunner().invoke(main, [*args, "--output", str(scratch.output_dir)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    kept = [line for line in lines if "from the previous build" in line]
+    assert len(kept) == 3, result.output
+    assert (
+        sum("report.pdf from the previous build, not made again (--no-pdf)" in k for k in kept) == 2
+    )
+    assert (
+        sum("review.html from the previous build, not made again (no --review)" in k for k in kept)
+        == 1
+    )
+    assert not any("wrote" in line and "review.html" in line for line in lines)
+
+    # A build that makes the PDFs replaces them and keeps only the review view.
+    full = build_report("2023-Q4", scratch, BuildOptions())
+    assert full.kept == (folder / "review.html",)

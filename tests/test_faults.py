@@ -575,6 +575,38 @@ def test_a_killed_preview_leaves_no_pdf_worker(tmp_path):
             os.kill(pid, signal.SIGKILL)
 
 
+def test_the_next_preview_sweeps_up_the_folder_of_a_killed_one(tmp_path):
+    """A SIGKILLed preview cannot remove its temporary folder; the next one removes it, and
+    only the folders of previews that are gone."""
+    from tests.preview_process import PreviewProcess
+
+    killed = PreviewProcess("2023-Q3", DATA, TEMPLATES, tmp_path)
+    try:
+        killed.process.kill()
+        killed.process.wait(timeout=10)
+    finally:
+        killed.stop()
+    left = list(killed.tmpdir.glob("mtmreport-serve-*"))
+    assert [folder.name.split("-")[2] for folder in left] == [str(killed.process.pid)]
+    running = killed.tmpdir / f"mtmreport-serve-{os.getpid()}-abc123"  # a live process's
+    running.mkdir()
+    link = killed.tmpdir / "mtmreport-serve-999999999-link"  # never followed
+    link.symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (tmp_path / "elsewhere").mkdir()
+
+    second = PreviewProcess("2023-Q3", DATA, TEMPLATES, tmp_path)
+    try:
+        own = f"mtmreport-serve-{second.process.pid}-"
+        names = sorted(p.name for p in second.tmpdir.iterdir())
+        assert left[0].name not in names
+        assert running.name in names and link.name in names
+        assert [name for name in names if name.startswith(own)]
+        assert (tmp_path / "elsewhere").is_dir()
+    finally:
+        assert second.stop() == 0
+    assert not list(second.tmpdir.glob(f"mtmreport-serve-{second.process.pid}-*"))
+
+
 def test_new_and_schema_into_unwritable_folders_exit_4(tmp_path):
     data = tmp_path / "data"
     data.mkdir()

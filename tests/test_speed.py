@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -19,7 +20,7 @@ from mtmreport.build import BuildOptions, build_all, build_report
 from mtmreport.chartcache import ChartCache, chart_key
 from mtmreport.cli import main
 from mtmreport.errors import BuildError
-from mtmreport.helper import Helper, HelperLost
+from mtmreport.helper import Helper, HelperLost, Pool, RemoteError
 from mtmreport.render import two_columns
 from tests.conftest import ROOT, pdf_text
 
@@ -162,6 +163,50 @@ def test_helper_returns_results_errors_and_says_when_it_died():
         helper.start(_exit_at_once)
         with pytest.raises(HelperLost):
             helper.result()
+
+
+class _Unpicklable(Exception):
+    def __init__(self, what: str, code: int):  # made again from its args alone: fails
+        super().__init__(f"{what} ({code})")
+
+
+def _raise_unpicklable() -> None:
+    raise _Unpicklable("no such font", 7)
+
+
+def _niceness_and_signals() -> tuple[int, bool]:
+    return os.nice(0), signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+
+
+def _with_state(state: dict[str, int], key: str) -> int:
+    if key == "die":
+        if os.getpid() != state["parent"]:
+            os._exit(3)  # in a helper: lost; done again here, where it succeeds
+        return -1
+    return state[key] * 10
+
+
+def test_one_mechanism_for_every_kind_of_helper():
+    """The options the four uses need: niceness, Ctrl-C left to the parent, exceptions that
+    cannot travel as themselves, a first call from inherited memory, a pool with a state
+    whose dead helper's call is done here."""
+    here = os.nice(0)
+    with Helper(start="spawn", nice=5) as spawned:
+        spawned.start(_niceness_and_signals)
+        assert spawned.result() == (here + 5, True)
+        spawned.start(_raise_unpicklable)
+        with pytest.raises(RemoteError, match=r"_Unpicklable: no such font \(7\)"):
+            spawned.result()
+
+    inherited = {"figures": [1, 2, 3]}  # in memory only: a fork sees it, nothing is pickled
+    with Helper(start="fork", first=(lambda: sum(inherited["figures"]), ())) as forked:
+        assert forked.result() == 6
+
+    state = {"a": 1, "b": 2, "c": 3, "parent": os.getpid()}
+    with Pool(2, state=state) as pool:
+        calls = [("a",), ("die",), ("b",), ("c",)]
+        outcomes = {index: (ok, value) for index, ok, value in pool.map(_with_state, calls)}
+    assert outcomes == {0: (True, 10), 1: (True, -1), 2: (True, 20), 3: (True, 30)}
 
 
 def test_build_all_builds_every_quarter_and_reports_a_broken_one(scratch):
