@@ -11,10 +11,8 @@ import tinyhtml5
 
 from mtmreport import compute as c
 from mtmreport.annex import chart_tables, report_tables, write_workbook
-from mtmreport.build import build_report
 from mtmreport.charts.plan import plan_charts
 from mtmreport.load import read_yaml
-from mtmreport.project import Project
 from mtmreport.validate import validate_document
 from mtmreport.wording import load_wording
 from tests.conftest import DATA, REPO_TEMPLATES, pdf_text
@@ -141,27 +139,6 @@ def test_workbook_bytes_depend_on_the_data_only(q3, tmp_path):
     write_workbook(tables, first, "Title")
     write_workbook(tables, second, "Title")
     assert first.read_bytes() == second.read_bytes()
-
-
-def test_repeated_builds_give_identical_bytes(built, repo_paths, tmp_path):
-    """Charts, CSVs, workbook, HTML and PDF: built again into another folder, same bytes."""
-    again = build_report(
-        "2023-Q3",
-        Project(
-            data_dir=repo_paths.data_dir,
-            templates_dir=repo_paths.templates_dir,
-            output_dir=tmp_path / "elsewhere",
-        ),
-    )
-    first = built["2023-Q3"].folder
-    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
-    assert {p.relative_to(again.folder) for p in again.folder.rglob("*") if p.is_file()} == set(
-        files
-    )
-    different = [
-        str(p) for p in files if (first / p).read_bytes() != (again.folder / p).read_bytes()
-    ]
-    assert different == []
 
 
 def test_the_html_links_the_annex_and_the_pdf_does_not_mention_it(built):
