@@ -66,6 +66,10 @@ _PDF_SESSION = pytest.StashKey[bool]()
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # A session that builds the shipped quarters with their PDFs anyway serves the HTML-only
     # tests from those builds, instead of building the quarters a second time.
+    if config.getoption("--regen-golden"):  # `make golden`: only the tests with golden files
+        keep = [item for item in items if "golden" in item.fixturenames]
+        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+        items[:] = keep
     config.stash[_PDF_SESSION] = any("built" in item.fixturenames for item in items)
 
 
@@ -134,6 +138,18 @@ def seed_chart_cache(output_dir: Path, built_into: Path) -> Path:
 # --- golden files ----------------------------------------------------------------------------
 
 
+def _golden_json(value: Any, indent: str = "") -> str:
+    """JSON for reading by eye: a list of plain values (a table row) on one line."""
+    inner = indent + " "
+    if isinstance(value, dict) and value:
+        items = [f"{inner}{json.dumps(k)}: {_golden_json(v, inner)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{indent}}}"
+    if isinstance(value, list) and any(isinstance(v, list | dict) for v in value):
+        items = [inner + _golden_json(v, inner) for v in value]
+        return "[\n" + ",\n".join(items) + f"\n{indent}]"
+    return json.dumps(value, ensure_ascii=False)
+
+
 @pytest.fixture
 def golden(request: pytest.FixtureRequest) -> Callable[[str, Any], None]:
     """Compare a JSON-able value with the reviewed `tests/golden/<name>.json`; with
@@ -142,7 +158,7 @@ def golden(request: pytest.FixtureRequest) -> Callable[[str, Any], None]:
 
     def check(name: str, value: Any) -> None:
         path = GOLDEN / f"{name}.json"
-        text = json.dumps(value, indent=1, ensure_ascii=False) + "\n"
+        text = _golden_json(value) + "\n"
         if regen:
             path.parent.mkdir(exist_ok=True)
             path.write_text(text, encoding="utf-8")
