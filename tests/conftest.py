@@ -1,9 +1,10 @@
 """The fixtures module: the repository's folders, the shipped quarters (built once a session),
 a CLI runner, HTML and PDF reading, the wording, golden files, and the test tiers.
 
-`make test-quick` runs every test not marked `slow` or `browser` (see `pytest_configure`):
+`make test-quick` runs every test not marked `slow` or `browser` (markers in pyproject.toml):
 unit, compute, audit, render and CLI-error tests, with the shipped quarters built as HTML
-only. `make test` runs all of them.
+only (`built_html`). `make test` runs all of them; a test that uses `built` (the PDFs) is
+slow without saying so.
 """
 
 from __future__ import annotations
@@ -54,9 +55,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: a real PDF, a real process or a corpus")
-    config.addinivalue_line("markers", "browser: drives Debian's Chromium")
+def pytest_itemcollected(item: pytest.Item) -> None:
+    # Whatever reads the session's PDF builds is slow, however it gets them.
+    if "built" in getattr(item, "fixturenames", ()):
+        item.add_marker(pytest.mark.slow)
 
 
 _PDF_SESSION = pytest.StashKey[bool]()
@@ -174,8 +176,8 @@ def golden(request: pytest.FixtureRequest) -> Callable[[str, Any], None]:
 
 
 class PerQuarter(Mapping[str, T]):
-    """Something of each shipped quarter (its figures, its build), made on first use and kept
-    for the session, so a test run makes only what its tests use."""
+    """Something of each shipped quarter (its build), made on first use and kept for the
+    session, so a test run makes only what its tests use."""
 
     def __init__(self, make: Callable[[str], T]):
         self._make = make
@@ -223,13 +225,13 @@ def built_html(
 
 
 @pytest.fixture(scope="session")
-def figures() -> PerQuarter[QuarterFigures]:
-    """Each shipped quarter's figures: loaded, validated and computed, nothing written."""
+def q3() -> QuarterFigures:
+    """2023-Q3's figures: loaded, validated and computed, nothing written."""
     from mtmreport.compute import compute
     from mtmreport.load import read_yaml
     from mtmreport.validate import validate_document
 
-    return PerQuarter(lambda q: compute(validate_document(read_yaml(DATA / f"{q}.yaml"))))
+    return compute(validate_document(read_yaml(DATA / "2023-Q3.yaml")))
 
 
 @pytest.fixture(scope="session")

@@ -9,20 +9,11 @@ import openpyxl
 import pytest
 import tinyhtml5
 
-from mtmreport import compute as c
 from mtmreport.annex import chart_tables, report_tables, write_workbook
 from mtmreport.charts.plan import plan_charts
-from mtmreport.load import read_yaml
-from mtmreport.validate import validate_document
-from mtmreport.wording import load_wording
-from tests.conftest import DATA, REPO_TEMPLATES, pdf_text
+from tests.conftest import pdf_text
 
 NS = "{http://www.w3.org/1999/xhtml}"
-
-
-@pytest.fixture(scope="module")
-def q3() -> c.QuarterFigures:
-    return c.compute(validate_document(read_yaml(DATA / "2023-Q3.yaml")))
 
 
 def _csv(result, name: str) -> list[dict[str, str]]:
@@ -131,8 +122,7 @@ def test_workbook_has_an_about_sheet_and_the_csv_figures(built):
     assert "mtmreport" not in " ".join(str(cell) for row in about for cell in row if cell)
 
 
-def test_workbook_bytes_depend_on_the_data_only(q3, tmp_path):
-    wording = load_wording(REPO_TEMPLATES)
+def test_workbook_bytes_depend_on_the_data_only(q3, wording, tmp_path):
     tables = chart_tables(plan_charts(q3, wording), wording) + report_tables(q3, wording)
     first, second = tmp_path / "a.xlsx", tmp_path / "b" / "other-name.xlsx"
     second.parent.mkdir()

@@ -3,15 +3,7 @@
 import pytest
 
 from mtmreport import compute as c
-from mtmreport.load import read_yaml
 from mtmreport.numbers import half_up
-from mtmreport.validate import validate_document
-from tests.conftest import DATA
-
-
-@pytest.fixture(scope="module")
-def q3() -> c.QuarterFigures:
-    return c.compute(validate_document(read_yaml(DATA / "2023-Q3.yaml")))
 
 
 def test_flows_regroup_by_cis_membership(q3):

@@ -11,12 +11,10 @@ from pathlib import Path
 
 import pytest
 import tinyhtml5
-from click.testing import CliRunner
 
 from mtmreport.build import BuildOptions, BuildResult, build_report
-from mtmreport.cli import main
 from mtmreport.project import Project
-from tests.conftest import DATA, TEMPLATES
+from tests.conftest import DATA, TEMPLATES, run_cli
 
 NS = "{http://www.w3.org/1999/xhtml}"
 Q3_FILE = DATA / "2023-Q3.yaml"
@@ -138,10 +136,7 @@ def test_the_published_html_carries_no_review_marks(reviewed):
 
 
 def test_cli_review_flag_writes_the_review_view(tmp_path: Path):
-    result = CliRunner().invoke(
-        main,
-        ["build", "2023-Q2", "--no-pdf", "--review", "--output", str(tmp_path)],
-    )
+    result = run_cli("build", "2023-Q2", "--no-pdf", "--review", "--output", tmp_path)
     assert result.exit_code == 0, result.output
     assert "review.html (the review view)" in result.output
     page = (tmp_path / "2023-Q2" / "review.html").read_text(encoding="utf-8")
@@ -149,18 +144,15 @@ def test_cli_review_flag_writes_the_review_view(tmp_path: Path):
 
 
 def test_a_wrong_editor_link_template_is_a_usage_error(tmp_path: Path):
-    result = CliRunner().invoke(
-        main,
-        [
-            "build",
-            "2023-Q2",
-            "--no-pdf",
-            "--review",
-            "--output",
-            str(tmp_path),
-            "--editor-url",
-            "myeditor://{file}:{line}",
-        ],
+    result = run_cli(
+        "build",
+        "2023-Q2",
+        "--no-pdf",
+        "--review",
+        "--output",
+        tmp_path,
+        "--editor-url",
+        "myeditor://{file}:{line}",
     )
     assert result.exit_code == 2
     assert "can only name {path}, {line} and {column}" in result.output

@@ -22,7 +22,6 @@ from mtmreport.load import parse_yaml
 from mtmreport.pdf import VIRTUAL_ROOT, ConfinedFetcher
 from mtmreport.project import Project
 from mtmreport.render import make_environment
-from mtmreport.wording import load_wording
 from tests.conftest import DATA, REPO_TEMPLATES, TEMPLATES, hostile_references, pdf_text
 
 Q3 = (DATA / "2023-Q3.yaml").read_text(encoding="utf-8")
@@ -207,8 +206,8 @@ def test_quarter_text_is_escaped_in_the_html(tmp_path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def test_every_template_autoescapes():
-    env = make_environment(REPO_TEMPLATES, load_wording(REPO_TEMPLATES))
+def test_every_template_autoescapes(wording):
+    env = make_environment(REPO_TEMPLATES, wording)
     for name in env.list_templates():
         if name.endswith(".j2"):
             assert env.autoescape(name), name

@@ -13,11 +13,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from click.testing import CliRunner
 
 from mtmreport.build import BuildOptions, build_all, build_report
 from mtmreport.chartcache import ChartCache, chart_key
-from mtmreport.cli import main
 from mtmreport.errors import BuildError
 from mtmreport.helper import Helper, HelperLost
 from mtmreport.render import two_columns
@@ -177,7 +175,6 @@ def test_cli_build_all_in_two_processes_equals_one_process(built, scratch, tmp_p
     """`build --all --jobs 2` writes the bytes of the quarters built one after another in one
     process (the session's builds; that one process with or without a helper makes no
     difference is `test_build`'s byte-identity test)."""
-    runner = CliRunner()
 
     def every_file(out: Path) -> dict[Path, bytes]:
         return {
@@ -198,12 +195,12 @@ def test_cli_build_all_in_two_processes_equals_one_process(built, scratch, tmp_p
 
     _edit(scratch.data_dir / "2023-Q3.yaml", "total: 4482427", "total: many")
     args = ["build", "--all", "--jobs", "2", "--no-pdf", "--data", str(scratch.data_dir)]
-    result = runner.invoke(main, [*args, "--output", str(tmp_path / "broken")])
+    result = run_cli(*args, "--output", tmp_path / "broken")
     assert result.exit_code == 2
     assert "2023-Q3: error:" in result.output and "1 quarter(s) failed: 2023-Q3" in result.output
     assert (tmp_path / "broken" / "2023-Q4" / "report.html").is_file()
-    assert runner.invoke(main, ["build", "2023-Q3", "--jobs", "2"]).exit_code == 2
-    assert runner.invoke(main, ["build", "2023-Q3", "--all"]).exit_code == 2
+    assert run_cli("build", "2023-Q3", "--jobs", "2").exit_code == 2
+    assert run_cli("build", "2023-Q3", "--all").exit_code == 2
 
 
 def test_front_texts_split_into_two_even_columns_in_order():
