@@ -3,8 +3,8 @@ a CLI runner, HTML and PDF reading, the wording, golden files, and the test tier
 
 `make test-quick` runs every test not marked `slow` or `browser` (markers in pyproject.toml):
 unit, compute, audit, render and CLI-error tests, with the shipped quarters built as HTML
-only (`built_html`). `make test` runs all of them; a test that uses `built` (the PDFs) is
-slow without saying so.
+only (`built_html`). `make test` runs all of them. A test that uses `built` (the PDFs) is
+marked slow, and one that uses a `browser` fixture marked browser, without saying so.
 """
 
 from __future__ import annotations
@@ -56,9 +56,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
-    # Whatever reads the session's PDF builds is slow, however it gets them.
-    if "built" in getattr(item, "fixturenames", ()):
+    # Marked by what they use, however they get it: the session's PDF builds are slow, a
+    # browser fixture drives Chromium.
+    fixtures = getattr(item, "fixturenames", ())
+    if "built" in fixtures:
         item.add_marker(pytest.mark.slow)
+    if "browser" in fixtures:
+        item.add_marker(pytest.mark.browser)
 
 
 _PDF_SESSION = pytest.StashKey[bool]()

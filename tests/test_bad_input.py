@@ -21,6 +21,8 @@ from click.testing import Result
 from mtmreport.load import MAX_FILE_BYTES, MAX_NODES
 from tests.conftest import DATA, ROOT, hostile_references, run_cli, seed_chart_cache
 
+pytestmark = pytest.mark.slow  # a corpus through the command line, reports built with PDFs
+
 Q3 = (DATA / "2023-Q3.yaml").read_text(encoding="utf-8")
 CANARY = "http://canary.invalid"  # replaced by the running canary server's address
 

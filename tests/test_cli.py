@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from mtmreport import __version__
 from tests.conftest import run_cli
 
@@ -16,6 +18,7 @@ def test_version_and_help():
     assert "Examples:" in help_text and "--strict" in help_text and "--output" in help_text
 
 
+@pytest.mark.slow
 def test_build_writes_html_and_pdf(scratch):
     result = run_cli(
         "build", "2023-Q3", "--data", str(scratch.data_dir), "--output", str(scratch.output_dir)
@@ -90,6 +93,7 @@ def test_validate_and_audit_json(scratch):
 PROGRAM = [sys.executable, "-m", "mtmreport"]
 
 
+@pytest.mark.slow
 def test_program_exit_codes_and_output(scratch):
     """`run` leaves with os._exit: the exit code and every line written must survive it."""
     data = ["--data", str(scratch.data_dir)]
@@ -108,6 +112,7 @@ def test_program_exit_codes_and_output(scratch):
     assert usage.returncode == 2 and "No such command 'bogus'" in usage.stderr
 
 
+@pytest.mark.slow
 def test_a_reader_that_stops_early_is_not_an_error(scratch):
     """`mtmreport audit | head -1`: the closed pipe ends the command quietly."""
     process = subprocess.Popen(

@@ -35,6 +35,8 @@ from mtmreport.build import BuildOptions, build_report
 from mtmreport.project import Project
 from tests.conftest import DATA, TEMPLATES
 
+pytestmark = pytest.mark.slow  # real processes killed and timed
+
 ROOT = Path(__file__).resolve().parent.parent
 QUARTERS = ("2023-Q2", "2023-Q3", "2023-Q4")
 OLD = "old.txt"  # the marker of a previous report in the output folder

@@ -81,6 +81,7 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return out / "2023-Q3", out / "2023-Q3" / "ru"
 
 
+@pytest.mark.slow
 def test_a_plain_build_makes_every_edition_each_in_its_place(both):
     english, _ = both
     for folder in both:
@@ -90,6 +91,7 @@ def test_a_plain_build_makes_every_edition_each_in_its_place(both):
     assert (english / "audit.txt").is_file()  # the audit is one for all editions
 
 
+@pytest.mark.slow
 def test_the_russian_pdf_and_html_read_back_in_russian(both):
     _, russian = both
     reader = PdfReader(russian / "report.pdf")
@@ -112,6 +114,7 @@ def test_the_russian_pdf_and_html_read_back_in_russian(both):
     assert f"3{NBSP}562 ребёнка" in html and "635 детей" in html
 
 
+@pytest.mark.slow
 def test_building_one_edition_keeps_the_others(tmp_path):
     paths = Project(DATA, TEMPLATES, tmp_path)
     build_report("2023-Q3", paths, BuildOptions(pdf=False))
@@ -136,6 +139,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_a_language_without_a_catalogue_is_refused_in_plain_words(tmp_path):
     run = _cli("build", "2023-Q3", "--lang", "kk", "--output", str(tmp_path), "--no-pdf")
     assert run.returncode == 2
@@ -144,6 +148,7 @@ def test_a_language_without_a_catalogue_is_refused_in_plain_words(tmp_path):
     assert not (tmp_path / "2023-Q3").exists()
 
 
+@pytest.mark.slow
 def test_a_malformed_catalogue_is_a_located_error(tmp_path):
     templates = _templates_copy(tmp_path)
     po = i18n.catalogue_path(templates, "ru")
@@ -192,6 +197,7 @@ def test_update_keeps_translations_and_marks_changed_sources_fuzzy(tmp_path):
     assert updated.get("Figure").string == "Рисунок" and not updated.get("Figure").fuzzy
 
 
+@pytest.mark.slow
 def test_i18n_commands_extract_update_compile(tmp_path):
     templates = _templates_copy(tmp_path)
     run = _cli("i18n", "extract", "--templates", str(templates))
@@ -220,6 +226,7 @@ def _data_copy(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("quarter", ["2023-Q2", "2023-Q3"])
+@pytest.mark.slow
 def test_the_shipped_russian_texts_are_complete_and_current(quarter, tmp_path):
     from mtmreport.load import read_yaml
     from mtmreport.texts import load_texts
@@ -239,6 +246,7 @@ def test_the_shipped_russian_texts_are_complete_and_current(quarter, tmp_path):
     assert english == []
 
 
+@pytest.mark.slow
 def test_translate_keeps_translations_marks_changed_texts_and_sets_stale_ones_aside(
     tmp_path, monkeypatch
 ):
@@ -310,6 +318,7 @@ def test_a_translation_of_a_text_that_is_gone_is_a_located_warning(tmp_path):
     ), texts.warnings
 
 
+@pytest.mark.slow
 def test_a_translation_that_loses_a_link_is_a_located_error(tmp_path):
     data = _data_copy(tmp_path)
     quarter = data / "2023-Q3.yaml"
@@ -383,6 +392,7 @@ def _visible_texts(root) -> list[str]:
     return texts
 
 
+@pytest.mark.slow
 def test_pseudo_locale_html_has_no_word_outside_the_catalogue(pseudo):
     root = tinyhtml5.parse((pseudo / "report.html").read_text(encoding="utf-8"))
     texts = _visible_texts(root)
@@ -401,6 +411,7 @@ def test_pseudo_locale_draft_has_no_word_outside_the_catalogue(tmp_path):
     assert "draft-stamp" in html
 
 
+@pytest.mark.slow
 def test_pseudo_locale_pdf_has_no_word_outside_the_catalogue(pseudo):
     text = pdf_text(pseudo / "report.pdf")
     assert text.count(i18n.OPEN) > 300
@@ -438,6 +449,7 @@ def test_pseudo_locale_charts_and_alt_texts_have_no_word_outside_the_catalogue()
         assert words_outside_the_catalogue(" | ".join(strings)) == [], spec.slug
 
 
+@pytest.mark.slow
 def test_pseudo_locale_annex_headers_and_sheets_have_no_word_outside_the_catalogue(pseudo):
     from openpyxl import load_workbook
 
@@ -453,6 +465,7 @@ def test_pseudo_locale_annex_headers_and_sheets_have_no_word_outside_the_catalog
         assert words_outside_the_catalogue(" | ".join(text)) == []
 
 
+@pytest.mark.slow
 def test_figures_are_computed_and_audited_once_for_every_edition(tmp_path, monkeypatch):
     from mtmreport import audit, compute
 
@@ -479,6 +492,7 @@ def test_figures_are_computed_and_audited_once_for_every_edition(tmp_path, monke
     assert once["audit"] == 1 and one.findings == both.findings
 
 
+@pytest.mark.slow
 def test_a_failing_edition_fails_the_build_and_keeps_the_last_good_output(tmp_path, monkeypatch):
     from mtmreport import build
 

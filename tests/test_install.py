@@ -21,6 +21,8 @@ import pytest
 from tests.conftest import DATA, ROOT, TEMPLATES
 from tests.preview_process import PreviewProcess
 
+pytestmark = pytest.mark.slow  # a wheel built and installed
+
 
 @dataclass(frozen=True)
 class Installed:

@@ -80,6 +80,7 @@ def test_init_makes_a_project_and_never_overwrites(tmp_path: Path):
     assert toml.read_text().endswith("# mine\n")
 
 
+@pytest.mark.slow
 def test_the_project_is_found_from_a_folder_below_and_paths_follow_its_file(project: Path):
     os.chdir(project / "data" / "quarters")
     built = run_cli("build", "2023-Q2", "--no-pdf")
@@ -141,6 +142,7 @@ def test_project_file_problems_are_located(project: Path, content: str, expected
 # --- a copied project works on its own files -------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_copied_project_reads_and_writes_only_its_own_files(project: Path, tmp_path: Path):
     """In real processes, as an analyst starts next year's work: copy, edit, build, new."""
     copy = tmp_path / "copy"
@@ -165,6 +167,7 @@ def test_a_copied_project_reads_and_writes_only_its_own_files(project: Path, tmp
 # --- templates: the project's over the package's ---------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_project_template_overrides_only_its_own_file(project: Path):
     templates = project / "templates"
     (templates / "blocks").mkdir(parents=True)
@@ -185,6 +188,7 @@ def test_a_project_template_overrides_only_its_own_file(project: Path):
     assert "Migration inflow and outflow" in html
 
 
+@pytest.mark.slow
 def test_a_broken_template_is_located_with_its_own_exit_code(project: Path):
     good = run_cli("build", "2023-Q3", "--no-pdf")
     assert good.exit_code == 0, good.output
@@ -200,6 +204,7 @@ def test_a_broken_template_is_located_with_its_own_exit_code(project: Path):
     assert report.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_charts_take_the_fonts_of_the_templates_in_use(project: Path):
     """A project whose fonts lack the charts' typeface fails plainly: no silent DejaVu."""
     import matplotlib
@@ -322,6 +327,7 @@ def test_new_warns_when_it_is_not_the_next_quarter(project: Path):
     assert following.exit_code == 0 and "warning" not in following.output
 
 
+@pytest.mark.slow
 def test_output_folders_get_the_usual_permissions(project: Path):
     result = run_cli("build", "2023-Q2", "--no-pdf")
     assert result.exit_code == 0
@@ -332,6 +338,7 @@ def test_output_folders_get_the_usual_permissions(project: Path):
         assert stat.S_IMODE(folder.stat().st_mode) == usual, folder
 
 
+@pytest.mark.slow
 def test_drafts_are_said_when_built(project: Path):
     result = run_cli("build", "--all", "--no-pdf")
     assert result.exit_code == 0, result.output
@@ -339,6 +346,7 @@ def test_drafts_are_said_when_built(project: Path):
     assert "2023-Q3: a draft" not in result.output
 
 
+@pytest.mark.slow
 def test_serve_takes_the_next_free_port_and_says_so(project: Path, tmp_path: Path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -360,6 +368,7 @@ def test_serve_takes_the_next_free_port_and_says_so(project: Path, tmp_path: Pat
             assert server.stop() == 0
 
 
+@pytest.mark.slow
 def test_serve_open_opens_the_browser_on_the_preview(project: Path, tmp_path: Path):
     opened = tmp_path / "opened.txt"
     browser = tmp_path / "browser.py"
@@ -443,6 +452,7 @@ def test_serve_with_no_free_port_says_so_with_its_exit_code(project: Path, monke
 
 
 @pytest.mark.parametrize("command", [["list"], ["audit", "--all"], ["build", "--all", "--no-pdf"]])
+@pytest.mark.slow
 def test_a_command_reads_each_quarter_file_once(project: Path, monkeypatch, command):
     import mtmreport.load
 

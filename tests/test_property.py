@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -29,6 +30,9 @@ from mtmreport.errors import QuarterFileError
 from mtmreport.load import format_location, read_yaml
 from mtmreport.project import Project
 from tests.conftest import DATA, TEMPLATES, hostile_references, seed_chart_cache
+
+pytestmark = pytest.mark.slow  # sixty builds
+
 
 SHIPPED = read_yaml(DATA / "2023-Q3.yaml").data
 Path_ = tuple[str | int, ...]

@@ -82,6 +82,7 @@ def test_new_never_overwrites(scratch):
     )  # nothing before
 
 
+@pytest.mark.slow
 def test_draft_builds_with_pending_shown_and_strict_refuses(scratch):
     run_cli("new", "2024-Q1", "--data", str(scratch.data_dir))
     result = build_report("2024-Q1", scratch)

@@ -80,6 +80,7 @@ def embedded_files(pdf: Path) -> list[str]:
     return names
 
 
+@pytest.mark.slow
 def test_a_hostile_build_reaches_nothing_and_embeds_nothing(canary, tmp_path):
     paths = Project(
         data_dir=hostile_quarter(tmp_path, canary.url),
@@ -186,6 +187,7 @@ def test_virtual_root_maps_inside_and_no_further(roots):
 # --- (c) escaping ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_quarter_text_is_escaped_in_the_html(tmp_path):
     data = tmp_path / "data"
     data.mkdir()

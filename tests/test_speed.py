@@ -29,6 +29,7 @@ HEAVY = ("matplotlib", "weasyprint")
     [["--help"], ["build", "--help"], ["validate", "2023-Q3"], ["audit", "2023-Q3"]],
     ids=["help", "build-help", "validate", "audit"],
 )
+@pytest.mark.slow
 def test_commands_that_draw_nothing_import_neither_matplotlib_nor_weasyprint(args):
     script = (
         "import sys\n"
@@ -56,6 +57,7 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_a_text_edit_redraws_no_chart_and_a_data_edit_only_its_own(scratch, tmp_path):
     html_only = BuildOptions(pdf=False)  # the PDF is laid out from these files
     first = build_report("2023-Q3", scratch, html_only)
@@ -158,6 +160,7 @@ def test_helper_returns_results_errors_and_says_when_it_died():
             helper.result()
 
 
+@pytest.mark.slow
 def test_build_all_builds_every_quarter_and_reports_a_broken_one(scratch):
     _edit(scratch.data_dir / "2023-Q2.yaml", "quarter: 2023-Q2", "quarter: 2023-Q2\nbogus: 1")
     outcomes = build_all(scratch, BuildOptions(pdf=False), jobs=2)
@@ -214,6 +217,7 @@ def test_front_texts_split_into_two_even_columns_in_order():
     assert two_columns([a]) == [[a], []]
 
 
+@pytest.mark.slow
 def test_compiled_templates_are_kept_and_an_edited_template_is_compiled_again(
     scratch, tmp_path, monkeypatch
 ):
@@ -241,6 +245,7 @@ class _LosingHelper(Helper):
 
 
 @pytest.mark.parametrize("rebuild", [False, True], ids=["charts-helper", "pdf-helper"])
+@pytest.mark.slow
 def test_a_build_whose_helper_dies_does_the_work_itself(scratch, monkeypatch, rebuild):
     if rebuild:  # all charts cached: the helper would write the PDF
         build_report("2023-Q4", scratch)
@@ -257,6 +262,7 @@ class _FailingHelper(Helper):
         super().start(_fail)
 
 
+@pytest.mark.slow
 def test_a_chart_that_fails_while_the_pdf_waits_fails_the_build(scratch, monkeypatch):
     """WeasyPrint logs a failed image and lays out without it; the build must not."""
     good = build_report("2023-Q4", scratch)
