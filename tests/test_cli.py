@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from mtmreport import __version__
-from tests.conftest import run_cli
+from tests.conftest import run_cli, seed_chart_cache
 
 
 def test_version_and_help():
@@ -19,7 +19,8 @@ def test_version_and_help():
 
 
 @pytest.mark.slow
-def test_build_writes_html_and_pdf(scratch):
+def test_build_writes_html_and_pdf(scratch, built_html):
+    seed_chart_cache(scratch.output_dir, built_html["2023-Q3"].folder.parent)  # not the point
     result = run_cli(
         "build", "2023-Q3", "--data", str(scratch.data_dir), "--output", str(scratch.output_dir)
     )

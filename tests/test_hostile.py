@@ -34,7 +34,7 @@ from mtmreport.chartcache import ChartCache
 from mtmreport.errors import BuildError
 from mtmreport.load import MAX_LIST_ITEMS, MAX_NODES
 from mtmreport.project import Project
-from tests.conftest import DATA, TEMPLATES, pdf_text
+from tests.conftest import DATA, TEMPLATES, pdf_text, seed_chart_cache
 from tests.preview_process import PreviewProcess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,9 +74,10 @@ HOSTILE_LINKS = (
 
 
 @pytest.mark.slow
-def test_only_web_and_mail_links_reach_the_html_and_the_pdf(tmp_path):
+def test_only_web_and_mail_links_reach_the_html_and_the_pdf(tmp_path, built_html):
     data = quarter_data(tmp_path, edited(FIRST_BULLET, HOSTILE_LINKS + FIRST_BULLET))
-    result = build_report("2023-Q3", Project(data, TEMPLATES, tmp_path / "output"))
+    output = seed_chart_cache(tmp_path / "output", built_html["2023-Q3"].folder.parent)
+    result = build_report("2023-Q3", Project(data, TEMPLATES, output))
     html = result.html.read_text(encoding="utf-8")
     hrefs = [
         element.get("href")

@@ -17,7 +17,7 @@ import pytest
 
 from mtmreport.project import PROJECT_FILE, Project
 from mtmreport.theme import Templates, package_templates
-from tests.conftest import DATA, ROOT, TEMPLATES, pdf_text, run_cli
+from tests.conftest import DATA, ROOT, TEMPLATES, pdf_text, run_cli, seed_chart_cache
 from tests.preview_process import PreviewProcess
 
 Q3 = (DATA / "2023-Q3.yaml").read_text(encoding="utf-8")
@@ -143,11 +143,14 @@ def test_project_file_problems_are_located(project: Path, content: str, expected
 
 
 @pytest.mark.slow
-def test_a_copied_project_reads_and_writes_only_its_own_files(project: Path, tmp_path: Path):
+def test_a_copied_project_reads_and_writes_only_its_own_files(
+    project: Path, tmp_path: Path, built_html
+):
     """In real processes, as an analyst starts next year's work: copy, edit, build, new."""
     copy = tmp_path / "copy"
     shutil.copytree(project, copy)
     before = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    seed_chart_cache(copy / "output", built_html["2023-Q3"].folder.parent)  # not the point
     edit(quarter(copy), "key decision-makers.", "key decision-makers of the copy.")
     program = [sys.executable, "-m", "mtmreport"]
     built = subprocess.run(
