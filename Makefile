@@ -27,7 +27,7 @@ $(shell rm -rf $(VENV))
 endif
 endif
 
-.PHONY: report test lint format bench bench-preview setup bytecode system-deps clean
+.PHONY: report test test-quick golden lint format bench bench-preview setup bytecode system-deps clean
 
 # Every quarter on file; the terminal says which are drafts (their pending blocks print as
 # "Data pending").
@@ -37,6 +37,15 @@ report: setup bytecode
 test: SYSTEM_PACKAGES += $(BROWSER_PACKAGES)
 test: setup lint $(AXE)
 	$(BIN)/python -m pytest -q
+
+# The edit loop's tier: no PDF of the shipped quarters, no browser, no process per case
+# (tests marked slow or browser); under 30 seconds.
+test-quick: setup
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
+
+# Write tests/golden/ afresh from what the code makes now; review `git diff tests/golden`.
+golden: setup
+	$(BIN)/python -m pytest -q --regen-golden
 
 # axe-core at the version package-lock.json pins; the browser is Debian's, not npm's.
 $(AXE): package.json package-lock.json

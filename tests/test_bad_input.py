@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pytest
 import tinyhtml5
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from mtmreport.cli import main
 from mtmreport.load import MAX_FILE_BYTES, MAX_NODES
-from tests.conftest import DATA, ROOT, hostile_references
+from tests.conftest import DATA, ROOT, hostile_references, run_cli, seed_chart_cache
+
+pytestmark = pytest.mark.slow  # a corpus through the command line, reports built with PDFs
 
 Q3 = (DATA / "2023-Q3.yaml").read_text(encoding="utf-8")
 CANARY = "http://canary.invalid"  # replaced by the running canary server's address
@@ -443,14 +444,10 @@ def tree_digest(folder: Path) -> dict[str, str]:
 def good(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """A good 2023-Q3 report (HTML and PDF), built once; its output folder and digest."""
     output = tmp_path_factory.mktemp("good-output")
-    result = run_cli("build", "2023-Q3", "--data", str(DATA), "--output", str(output))
+    result = run_cli("build", "2023-Q3", "--data", DATA, "--output", output)
     assert result.exit_code == 0, result.output
     assert (output / "2023-Q3" / "report.pdf").stat().st_size > 10_000
     return output, tree_digest(output)
-
-
-def run_cli(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args))
 
 
 def case_data(case: Case, folder: Path, canary_url: str) -> Path:
@@ -483,13 +480,13 @@ def test_bad_file_is_refused_with_a_located_message(case: Case, good, canary, tm
     output, digest = good
     data = case_data(case, tmp_path, canary.url)
     args = ["build", case.quarter, "--data", str(data), "--output", str(output)]
-    result = run_cli(*args, *(["--strict"] if case.strict else []))
+    result = run_cli(*args, *(["--strict"] if case.strict else []), catch_exceptions=True)
     assert_no_traceback(result)
     assert result.exit_code == (3 if case.strict else 2), result.output
     assert_located(case, result.output)
     assert tree_digest(output) == digest, "the good report was touched"
     if not case.strict:
-        checked = run_cli("validate", case.quarter, "--data", str(data))
+        checked = run_cli("validate", case.quarter, "--data", data, catch_exceptions=True)
         assert_no_traceback(checked)
         assert checked.exit_code == 2
         assert_located(case, checked.output)
@@ -501,8 +498,9 @@ def test_bad_file_is_refused_with_a_located_message(case: Case, good, canary, tm
 def test_hostile_text_renders_inert(case: Case, good, canary, tmp_path):
     output, digest = good
     data = case_data(case, tmp_path, canary.url)
-    args = ["build", "--data", str(data), "--output", str(tmp_path / "out")]
-    result = run_cli(*args, *([] if case.pdf else ["--no-pdf"]))
+    out = seed_chart_cache(tmp_path / "out", output)
+    args = ["build", "--data", str(data), "--output", str(out)]
+    result = run_cli(*args, *([] if case.pdf else ["--no-pdf"]), catch_exceptions=True)
     assert_no_traceback(result)
     assert result.exit_code == 0, result.output
     html = (tmp_path / "out" / "2023-Q3" / "report.html").read_text(encoding="utf-8")
@@ -542,7 +540,7 @@ def test_in_a_real_process(case_id: str, command: list[str], good, canary, tmp_p
     case = BY_ID[case_id]
     output, digest = good
     data = case_data(case, tmp_path, canary.url)
-    target = tmp_path / "out" if case.harmless else output
+    target = seed_chart_cache(tmp_path / "out", output) if case.harmless else output
     folders = ["--data", str(data), "--output", str(target)]
     process = subprocess.run(
         [*command, "--project", str(ROOT), "build", case.quarter, *folders],

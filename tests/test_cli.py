@@ -6,24 +6,22 @@ import json
 import subprocess
 import sys
 
-from click.testing import CliRunner
+import pytest
 
 from mtmreport import __version__
-from mtmreport.cli import main
-
-
-def run(*args: str):
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+from tests.conftest import run_cli, seed_chart_cache
 
 
 def test_version_and_help():
-    assert run("--version").output.strip() == f"mtmreport, version {__version__}"
-    help_text = run("build", "--help").output
+    assert run_cli("--version").output.strip() == f"mtmreport, version {__version__}"
+    help_text = run_cli("build", "--help").output
     assert "Examples:" in help_text and "--strict" in help_text and "--output" in help_text
 
 
-def test_build_writes_html_and_pdf(scratch):
-    result = run(
+@pytest.mark.slow
+def test_build_writes_html_and_pdf(scratch, built_html):
+    seed_chart_cache(scratch.output_dir, built_html["2023-Q3"].folder.parent)  # not the point
+    result = run_cli(
         "build", "2023-Q3", "--data", str(scratch.data_dir), "--output", str(scratch.output_dir)
     )
     assert result.exit_code == 0, result.output
@@ -38,7 +36,7 @@ def test_build_writes_html_and_pdf(scratch):
 
 
 def test_build_strict_fails_on_findings(scratch):
-    result = run(
+    result = run_cli(
         "build",
         "2023-Q3",
         "--strict",
@@ -56,7 +54,7 @@ def test_build_strict_fails_on_findings(scratch):
 def test_bad_file_gives_located_message_and_exit_2(scratch):
     path = scratch.data_dir / "2023-Q3.yaml"
     path.write_text(path.read_text().replace("total: 4482427", "total: 4,482,427x"))
-    result = run(
+    result = run_cli(
         "build", "2023-Q3", "--data", str(scratch.data_dir), "--output", str(scratch.output_dir)
     )
     assert result.exit_code == 2
@@ -67,26 +65,26 @@ def test_bad_file_gives_located_message_and_exit_2(scratch):
 
 def test_unknown_and_hostile_quarter_ids(scratch):
     for quarter in ("2031-Q1", "../../etc/passwd"):
-        result = run("build", quarter, "--data", str(scratch.data_dir))
+        result = run_cli("build", quarter, "--data", str(scratch.data_dir))
         assert result.exit_code == 2
         assert result.output.startswith("error:")
 
 
 def test_validate_and_audit_json(scratch):
-    valid = run("validate", "--all", "--data", str(scratch.data_dir))
+    valid = run_cli("validate", "--all", "--data", str(scratch.data_dir))
     assert valid.exit_code == 0 and "2023-Q3: valid" in valid.output
-    audit = run("audit", "2023-Q3", "--json", "--data", str(scratch.data_dir))
+    audit = run_cli("audit", "2023-Q3", "--json", "--data", str(scratch.data_dir))
     payload = json.loads(audit.output)
     assert {f["code"] for f in payload["2023-Q3"]} >= {"share", "balance", "group"}
     severities = [f["severity"] for f in payload["2023-Q3"]]
     assert severities == ["serious"] * 17 + ["minor"] * 7  # serious first
-    text = run("audit", "2023-Q3", "--data", str(scratch.data_dir)).output.splitlines()
+    text = run_cli("audit", "2023-Q3", "--data", str(scratch.data_dir)).output.splitlines()
     assert text[0].startswith("serious (17): ") and text[18].startswith("minor (7): ")
-    strict = run("audit", "2023-Q3", "--strict", "--data", str(scratch.data_dir))
+    strict = run_cli("audit", "2023-Q3", "--strict", "--data", str(scratch.data_dir))
     assert strict.exit_code == 3
     path = scratch.data_dir / "2023-Q3.yaml"
     path.write_text(path.read_text().replace("total: 4482427", "total: lots"))
-    invalid = run("validate", "2023-Q3", "--json", "--data", str(scratch.data_dir))
+    invalid = run_cli("validate", "2023-Q3", "--json", "--data", str(scratch.data_dir))
     [problem] = json.loads(invalid.output)["2023-Q3"]
     assert (problem["severity"], problem["code"], problem["line"]) == ("error", "type", 115)
 
@@ -96,6 +94,7 @@ def test_validate_and_audit_json(scratch):
 PROGRAM = [sys.executable, "-m", "mtmreport"]
 
 
+@pytest.mark.slow
 def test_program_exit_codes_and_output(scratch):
     """`run` leaves with os._exit: the exit code and every line written must survive it."""
     data = ["--data", str(scratch.data_dir)]
@@ -114,6 +113,7 @@ def test_program_exit_codes_and_output(scratch):
     assert usage.returncode == 2 and "No such command 'bogus'" in usage.stderr
 
 
+@pytest.mark.slow
 def test_a_reader_that_stops_early_is_not_an_error(scratch):
     """`mtmreport audit | head -1`: the closed pipe ends the command quietly."""
     process = subprocess.Popen(
@@ -121,7 +121,6 @@ def test_a_reader_that_stops_early_is_not_an_error(scratch):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    assert process.stdout is not None and process.stderr is not None
     process.stdout.close()  # like `head -1`, before the first line: every write meets EPIPE
     errors = process.stderr.read().decode()
     assert process.wait() == 0, errors

@@ -9,11 +9,6 @@ from mtmreport.validate import validate_document
 from tests.conftest import DATA
 
 
-@pytest.fixture(scope="module")
-def q3() -> c.QuarterFigures:
-    return c.compute(validate_document(read_yaml(DATA / "2023-Q3.yaml")))
-
-
 def test_flows_regroup_by_cis_membership(q3):
     flows = q3.of_kind("flows")[0].figures
     arrivals = flows.arrivals

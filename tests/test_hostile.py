@@ -34,7 +34,7 @@ from mtmreport.chartcache import ChartCache
 from mtmreport.errors import BuildError
 from mtmreport.load import MAX_LIST_ITEMS, MAX_NODES
 from mtmreport.project import Project
-from tests.conftest import DATA, TEMPLATES, pdf_text
+from tests.conftest import DATA, TEMPLATES, pdf_text, seed_chart_cache
 from tests.preview_process import PreviewProcess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,9 +73,11 @@ HOSTILE_LINKS = (
 )
 
 
-def test_only_web_and_mail_links_reach_the_html_and_the_pdf(tmp_path):
+@pytest.mark.slow
+def test_only_web_and_mail_links_reach_the_html_and_the_pdf(tmp_path, built_html):
     data = quarter_data(tmp_path, edited(FIRST_BULLET, HOSTILE_LINKS + FIRST_BULLET))
-    result = build_report("2023-Q3", Project(data, TEMPLATES, tmp_path / "output"))
+    output = seed_chart_cache(tmp_path / "output", built_html["2023-Q3"].folder.parent)
+    result = build_report("2023-Q3", Project(data, TEMPLATES, output))
     html = result.html.read_text(encoding="utf-8")
     hrefs = [
         element.get("href")
@@ -106,6 +108,7 @@ FORMULA = '=HYPERLINK("http://attacker.example/x","Details")'
 FORMULA_LABELS = {"=1+2": "construction", "@SUM(A1)": "mining and quarrying"}
 
 
+@pytest.mark.slow
 def test_formulas_from_the_file_stay_text_in_csv_and_xlsx(tmp_path):
     text = Q3
     for label, category in FORMULA_LABELS.items():
@@ -159,6 +162,7 @@ def assert_escaped(result: subprocess.CompletedProcess) -> None:
     assert b"\\x1b[2J" in printed, printed  # it was printed, as an escape
 
 
+@pytest.mark.slow
 def test_control_characters_are_escaped_in_every_command(tmp_path):
     folder = tmp_path / f"reports{CONTROL}"
     data = quarter_data(
@@ -205,6 +209,7 @@ def test_lookalike_quarter_ids_are_refused_before_a_file_is_named(quarter, tmp_p
     assert sorted(os.listdir(data)) == before
 
 
+@pytest.mark.slow
 def test_files_named_like_quarters_are_not_quarters(tmp_path):
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
@@ -217,6 +222,7 @@ def test_files_named_like_quarters_are_not_quarters(tmp_path):
 # --- (e) size ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_ten_thousand_bullets_are_refused_at_once_with_the_limit(tmp_path):
     bullets = "".join(f"            - text: b{i}\n" for i in range(10_000))
     data = quarter_data(tmp_path, edited("          bullets:\n", "          bullets:\n" + bullets))
@@ -228,6 +234,7 @@ def test_ten_thousand_bullets_are_refused_at_once_with_the_limit(tmp_path):
     assert b"sections[0].blocks[0].text.bullets" in result.stderr
 
 
+@pytest.mark.slow
 def test_many_lists_under_the_list_limit_meet_the_file_limit(tmp_path):
     block = "      - text:\n          bullets:\n" + "            - text: b\n" * MAX_LIST_ITEMS
     text = edited("    blocks:\n", "    blocks:\n" + block * (MAX_NODES // MAX_LIST_ITEMS))
@@ -257,6 +264,7 @@ def planted_bytecode(marker: Path) -> bytes:
     return bc_magic + pickle.dumps(Planted(marker), 2)
 
 
+@pytest.mark.slow
 def test_compiled_templates_planted_in_output_run_nothing(tmp_path):
     import jinja2
     from jinja2.bccache import Bucket, FileSystemBytecodeCache
@@ -315,6 +323,7 @@ def test_a_linked_chart_cache_is_refused_and_nothing_it_points_to_is_touched(tmp
     assert sorted(os.listdir(elsewhere)) == before
 
 
+@pytest.mark.slow
 def test_cache_entries_are_never_followed_nor_pruned_through_links(tmp_path):
     output = tmp_path / "output"
     paths = Project(DATA, TEMPLATES, output)
@@ -368,6 +377,7 @@ def raw_request(preview: PreviewProcess, request: bytes, timeout: float = 10) ->
         return received
 
 
+@pytest.mark.slow
 def test_head_requests_pass_the_host_check(preview):
     for path in ("/report.css", "/fonts/Carlito-Regular.ttf", "/charts/"):
         refused = raw_request(
@@ -378,6 +388,7 @@ def test_head_requests_pass_the_host_check(preview):
     assert allowed.startswith(b"HTTP/1.0 200"), allowed[:80]
 
 
+@pytest.mark.slow
 def test_a_null_byte_in_a_path_is_a_bad_request(preview):
     for path in ("/%00", "/fonts/%00x.ttf", "/report.css%00.html"):
         answer = raw_request(preview, f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".encode())
@@ -385,6 +396,7 @@ def test_a_null_byte_in_a_path_is_a_bad_request(preview):
     assert "Traceback" not in preview.output()
 
 
+@pytest.mark.slow
 def test_early_hang_ups_are_quiet_and_counted_and_silent_clients_time_out(preview):
     """The last test of the module: it stops the preview to read its closing line."""
     server = preview

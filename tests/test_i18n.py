@@ -84,14 +84,15 @@ def test_russian_aliases_are_accepted_in_quarter_files():
 
 
 @pytest.fixture(scope="module")
-def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """2023-Q3 built in every edition the project has: English and Russian."""
-    out = tmp_path_factory.mktemp("editions")
-    result = build_report("2023-Q3", Project(DATA, TEMPLATES, out))
+def both(built) -> tuple[Path, Path]:
+    """2023-Q3 built in every edition the project has (English and Russian): the session's
+    plain build."""
+    result = built["2023-Q3"]
     assert [e.language for e in result.editions] == ["en", "ru"]
-    return out / "2023-Q3", out / "2023-Q3" / "ru"
+    return result.folder, result.folder / "ru"
 
 
+@pytest.mark.slow
 def test_a_plain_build_makes_every_edition_each_in_its_place(both):
     english, _ = both
     for folder in both:
@@ -115,6 +116,7 @@ def test_every_edition_names_a_figure_s_files_alike_in_ascii(both):
     assert 'src="charts/figure-04-temporary-residence-permit-holders.png"' in html
 
 
+@pytest.mark.slow
 def test_the_russian_pdf_and_html_read_back_in_russian(both):
     _, russian = both
     reader = PdfReader(russian / "report.pdf")
@@ -137,6 +139,7 @@ def test_the_russian_pdf_and_html_read_back_in_russian(both):
     assert f"3{NBSP}562 ребёнка" in html and "635 детей" in html
 
 
+@pytest.mark.slow
 def test_building_one_edition_keeps_the_others(tmp_path):
     paths = Project(DATA, TEMPLATES, tmp_path)
     build_report("2023-Q3", paths, BuildOptions(pdf=False))
@@ -161,6 +164,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_a_language_without_a_catalogue_is_refused_in_plain_words(tmp_path):
     run = _cli("build", "2023-Q3", "--lang", "kk", "--output", str(tmp_path), "--no-pdf")
     assert run.returncode == 2
@@ -169,6 +173,7 @@ def test_a_language_without_a_catalogue_is_refused_in_plain_words(tmp_path):
     assert not (tmp_path / "2023-Q3").exists()
 
 
+@pytest.mark.slow
 def test_a_malformed_catalogue_is_a_located_error(tmp_path):
     templates = _templates_copy(tmp_path)
     po = i18n.catalogue_path(templates, "ru")
@@ -217,6 +222,7 @@ def test_update_keeps_translations_and_marks_changed_sources_fuzzy(tmp_path):
     assert updated.get("Figure").string == "Рисунок" and not updated.get("Figure").fuzzy
 
 
+@pytest.mark.slow
 def test_i18n_commands_extract_update_compile(tmp_path):
     templates = _templates_copy(tmp_path)
     run = _cli("i18n", "extract", "--templates", str(templates))
@@ -245,6 +251,7 @@ def _data_copy(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("quarter", ["2023-Q2", "2023-Q3"])
+@pytest.mark.slow
 def test_the_shipped_russian_texts_are_complete_and_current(quarter, tmp_path):
     from mtmreport.load import read_yaml
     from mtmreport.texts import load_texts
@@ -264,6 +271,7 @@ def test_the_shipped_russian_texts_are_complete_and_current(quarter, tmp_path):
     assert english == []
 
 
+@pytest.mark.slow
 def test_translate_keeps_translations_marks_changed_texts_and_sets_stale_ones_aside(
     tmp_path, monkeypatch
 ):
@@ -335,6 +343,7 @@ def test_a_translation_of_a_text_that_is_gone_is_a_located_warning(tmp_path):
     ), texts.warnings
 
 
+@pytest.mark.slow
 def test_a_translation_that_loses_a_link_is_a_located_error(tmp_path):
     data = _data_copy(tmp_path)
     quarter = data / "2023-Q3.yaml"
@@ -408,6 +417,7 @@ def _visible_texts(root) -> list[str]:
     return texts
 
 
+@pytest.mark.slow
 def test_pseudo_locale_html_has_no_word_outside_the_catalogue(pseudo):
     root = tinyhtml5.parse((pseudo / "report.html").read_text(encoding="utf-8"))
     texts = _visible_texts(root)
@@ -426,6 +436,7 @@ def test_pseudo_locale_draft_has_no_word_outside_the_catalogue(tmp_path):
     assert "draft-stamp" in html
 
 
+@pytest.mark.slow
 def test_pseudo_locale_pdf_has_no_word_outside_the_catalogue(pseudo):
     text = pdf_text(pseudo / "report.pdf")
     assert text.count(i18n.OPEN) > 300
@@ -463,6 +474,7 @@ def test_pseudo_locale_charts_and_alt_texts_have_no_word_outside_the_catalogue()
         assert words_outside_the_catalogue(" | ".join(strings)) == [], spec.slug
 
 
+@pytest.mark.slow
 def test_pseudo_locale_annex_headers_and_sheets_have_no_word_outside_the_catalogue(pseudo):
     from openpyxl import load_workbook
 
@@ -478,6 +490,7 @@ def test_pseudo_locale_annex_headers_and_sheets_have_no_word_outside_the_catalog
         assert words_outside_the_catalogue(" | ".join(text)) == []
 
 
+@pytest.mark.slow
 def test_figures_are_computed_and_audited_once_for_every_edition(tmp_path, monkeypatch):
     from mtmreport import audit, compute
 
@@ -504,6 +517,7 @@ def test_figures_are_computed_and_audited_once_for_every_edition(tmp_path, monke
     assert once["audit"] == 1 and one.findings == both.findings
 
 
+@pytest.mark.slow
 def test_a_failing_edition_fails_the_build_and_keeps_the_last_good_output(tmp_path, monkeypatch):
     from mtmreport import build
 

@@ -3,10 +3,6 @@ import datetime as dt
 import pytest
 
 from mtmreport.periods import Period, parse_quarter_id
-from mtmreport.wording import load_wording
-from tests.conftest import REPO_TEMPLATES
-
-WORDING = load_wording(REPO_TEMPLATES)
 
 
 @pytest.mark.parametrize(
@@ -20,12 +16,12 @@ WORDING = load_wording(REPO_TEMPLATES)
         (dt.date(2023, 9, 1), "as_of", 1, "1 September 2023", "1 September 2023"),
     ],
 )
-def test_periods_parse_and_read(text, kind, months, long, range_):
+def test_periods_parse_and_read(text, kind, months, long, range_, wording):
     period = Period.parse(text)
     assert period.kind == kind
     assert period.months == months
-    assert WORDING.period(period) == long
-    assert WORDING.period(period, "range") == range_
+    assert wording.period(period) == long
+    assert wording.period(period, "range") == range_
     assert Period.parse(str(period)) == period
 
 

@@ -24,6 +24,8 @@ from tests.browser import Browser, find_chromium
 from tests.conftest import DATA, TEMPLATES, pdf_text
 from tests.preview_process import PreviewProcess
 
+pytestmark = pytest.mark.slow  # a preview server in a process of its own
+
 QUARTER = "2023-Q3"
 TOTAL_LINE = "total: 4482427"
 OVERLAY = "#mtm-preview-overlay"

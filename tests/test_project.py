@@ -14,26 +14,20 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from mtmreport.cli import main
 from mtmreport.project import PROJECT_FILE, Project
 from mtmreport.theme import Templates, package_templates
-from tests.conftest import DATA, ROOT, TEMPLATES, pdf_text
+from tests.conftest import DATA, ROOT, TEMPLATES, pdf_text, run_cli, seed_chart_cache
 from tests.preview_process import PreviewProcess
 
 Q3 = (DATA / "2023-Q3.yaml").read_text(encoding="utf-8")
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A project made by `mtmreport init` with the repository's three quarters, current folder."""
     folder = tmp_path / "reports"
-    made = run("init", str(folder))
+    made = run_cli("init", str(folder))
     assert made.exit_code == 0, made.output
     for path in DATA.glob("*.yaml"):
         if path.name != "2023-Q3.yaml":
@@ -68,7 +62,7 @@ def test_this_repository_is_a_project_with_its_folders_where_they_were():
 
 def test_init_makes_a_project_and_never_overwrites(tmp_path: Path):
     folder = tmp_path / "new"
-    made = run("init", str(folder))
+    made = run_cli("init", str(folder))
     assert made.exit_code == 0, made.output
     assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == [
         ".gitignore",
@@ -81,7 +75,7 @@ def test_init_makes_a_project_and_never_overwrites(tmp_path: Path):
     # The same editions as this repository's, the Russian one with its texts translated.
     translation = folder / "data" / "quarters" / "2023-Q3.ru.po"
     assert translation.read_bytes() == (DATA / "2023-Q3.ru.po").read_bytes()
-    built = run("--project", str(folder), "build", "2023-Q3", "--no-pdf")
+    built = run_cli("--project", str(folder), "build", "2023-Q3", "--no-pdf")
     assert built.exit_code == 0, built.output
     assert "translation" not in built.output  # no warning of texts still to translate
     assert "[перевод ожидается]" not in (
@@ -90,15 +84,16 @@ def test_init_makes_a_project_and_never_overwrites(tmp_path: Path):
     assert (folder / ".gitignore").read_text().splitlines()[-1] == "output/"
     toml = folder / PROJECT_FILE
     toml.write_text(toml.read_text() + "# mine\n")
-    again = run("init", str(folder))
+    again = run_cli("init", str(folder))
     assert again.exit_code == 2
     assert "never overwrites" in again.output and "mtmreport.toml" in again.output
     assert toml.read_text().endswith("# mine\n")
 
 
+@pytest.mark.slow
 def test_the_project_is_found_from_a_folder_below_and_paths_follow_its_file(project: Path):
     os.chdir(project / "data" / "quarters")
-    built = run("build", "2023-Q2", "--no-pdf")
+    built = run_cli("build", "2023-Q2", "--no-pdf")
     assert built.exit_code == 0, built.output
     assert (project / "output" / "2023-Q2" / "report.html").is_file()
     assert not (project / "data" / "quarters" / "output").exists()
@@ -107,7 +102,7 @@ def test_the_project_is_found_from_a_folder_below_and_paths_follow_its_file(proj
 def test_outside_any_project_a_plain_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.chdir(tmp_path)
     for args in (["list"], ["build"], ["validate", "2023-Q3"]):
-        result = run(*args)
+        result = run_cli(*args)
         assert result.exit_code == 2
         assert "is not in an mtmreport project: no mtmreport.toml here or in any folder" in (
             result.output
@@ -117,11 +112,11 @@ def test_outside_any_project_a_plain_message(tmp_path: Path, monkeypatch: pytest
 
 def test_project_option_names_the_project_from_anywhere(project: Path, tmp_path: Path):
     os.chdir(tmp_path)
-    listed = run("--project", str(project), "list")
+    listed = run_cli("--project", str(project), "list")
     assert listed.exit_code == 0 and listed.output.startswith("2023-Q2  complete")
     empty = tmp_path / "empty"
     empty.mkdir()
-    wrong = run("--project", str(empty), "list")
+    wrong = run_cli("--project", str(empty), "list")
     assert wrong.exit_code == 2
     assert "is not an mtmreport project: it has no mtmreport.toml" in wrong.output
 
@@ -148,7 +143,7 @@ def test_project_option_names_the_project_from_anywhere(project: Path, tmp_path:
 )
 def test_project_file_problems_are_located(project: Path, content: str, expected: str):
     (project / PROJECT_FILE).write_text(content, encoding="utf-8")
-    result = run("list")
+    result = run_cli("list")
     assert result.exit_code == 2
     assert result.output.startswith(expected), result.output
     assert "Traceback" not in result.output
@@ -157,11 +152,15 @@ def test_project_file_problems_are_located(project: Path, content: str, expected
 # --- a copied project works on its own files -------------------------------------------------
 
 
-def test_a_copied_project_reads_and_writes_only_its_own_files(project: Path, tmp_path: Path):
+@pytest.mark.slow
+def test_a_copied_project_reads_and_writes_only_its_own_files(
+    project: Path, tmp_path: Path, built_html
+):
     """In real processes, as an analyst starts next year's work: copy, edit, build, new."""
     copy = tmp_path / "copy"
     shutil.copytree(project, copy)
     before = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    seed_chart_cache(copy / "output", built_html["2023-Q3"].folder.parent)  # not the point
     edit(quarter(copy), "key decision-makers.", "key decision-makers of the copy.")
     program = [sys.executable, "-m", "mtmreport"]
     built = subprocess.run(
@@ -181,6 +180,7 @@ def test_a_copied_project_reads_and_writes_only_its_own_files(project: Path, tmp
 # --- templates: the project's over the package's ---------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_project_template_overrides_only_its_own_file(project: Path):
     templates = project / "templates"
     (templates / "blocks").mkdir(parents=True)
@@ -193,7 +193,7 @@ def test_a_project_template_overrides_only_its_own_file(project: Path):
         .replace('# templates = "templates"', 'templates = "templates"')
     )
     assert Project.find().templates.folders == (templates, package_templates())
-    result = run("build", "2023-Q3", "--no-pdf")
+    result = run_cli("build", "2023-Q3", "--no-pdf")
     assert result.exit_code == 0, result.output
     html = (project / "output" / "2023-Q3" / "report.html").read_text(encoding="utf-8")
     assert html.count('<p class="mine">Our own text</p>') > 3  # each text block: the project's
@@ -201,21 +201,23 @@ def test_a_project_template_overrides_only_its_own_file(project: Path):
     assert "Migration inflow and outflow" in html
 
 
+@pytest.mark.slow
 def test_a_broken_template_is_located_with_its_own_exit_code(project: Path):
-    good = run("build", "2023-Q3", "--no-pdf")
+    good = run_cli("build", "2023-Q3", "--no-pdf")
     assert good.exit_code == 0, good.output
     report = project / "output" / "2023-Q3" / "report.html"
     before = report.read_bytes()
     blocks = project / "templates" / "blocks"
     blocks.mkdir(parents=True)
     (blocks / "flows.html.j2").write_text("<p>\n{% if figures %}\n{{ figures.total( }}\n")
-    result = run("build", "2023-Q3", "--no-pdf")
+    result = run_cli("build", "2023-Q3", "--no-pdf")
     assert result.exit_code == 6
     assert "templates/blocks/flows.html.j2:3: template error: unexpected '}'" in result.output
     assert "bug" not in result.output and "Traceback" not in result.output
     assert report.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_charts_take_the_fonts_of_the_templates_in_use(project: Path):
     """A project whose fonts lack the charts' typeface fails plainly: no silent DejaVu."""
     import matplotlib
@@ -277,7 +279,7 @@ def test_charts_take_the_fonts_of_the_templates_in_use(project: Path):
 )
 def test_yaml_mistakes_are_said_in_plain_words(project: Path, old: str, new: str, message: str):
     line = edit(quarter(project), old, new)
-    result = run("validate", "2023-Q3")
+    result = run_cli("validate", "2023-Q3")
     assert result.exit_code == 2
     assert f"data/quarters/2023-Q3.yaml:{line + (1 if 'title' in new else 0)}:" in result.output
     assert message in result.output, result.output
@@ -286,7 +288,7 @@ def test_yaml_mistakes_are_said_in_plain_words(project: Path, old: str, new: str
 def test_a_hash_cutting_a_value_short_is_a_warning(project: Path):
     source = "source: International Fund for Saving the Aral Sea, 2023"
     line = edit(quarter(project), source, "source: Government Decree #555")
-    result = run("validate", "2023-Q3")
+    result = run_cli("validate", "2023-Q3")
     assert result.exit_code == 0
     assert f"warning: data/quarters/2023-Q3.yaml:{line}:" in result.output
     assert "the text stops at 'Government Decree': YAML reads '#555' after it" in result.output
@@ -297,7 +299,7 @@ def test_no_quarter_files_is_said_and_is_an_error(project: Path):
     for path in (project / "data" / "quarters").iterdir():
         path.unlink()
     for args in (["list"], ["validate", "--all"], ["audit", "--all"], ["build", "--all"]):
-        result = run(*args)
+        result = run_cli(*args)
         assert result.exit_code == 2, args
         assert "error: no quarter files (YYYY-QN.yaml) in data/quarters" in result.output
 
@@ -305,13 +307,13 @@ def test_no_quarter_files_is_said_and_is_an_error(project: Path):
 def test_misnamed_quarter_files_are_pointed_out(project: Path):
     quarter(project, "2023-Q2").rename(project / "data" / "quarters" / "2023-Q2.yml")
     quarter(project, "2023-Q4").rename(project / "data" / "quarters" / "2023-q4.yaml")
-    listed = run("list")
+    listed = run_cli("list")
     assert listed.exit_code == 0
     assert "warning: data/quarters/2023-Q2.yml: not read: quarter files are named like " in (
         listed.output
     )
     assert "warning: data/quarters/2023-q4.yaml: not read" in listed.output
-    missing = run("validate", "2023-Q2")
+    missing = run_cli("validate", "2023-Q2")
     assert missing.exit_code == 2
     assert "no file 2023-Q2.yaml in data/quarters, but 2023-Q2.yml is there: rename it" in (
         missing.output
@@ -320,26 +322,27 @@ def test_misnamed_quarter_files_are_pointed_out(project: Path):
 
 def test_quarter_ids_are_taken_as_typed_and_checked(project: Path):
     for typed in ("2023-q3", "data/quarters/2023-Q3.yaml", str(quarter(project))):
-        result = run("validate", typed)
+        result = run_cli("validate", typed)
         assert (result.exit_code, result.output.strip()) == (0, "2023-Q3: valid"), typed
-    nine = run("validate", "2023-Q9")
+    nine = run_cli("validate", "2023-Q9")
     assert nine.exit_code == 2
     assert "'2023-Q9' is not a quarter: quarters run 1 to 4 (2023-Q1 … 2023-Q4)" in nine.output
 
 
 def test_new_warns_when_it_is_not_the_next_quarter(project: Path):
-    skipping = run("new", "2024-Q3")
+    skipping = run_cli("new", "2024-Q3")
     assert skipping.exit_code == 0
     assert (
         "warning: 2024-Q3 is not the quarter after the latest on file; that would be 2024-Q1"
         in (skipping.output)
     )
-    following = run("new", "2024-Q4")
+    following = run_cli("new", "2024-Q4")
     assert following.exit_code == 0 and "warning" not in following.output
 
 
+@pytest.mark.slow
 def test_output_folders_get_the_usual_permissions(project: Path):
-    result = run("build", "2023-Q2", "--no-pdf")
+    result = run_cli("build", "2023-Q2", "--no-pdf")
     assert result.exit_code == 0
     umask = os.umask(0)
     os.umask(umask)
@@ -348,13 +351,15 @@ def test_output_folders_get_the_usual_permissions(project: Path):
         assert stat.S_IMODE(folder.stat().st_mode) == usual, folder
 
 
+@pytest.mark.slow
 def test_drafts_are_said_when_built(project: Path):
-    result = run("build", "--all", "--no-pdf")
+    result = run_cli("build", "--all", "--no-pdf")
     assert result.exit_code == 0, result.output
     assert '2023-Q4: a draft: 173 entries still pending print as "Data pending"' in result.output
     assert "2023-Q3: a draft" not in result.output
 
 
+@pytest.mark.slow
 def test_serve_takes_the_next_free_port_and_says_so(project: Path, tmp_path: Path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -376,6 +381,7 @@ def test_serve_takes_the_next_free_port_and_says_so(project: Path, tmp_path: Pat
             assert server.stop() == 0
 
 
+@pytest.mark.slow
 def test_serve_open_opens_the_browser_on_the_preview(project: Path, tmp_path: Path):
     opened = tmp_path / "opened.txt"
     browser = tmp_path / "browser.py"
@@ -392,7 +398,6 @@ def test_serve_open_opens_the_browser_on_the_preview(project: Path, tmp_path: Pa
     )
     try:
         url = ""
-        assert process.stdout is not None
         for line in process.stdout:
             if " at http://" in line:
                 url = line.rsplit(" at ", 1)[1].strip()
@@ -450,7 +455,7 @@ def test_serve_with_no_free_port_says_so_with_its_exit_code(project: Path, monke
             pytest.skip("the port after a free one is taken already")
         first.listen()
         second.listen()
-        result = run("serve", "2023-Q2", "--port", str(port))
+        result = run_cli("serve", "2023-Q2", "--port", str(port))
     assert result.exit_code == 5
     assert f"error: cannot listen on 127.0.0.1:{port} or the 1 ports after it" in result.output
     assert "give another with --port" in result.output
@@ -460,6 +465,7 @@ def test_serve_with_no_free_port_says_so_with_its_exit_code(project: Path, monke
 
 
 @pytest.mark.parametrize("command", [["list"], ["audit", "--all"], ["build", "--all", "--no-pdf"]])
+@pytest.mark.slow
 def test_a_command_reads_each_quarter_file_once(project: Path, monkeypatch, command):
     import mtmreport.load
 
@@ -471,7 +477,7 @@ def test_a_command_reads_each_quarter_file_once(project: Path, monkeypatch, comm
         return real(path)
 
     monkeypatch.setattr(mtmreport.load, "read_yaml", counted)
-    result = run(*command)
+    result = run_cli(*command)
     assert result.exit_code == 0, result.output
     # Each report links the quarters before it; still, every file is parsed once.
     assert sorted(reads) == ["2023-Q2.yaml", "2023-Q3.yaml", "2023-Q4.yaml"]

@@ -16,16 +16,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import tinyhtml5
 
 from mtmreport.compute import compute
 from mtmreport.errors import QuarterFileError
 from mtmreport.load import parse_yaml, read_yaml
 from mtmreport.validate import validate_document
-from mtmreport.wording import load_wording
-from tests.conftest import DATA, REPO_TEMPLATES, pdf_text
+from tests.conftest import DATA, NS, by_class, html_root, pdf_text, run_cli, text_of
 
-NS = "{http://www.w3.org/1999/xhtml}"
 QUARTERS = ("2023-Q2", "2023-Q3")
 Q2_NATIONAL_BANK = (
     "The National Bank of the Republic of Kazakhstan, International Money Transfer System "
@@ -35,27 +32,15 @@ ROUNDING_TOTAL = "Figures may not sum to the total due to rounding."
 ROUNDING_SHARES = "Shares may not sum to 100 per cent due to rounding."
 
 
-def _root(result):
-    return tinyhtml5.parse(result.html.read_text(encoding="utf-8"))
-
-
-def _text(element) -> str:
-    return " ".join("".join(element.itertext()).split())
-
-
 def _classes(element) -> set[str]:
     return set((element.get("class") or "").split())
 
 
-def _by_class(root, tag: str, cls: str) -> list:
-    return [e for e in root.iter(NS + tag) if cls in _classes(e)]
-
-
 def _visible_html_text(result) -> str:
     """Everything the HTML shows or reads out: text and alt texts (not the head's metadata)."""
-    body = next(_root(result).iter(NS + "body"))
+    body = next(html_root(result).iter(NS + "body"))
     alts = " ".join(img.get("alt") or "" for img in body.iter(NS + "img"))
-    return _text(body) + " " + alts
+    return text_of(body) + " " + alts
 
 
 @pytest.fixture(scope="module")
@@ -108,9 +93,9 @@ def test_earlier_quarter_figures_cite_that_quarters_source(built, texts):
         assert f'({amount} billion KZT).<span class="footnote">{Q2_NATIONAL_BANK}</span>' in html
     # Trend charts cite the sources of the reports their points come from, oldest first:
     # Q2 2022, Q1 2023 and Q2 2023 from the Q2 report, Q3 2022 and Q3 2023 from the Q3 one.
-    root = _root(built["2023-Q3"])
+    root = html_root(built["2023-Q3"])
     sources = {
-        _text(fig.find(f"{NS}figcaption")): _text(_by_class(fig, "p", "figure-source")[0])
+        text_of(fig.find(f"{NS}figcaption")): text_of(by_class(fig, "p", "figure-source")[0])
         for fig in root.iter(NS + "figure")
     }
     trend = {caption: source for caption, source in sources.items() if " – Q3 2023" in caption}
@@ -243,8 +228,8 @@ def test_a_qualifier_is_one_of_the_known_words():
         assert word in problem.message
 
 
-def test_wording_of_qualifiers_and_rates():
-    w = load_wording(REPO_TEMPLATES)
+def test_wording_of_qualifiers_and_rates(wording):
+    w = wording
     assert w.qualified("70.7 billion KZT", None) == "70.7 billion KZT"
     assert w.qualified("70.7 billion KZT", "over") == "over 70.7 billion KZT"
     assert w.qualified("1 KZT", "estimated over") == "estimated to be over 1 KZT"
@@ -264,10 +249,10 @@ def test_wording_of_qualifiers_and_rates():
 @pytest.mark.parametrize("quarter", QUARTERS)
 def test_every_note_mark_has_its_note_and_every_note_its_mark(built, quarter):
     checked = 0
-    for block in _by_class(_root(built[quarter]), "div", "block"):
-        notes = [_text(p) for p in _by_class(block, "p", "note")]
+    for block in by_class(html_root(built[quarter]), "div", "block"):
+        notes = [text_of(p) for p in by_class(block, "p", "note")]
         marked_notes = [n for n in notes if n.startswith("*")]
-        rest = _text(block)
+        rest = text_of(block)
         for note in notes:
             rest = rest.replace(note, "")
         assert ("*" in rest) == bool(marked_notes), (quarter, rest[:80], marked_notes)
@@ -296,16 +281,16 @@ def _half_units(cells: list[str]) -> Decimal:
 @pytest.mark.parametrize("quarter", QUARTERS)
 def test_month_tables_note_rounding_where_printed_months_miss_the_total(built, quarter):
     tables = 0
-    for block in _by_class(_root(built[quarter]), "div", "table-block"):
+    for block in by_class(html_root(built[quarter]), "div", "table-block"):
         table = block.find(f"{NS}table")
         if "months" not in _classes(table):
             continue
         tables += 1
-        rows = [[_text(td) for td in tr.iter(NS + "td")] for tr in table.iter(NS + "tr")]
+        rows = [[text_of(td) for td in tr.iter(NS + "td")] for tr in table.iter(NS + "tr")]
         rows = [r for r in rows if r]
         parts, total = rows[:-1], rows[-1]
         misses = any(sum(_number(r[col]) for r in parts) != _number(total[col]) for col in (0, 1))
-        notes = [_text(p) for p in _by_class(block, "p", "table-note")]
+        notes = [text_of(p) for p in by_class(block, "p", "table-note")]
         assert notes == ([ROUNDING_TOTAL] if misses else []), (quarter, rows)
     assert tables == 2
 
@@ -322,15 +307,15 @@ def test_month_tables_by_hand(texts):
 @pytest.mark.parametrize("quarter", QUARTERS)
 def test_chart_tables_note_rounding_where_printed_shares_miss_100(built, quarter):
     noted = []
-    for figure in _root(built[quarter]).iter(NS + "figure"):
+    for figure in html_root(built[quarter]).iter(NS + "figure"):
         table = figure.find(f".//{NS}table")
-        headers = [_text(th) for th in table.iter(NS + "th") if th.get("scope") == "col"]
-        notes = [_text(p) for p in _by_class(figure, "p", "figure-note")]
+        headers = [text_of(th) for th in table.iter(NS + "th") if th.get("scope") == "col"]
+        notes = [text_of(p) for p in by_class(figure, "p", "figure-note")]
         if "Share (%)" not in headers:
             continue
         column = headers.index("Share (%)")
         body = [
-            [_text(c) for c in tr if c.tag in (NS + "th", NS + "td")]
+            [text_of(c) for c in tr if c.tag in (NS + "th", NS + "td")]
             for tr in table.find(f"{NS}tbody").iter(NS + "tr")
         ]
         shares = [row[column] for row in body]
@@ -356,8 +341,8 @@ def test_chart_tables_note_rounding_where_printed_shares_miss_100(built, quarter
     )
 
 
-def test_rounding_shows_reads_printed_values():
-    w = load_wording(REPO_TEMPLATES)
+def test_rounding_shows_reads_printed_values(wording):
+    w = wording
     assert w.rounding_shows(["24.1", "22.12", "24.4"], "70.7")  # 70.62
     assert not w.rounding_shows(["88.6", "98.8", "93.2"], "280.6")  # adds up
     assert w.rounding_shows(["1,000.4", "2,000.4"], "3,000.9")  # 3,000.8: grouping read back
@@ -370,13 +355,9 @@ def test_rounding_shows_reads_printed_values():
 
 def test_a_new_quarter_does_not_carry_the_old_qualifiers(scratch):
     # "estimated to be over 280.6 billion" says something of Q3's figure only.
-    from click.testing import CliRunner
-
-    from mtmreport.cli import main
-
     (scratch.data_dir / "2023-Q4.yaml").unlink()
     assert "qualifier: estimated over" in (scratch.data_dir / "2023-Q3.yaml").read_text()
-    result = CliRunner().invoke(main, ["new", "2023-Q4", "--data", str(scratch.data_dir)])
+    result = run_cli("new", "2023-Q4", "--data", scratch.data_dir)
     assert result.exit_code == 0, result.output
     draft = (scratch.data_dir / "2023-Q4.yaml").read_text(encoding="utf-8")
     assert re.search(r"qualifier: *(over|estimated|about)", draft) is None

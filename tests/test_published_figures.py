@@ -7,7 +7,7 @@ must print, and the audit finding that explains a difference. This module
 - checks the tables against the published texts (copies of `shared/seeds/`, kept beside the
   tables): every number of the text is accounted for by a row or by an exclusion rule written
   in the table's header, and every row's quote and published value are in the text;
-- builds both quarters once (HTML and PDF, into a temporary folder) and, for every row, finds
+- reads both quarters as built once a session (HTML and PDF) and, for every row, finds
   the printed value in the clause of the built report that carries the row's context words,
   in the HTML and in the PDF (its text and the descriptions of its charts), and finds the
   explaining finding in the build's `audit.json`.
@@ -32,9 +32,7 @@ import tinyhtml5
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject
 
-from mtmreport.build import BuildResult, build_report
-from mtmreport.project import Project
-from tests.conftest import DATA, TEMPLATES, pdf_text
+from tests.conftest import pdf_text
 
 TABLES = Path(__file__).resolve().parent / "published_figures"
 QUARTERS = ("2023-Q2", "2023-Q3")
@@ -359,15 +357,11 @@ def audit_findings(folder: Path) -> list[Finding]:
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
-    """Both quarters built once from the shipped data, HTML and PDF, into a temporary folder."""
-    paths = Project(
-        data_dir=DATA, templates_dir=TEMPLATES, output_dir=tmp_path_factory.mktemp("pf")
-    )
+def reports(built) -> dict[str, Built]:
+    """Both quarters as the session built them (HTML and PDF), read once."""
     out = {}
     for quarter in QUARTERS:
-        result: BuildResult = build_report(quarter, paths)
-        assert result.pdf is not None
+        result = built[quarter]
         pdf = " | ".join([pdf_text(result.pdf), *map(_squash, pdf_alt_texts(result.pdf))])
         out[quarter] = Built(
             blocks=html_blocks(result.html.read_text(encoding="utf-8")),

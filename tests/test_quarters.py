@@ -5,22 +5,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
 from mtmreport.build import BuildOptions, build_report
 from mtmreport.charts.trends import trend_specs
-from mtmreport.cli import main
 from mtmreport.errors import AuditFailedError, QuarterFileError
 from mtmreport.load import read_yaml
 from mtmreport.periods import Period
 from mtmreport.scaffold import move_period, renamed_quarter
 from mtmreport.validate import validate_document
-from mtmreport.wording import load_wording
-from tests.conftest import REPO_TEMPLATES, pdf_text
-
-
-def run(*args: str):
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+from tests.conftest import pdf_text, run_cli
 
 
 @pytest.mark.parametrize(
@@ -53,7 +46,7 @@ def test_carried_texts_name_the_new_quarter(text, renamed):
 
 
 def test_new_quarter_is_a_valid_draft_with_comments_kept(scratch):
-    result = run("new", "2024-Q1", "--data", str(scratch.data_dir))
+    result = run_cli("new", "2024-Q1", "--data", str(scratch.data_dir))
     assert result.exit_code == 0, result.output
     assert "from 2023-Q4" in result.output and "pending entries" in result.output
     path = scratch.data_dir / "2024-Q1.yaml"
@@ -80,15 +73,18 @@ def test_new_quarter_is_a_valid_draft_with_comments_kept(scratch):
 
 def test_new_never_overwrites(scratch):
     before = (scratch.data_dir / "2023-Q4.yaml").read_bytes()
-    result = run("new", "2023-Q4", "--data", str(scratch.data_dir))
+    result = run_cli("new", "2023-Q4", "--data", str(scratch.data_dir))
     assert result.exit_code == 2
     assert "exists already" in result.output and "never overwrites" in result.output
     assert (scratch.data_dir / "2023-Q4.yaml").read_bytes() == before
-    assert run("new", "2020-Q1", "--data", str(scratch.data_dir)).exit_code == 2  # nothing before
+    assert (
+        run_cli("new", "2020-Q1", "--data", str(scratch.data_dir)).exit_code == 2
+    )  # nothing before
 
 
+@pytest.mark.slow
 def test_draft_builds_with_pending_shown_and_strict_refuses(scratch):
-    run("new", "2024-Q1", "--data", str(scratch.data_dir))
+    run_cli("new", "2024-Q1", "--data", str(scratch.data_dir))
     result = build_report("2024-Q1", scratch)
     text = pdf_text(result.pdf)
     assert "DATA PENDING" in text.upper() and "This report is a draft" in text
@@ -179,14 +175,10 @@ def test_a_baseline_contradicting_an_earlier_file_is_a_finding(scratch):
     assert not [f for f in findings if f.code == "baseline"]
 
 
-def test_trends_over_every_quarter_on_file(repo_paths):
+def test_trends_over_every_quarter_on_file(repo_paths, wording):
     q3 = repo_paths.figures("2023-Q3")
     history = repo_paths.linked("2023-Q3").history
-    specs = [
-        s
-        for block in trend_specs(history, q3, load_wording(REPO_TEMPLATES)).values()
-        for s in block
-    ]
+    specs = [s for block in trend_specs(history, q3, wording).values() for s in block]
     by_slug = {s.slug: s for s in specs}
     outflow = by_slug["trend-remittances-outflow"].table
     # Q2 2022 and Q1 2023 as the Q2 file states them, Q3 2022 as the Q3 file states it
@@ -198,19 +190,19 @@ def test_trends_over_every_quarter_on_file(repo_paths):
     assert list(india["label"]) == ["Q4 2022", "Q1 2023", "Q3 2023"]
     # a quarter's report never shows later quarters
     q2 = repo_paths.figures("2023-Q2")
-    q2_specs = trend_specs(repo_paths.linked("2023-Q2").history, q2, load_wording(REPO_TEMPLATES))
+    q2_specs = trend_specs(repo_paths.linked("2023-Q2").history, q2, wording)
     q2_outflow = [s for b in q2_specs.values() for s in b if s.slug.endswith("outflow")]
     assert list(q2_outflow[0].table["label"]) == ["Q2 2022", "Q1 2023", "Q2 2023"]
 
 
 def test_list_shows_status_pending_and_findings(scratch):
-    result = run("list", "--data", str(scratch.data_dir))
+    result = run_cli("list", "--data", str(scratch.data_dir))
     assert result.exit_code == 0
     lines = [line for line in result.output.splitlines() if line.startswith("20")]
     assert lines[0] == "2023-Q2  complete  6 sections  3 audit findings: 2 serious, 1 minor"
     assert lines[1] == "2023-Q3  complete  7 sections  24 audit findings: 17 serious, 7 minor"
     assert lines[2].startswith("2023-Q4  draft, ")
-    entries = json.loads(run("list", "--json", "--data", str(scratch.data_dir)).output)
+    entries = json.loads(run_cli("list", "--json", "--data", str(scratch.data_dir)).output)
     assert entries[1]["findings"] == {"serious": 17, "minor": 7}
     q4 = entries[2]
     assert q4["status"] == "draft"

@@ -5,31 +5,16 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-import tinyhtml5
 
 from mtmreport.charts.spec import cell_text
 from mtmreport.render import Footnotes, markdown_block, markdown_inline
 from mtmreport.wording import load_wording
-from tests.conftest import REPO_TEMPLATES
-
-NS = "{http://www.w3.org/1999/xhtml}"
-
-
-def _html(result):
-    return tinyhtml5.parse(result.html.read_text(encoding="utf-8"))
-
-
-def _text(element) -> str:
-    return " ".join("".join(element.itertext()).split())
-
-
-def _by_class(root, tag: str, cls: str) -> list:
-    return [e for e in root.iter(NS + tag) if cls in (e.get("class") or "").split()]
+from tests.conftest import NS, REPO_TEMPLATES, by_class, html_root, text_of
 
 
 def test_sections_in_file_order_with_numbers(built):
-    root = _html(built["2023-Q3"])
-    titles = [_text(h) for h in _by_class(root, "h2", "band")]
+    root = html_root(built["2023-Q3"])
+    titles = [text_of(h) for h in by_class(root, "h2", "band")]
     assert titles == [
         "1. Developments in the migration policy",
         "2. Migration inflow and outflow",
@@ -39,7 +24,7 @@ def test_sections_in_file_order_with_numbers(built):
         "6. Remittances",
         "Conclusion",
     ]
-    subsections = [_text(h) for h in root.iter(NS + "h3")]
+    subsections = [text_of(h) for h in root.iter(NS + "h3")]
     assert subsections[:2] == [
         "6.1. Remittance outflows from Kazakhstan",
         "6.2. Remittance inflows to Kazakhstan",
@@ -47,36 +32,36 @@ def test_sections_in_file_order_with_numbers(built):
 
 
 def test_q2_keeps_its_own_structure(built):
-    root = _html(built["2023-Q2"])
-    titles = [_text(h) for h in _by_class(root, "h2", "band")]
+    root = html_root(built["2023-Q2"])
+    titles = [text_of(h) for h in by_class(root, "h2", "band")]
     assert titles[1] == "2. Migration flows"
     assert any("Key terms" in t for t in titles)
 
 
 def test_title_and_language(built):
-    root = _html(built["2023-Q3"])
+    root = html_root(built["2023-Q3"])
     assert root.get("lang") == "en"
-    title = _text(next(root.iter(NS + "title")))
+    title = text_of(next(root.iter(NS + "title")))
     assert title == "Kazakhstan: Quarterly Compilation Report (July – September 2023)"
 
 
 def test_figures_have_caption_image_alt_source_and_data(built):
     result = built["2023-Q3"]
-    root = _html(result)
+    root = html_root(result)
     figures = list(root.iter(NS + "figure"))
     assert len(figures) >= 10
     for number, figure in enumerate(figures, start=1):
-        caption = _text(next(figure.iter(NS + "figcaption")))
+        caption = text_of(next(figure.iter(NS + "figcaption")))
         assert caption.startswith(f"Figure {number}. ")
         image = next(figure.iter(NS + "img"))
         assert (result.folder / image.get("src")).is_file()
         assert len(image.get("alt")) > 30
-        assert _text(_by_class(figure, "p", "figure-source")[0]).startswith("Source: ")
+        assert text_of(by_class(figure, "p", "figure-source")[0]).startswith("Source: ")
         assert list(figure.iter(NS + "table"))  # the chart's data as a table
 
 
 def test_sentences_carry_computed_figures(built):
-    text = _text(_html(built["2023-Q3"]))
+    text = text_of(html_root(built["2023-Q3"]))
     assert "a total of 4,482,427 migrant arrivals and 4,533,933 migrant departures" in text
     assert "43.3 per cent (1,753,689 migrants) from Uzbekistan" in text
     assert "plus 6,885 migrants" in text and "minus 484 migrants" in text
@@ -85,8 +70,8 @@ def test_sentences_carry_computed_figures(built):
 
 
 def test_footnotes_number_sources_and_repeat_as_ibid(built):
-    root = _html(built["2023-Q3"])
-    notes = [_text(n) for n in _by_class(root, "span", "footnote")]
+    root = html_root(built["2023-Q3"])
+    notes = [text_of(n) for n in by_class(root, "span", "footnote")]
     assert notes[0] == "Displacement Tracking Matrix website, 2023"
     assert "Ibid." in notes
     for before, after in itertools.pairwise(notes):
@@ -114,10 +99,9 @@ def test_markdown_is_sanitised():
     assert str(markdown_inline("**bold** and *it*")) == "<strong>bold</strong> and <em>it</em>"
 
 
-def test_text_and_chart_tables_round_halves_alike():
+def test_text_and_chart_tables_round_halves_alike(wording):
     """A paragraph and the chart's data table print one value with the same digits: half
     up, as a reader rounds (Babel alone would round half to even: 43.25 -> 43.2)."""
-    wording = load_wording(REPO_TEMPLATES)
     for value, digits in ((43.25, "43.3"), (2.05, "2.1"), (np.float64(0.45), "0.5")):
         assert wording.per_cent(value, 1) == f"{digits} per cent"
         assert cell_text(value, "percent", wording) == f"{digits}%"

@@ -12,12 +12,10 @@ from pathlib import Path
 
 import pytest
 import tinyhtml5
-from click.testing import CliRunner
 
 from mtmreport.build import BuildOptions, BuildResult, build_report
-from mtmreport.cli import main
 from mtmreport.project import Project
-from tests.conftest import DATA, TEMPLATES
+from tests.conftest import DATA, TEMPLATES, run_cli
 
 NS = "{http://www.w3.org/1999/xhtml}"
 Q3_FILE = DATA / "2023-Q3.yaml"
@@ -73,6 +71,7 @@ def _line_of(*words: str) -> int:
     return next(n for n, line in enumerate(lines, 1) if all(w in line for w in words))
 
 
+@pytest.mark.slow
 def test_a_share_shows_its_division_and_the_lines_of_both_counts(reviewed):
     # 1,753,689 / (4,034,184 + 17,304) × 100 = 43.285 -> 43.3 per cent; the source's 43.5 was
     # of its own CIS total, before Belarus moved into it, so it does not agree.
@@ -88,6 +87,7 @@ def test_a_share_shows_its_division_and_the_lines_of_both_counts(reviewed):
     assert _lines(_how(span)) == [uzbekistan, cis, belarus, uzbekistan]
 
 
+@pytest.mark.slow
 def test_a_contradicted_total_says_what_is_used_instead(reviewed):
     # Departures to CIS: the stated 4,080,540 (+ Belarus 16,426 = 4,096,966) is smaller than
     # the CIS countries listed: 1,774,200 + 1,209,912 + 744,948 + 363,519 + 16,426 = 4,109,005
@@ -107,6 +107,7 @@ def test_a_contradicted_total_says_what_is_used_instead(reviewed):
     assert _lines(_how(span)) == listed
 
 
+@pytest.mark.slow
 def test_a_stated_dollar_amount_that_agrees_prints_as_stated(reviewed):
     # 280.6 billion KZT at 472.5 KZT/USD = 593.86 million USD, 593.69-594.04 with the inputs'
     # rounding: the central bank's 594 agrees and prints.
@@ -117,6 +118,7 @@ def test_a_stated_dollar_amount_that_agrees_prints_as_stated(reviewed):
     assert _lines(_how(span)) == [total, rate, total]
 
 
+@pytest.mark.slow
 def test_every_number_in_the_text_is_traced_and_links_open_the_editor(reviewed):
     for result in reviewed.values():
         spans = _figures(result)
@@ -133,16 +135,15 @@ def test_every_number_in_the_text_is_traced_and_links_open_the_editor(reviewed):
     assert link.get("href").startswith(f"editor://open?{Q3_FILE.resolve().as_posix()}&line=")
 
 
+@pytest.mark.slow
 def test_the_published_html_carries_no_review_marks(reviewed):
     report = (reviewed["2023-Q3"].folder / "report.html").read_text(encoding="utf-8")
     assert "fig-how" not in report and "review.css" not in report and "vscode:" not in report
 
 
+@pytest.mark.slow
 def test_cli_review_flag_writes_the_review_view(tmp_path: Path):
-    result = CliRunner().invoke(
-        main,
-        ["build", "2023-Q2", "--no-pdf", "--review", "--output", str(tmp_path)],
-    )
+    result = run_cli("build", "2023-Q2", "--no-pdf", "--review", "--output", tmp_path)
     assert result.exit_code == 0, result.output
     assert "review.html (the review view)" in result.output
     page = (tmp_path / "2023-Q2" / "review.html").read_text(encoding="utf-8")
@@ -150,24 +151,22 @@ def test_cli_review_flag_writes_the_review_view(tmp_path: Path):
 
 
 def test_a_wrong_editor_link_template_is_a_usage_error(tmp_path: Path):
-    result = CliRunner().invoke(
-        main,
-        [
-            "build",
-            "2023-Q2",
-            "--no-pdf",
-            "--review",
-            "--output",
-            str(tmp_path),
-            "--editor-url",
-            "myeditor://{file}:{line}",
-        ],
+    result = run_cli(
+        "build",
+        "2023-Q2",
+        "--no-pdf",
+        "--review",
+        "--output",
+        tmp_path,
+        "--editor-url",
+        "myeditor://{file}:{line}",
     )
     assert result.exit_code == 2
     assert "can only name {path}, {line} and {column}" in result.output
     assert not (tmp_path / "2023-Q2").exists()
 
 
+@pytest.mark.slow
 def test_the_notes_are_phrasing_content_so_paragraphs_stay_whole(reviewed):
     # A list or block inside a <p> would end the paragraph and spill every note into the page.
     review = (reviewed["2023-Q3"].folder / "review.html").read_text(encoding="utf-8")

@@ -11,14 +11,12 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from mtmreport.cli import main
 from mtmreport.load import parse_yaml
 from mtmreport.scaffold import new_quarter
 from mtmreport.schema import generate_schema, schema_text
 from mtmreport.validate import validate_document
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA, ROOT, run_cli
 
 SCHEMA_PATH = ROOT / "data" / "quarter.schema.json"
 MODELINE = "# yaml-language-server: $schema=../quarter.schema.json"
@@ -145,9 +143,9 @@ def test_every_field_is_described_by_the_model():
 
 def test_schema_command_writes_the_file_or_prints_it(tmp_path):
     target = tmp_path / "schema.json"
-    written = CliRunner().invoke(main, ["schema", "--output", str(target)])
+    written = run_cli("schema", "--output", target)
     assert written.exit_code == 0, written.output
     assert target.read_text(encoding="utf-8") == SCHEMA_PATH.read_text(encoding="utf-8")
-    printed = CliRunner().invoke(main, ["schema", "--output", "-"])
+    printed = run_cli("schema", "--output", "-")
     assert printed.exit_code == 0
     assert json.loads(printed.output)["$defs"]["Block"]["maxProperties"] == 1

@@ -22,7 +22,6 @@ from mtmreport.load import parse_yaml
 from mtmreport.pdf import VIRTUAL_ROOT, ConfinedFetcher
 from mtmreport.project import Project
 from mtmreport.render import make_environment
-from mtmreport.wording import load_wording
 from tests.conftest import DATA, REPO_TEMPLATES, TEMPLATES, hostile_references, pdf_text
 
 Q3 = (DATA / "2023-Q3.yaml").read_text(encoding="utf-8")
@@ -81,6 +80,7 @@ def embedded_files(pdf: Path) -> list[str]:
     return names
 
 
+@pytest.mark.slow
 def test_a_hostile_build_reaches_nothing_and_embeds_nothing(canary, tmp_path):
     paths = Project(
         data_dir=hostile_quarter(tmp_path, canary.url),
@@ -187,6 +187,7 @@ def test_virtual_root_maps_inside_and_no_further(roots):
 # --- (c) escaping ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_quarter_text_is_escaped_in_the_html(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
@@ -214,8 +215,8 @@ def test_quarter_text_is_escaped_in_the_html(tmp_path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def test_every_template_autoescapes():
-    env = make_environment(REPO_TEMPLATES, load_wording(REPO_TEMPLATES))
+def test_every_template_autoescapes(wording):
+    env = make_environment(REPO_TEMPLATES, wording)
     for name in env.list_templates():
         if name.endswith(".j2"):
             assert env.autoescape(name), name
