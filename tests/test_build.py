@@ -111,6 +111,7 @@ def test_a_template_error_also_leaves_the_output_untouched(scratch, built_html, 
     assert good.html.read_bytes() == html_before
 
 
+@pytest.mark.slow  # it builds PDFs
 def test_what_a_build_was_not_asked_to_make_stays_and_is_named(scratch):
     """`--no-pdf` keeps the last PDF of every edition, a build without `--review` the last
     review view; the build says it kept them, and what it makes is made afresh."""

@@ -491,14 +491,3 @@ def test_an_edited_file_is_read_again_by_the_same_project(project: Path):
     again = reports.linked("2023-Q3").loaded.doc
     assert again is not first
     assert "edited" in str(again.data) and "edited" not in str(first.data)
-
-
-def test_history_and_build_import_no_circle():
-    code = (
-        "import sys, mtmreport.history, mtmreport.project, mtmreport.catalogue; "
-        "print(sorted(m for m in sys.modules if m in ('mtmreport.build', 'mtmreport.cli')))"
-    )
-    imported = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert imported.stdout.strip() == "[]"
