@@ -27,7 +27,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import math
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -36,7 +35,8 @@ from typing import Any
 import pandas as pd
 
 from mtmreport import compute
-from mtmreport.charts.spec import CellKind, ChartSpec, Column, records
+from mtmreport.charts.spec import CellKind, ChartSpec, Column
+from mtmreport.frames import is_missing, records
 from mtmreport.numbers import decimals_of, half_up
 from mtmreport.tables import TableSpec
 from mtmreport.wording import Wording
@@ -156,7 +156,7 @@ def _unique_names(tables: list[DataTable]) -> list[DataTable]:
 def _plain(value: object, unit: CellKind) -> str | int | Decimal | None:
     """A cell's value for CSV and XLSX: text, an int for counts, else a Decimal with the
     decimals it has (see the module's docstring)."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return None
     if unit == "text":
         return str(value)
@@ -241,7 +241,6 @@ def write_workbook(tables: list[DataTable], path: Path, title: str, words: Workb
     """All tables in one workbook, one sheet each, after an "About" sheet listing them."""
     import xlsxwriter
 
-    words = words or WorkbookWords.of(Wording())
     # Text is only ever text: no formulas, no links, no numbers guessed from strings.
     workbook = xlsxwriter.Workbook(
         str(path),

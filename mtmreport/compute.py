@@ -18,6 +18,7 @@ import pandas as pd
 
 from mtmreport import model
 from mtmreport.drafts import within
+from mtmreport.frames import is_missing, records
 from mtmreport.intervals import divide, exact, published, scale
 from mtmreport.load import Location, format_location
 from mtmreport.periods import Period
@@ -88,20 +89,11 @@ def largest_remainder(values: list[float], decimals: int = 1, total: float = 100
 
 def table_rows(frame: pd.DataFrame) -> list[SimpleNamespace]:
     """A computed table's rows with attribute access, for templates and the narrative check:
-    its cells as stored (`DataFrame.to_dict` would make traced figures plain floats), pandas'
-    missing values as None."""
-    columns = [str(name) for name in frame.columns]
-    cells = zip(*(frame[name].tolist() for name in frame.columns), strict=True)
+    its cells as stored, missing ones as None."""
     return [
-        SimpleNamespace(
-            **{k: None if _missing(v) else v for k, v in zip(columns, row, strict=True)}
-        )
-        for row in cells
+        SimpleNamespace(**{k: None if is_missing(v) else v for k, v in row.items()})
+        for row in records(frame)
     ]
-
-
-def _missing(value: object) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
 def relation(current: Period, earlier: Period) -> Relation:

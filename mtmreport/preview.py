@@ -493,7 +493,8 @@ class Preview:
         draft = self.draft(edition.language)
         chrome = self._chrome(edition, draft, self.pdf(edition.language), view)
         if draft.folder is None:
-            return _bare_page(f"{self.quarter} — draft", "", chrome, edition.wording.html_lang)
+            title = edition.wording.gettext("%(quarter)s — draft", quarter=self.quarter)
+            return _bare_page(title, "", chrome, edition.wording.html_lang)
         page = "review.html" if view == "review" else "report.html"
         return inject((draft.folder / page).read_text(encoding="utf-8"), chrome)
 
@@ -509,7 +510,8 @@ class Preview:
             src = f"{edition.prefix}/report.pdf?v={pdf.version}"
             body = f'<iframe title="PDF" src="{src}"></iframe>'
         chrome = self._chrome(edition, draft, pdf, "pdf")
-        return _bare_page(f"{self.quarter} — PDF", body, chrome, w.html_lang)
+        title = w.gettext("%(quarter)s — PDF", quarter=self.quarter)
+        return _bare_page(title, body, chrome, w.html_lang)
 
     def _chrome(self, edition: _Edition, draft: Draft, pdf: Pdf, view: str) -> str:
         others = [(e.language, e.prefix) for e in self.editions.values()]
@@ -690,7 +692,7 @@ def _chrome(
     state_json = json.dumps(state).replace("<", "\\u003c")
     return (
         f'{BEGIN_MARK}<div id="mtm-preview"><style>{CHROME_STYLE}</style>{overlay}'
-        '<div id="mtm-preview-bar" role="region" aria-label="Preview">'
+        f'<div id="mtm-preview-bar" role="region" aria-label="{html.escape(w.gettext("Preview"))}">'
         f'<span lang="en">{html.escape(built)}</span> {links} {switch}'
         f'<span id="mtm-preview-pdf-status" lang="en">{html.escape(_pdf_status(draft, pdf))}'
         f"</span>{findings}</div>"

@@ -30,7 +30,8 @@ from matplotlib.patches import Rectangle
 from matplotlib.textpath import text_to_path
 
 from mtmreport.charts import style
-from mtmreport.charts.spec import ChartSpec, cell_text, records
+from mtmreport.charts.spec import ChartSpec, cell_text
+from mtmreport.frames import records
 from mtmreport.numbers import half_up
 from mtmreport.wording import Wording
 
@@ -436,7 +437,11 @@ def _balance(spec: ChartSpec, wording: Wording) -> Figure:
     span = (high - low) or 1.0
     for x, value in zip(positions, values, strict=True):
         last = x == positions[-1]
-        text = wording.signed(round(value)) if last else cell_text(abs(value), "count", wording)
+        text = (
+            wording.signed(int(half_up(value, 0)))
+            if last
+            else cell_text(abs(value), "count", wording)
+        )
         if value < 0 and not last:
             text = "−" + text
         ax.text(

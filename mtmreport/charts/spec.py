@@ -7,14 +7,14 @@ imports the model and computation modules.
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Literal
 
 import pandas as pd
 
+from mtmreport.frames import is_missing, records
 from mtmreport.numbers import half_up
 from mtmreport.provenance import decimals_printed
 from mtmreport.wording import Wording
@@ -83,26 +83,18 @@ class ChartSpec:
 # --- formatting shared by the data table, the alt text and the charts ----------------------
 
 
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A table's rows as dicts of its cells as stored. `DataFrame.to_dict` would turn
-    compute's traced figures into plain floats, and with them the decimals they print with."""
-    columns = [str(c) for c in frame.columns]
-    cells = zip(*(frame[c].tolist() for c in frame.columns), strict=True)
-    return [dict(zip(columns, row, strict=True)) for row in cells]
-
-
 def cell_text(value: object, unit: CellKind, wording: Wording) -> str:
     """A value as the report prints it in tables and charts (IOM style, "%" not "per cent")."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return "–"
     if unit == "text":
         return str(value)
     number = float(value)  # type: ignore[arg-type]
     match unit:
         case "count":
-            return wording.number(round(number))
+            return wording.number(int(half_up(number, 0)))
         case "signed":
-            return wording.signed(round(number))
+            return wording.signed(int(half_up(number, 0)))
         case "percent":
             # One decimal, or those compute chose: a source's 11.44 % is not cut to 11.4.
             chosen = decimals_printed(value)
