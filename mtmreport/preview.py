@@ -690,9 +690,10 @@ def _chrome(
             f'<pre lang="en">{html.escape(chr(10).join(draft.problems))}</pre></div>'
         )
     state_json = json.dumps(state).replace("<", "\\u003c")
+    bar_name = html.escape(w.gettext("Preview"))
     return (
         f'{BEGIN_MARK}<div id="mtm-preview"><style>{CHROME_STYLE}</style>{overlay}'
-        f'<div id="mtm-preview-bar" role="region" aria-label="{html.escape(w.gettext("Preview"))}">'
+        f'<div id="mtm-preview-bar" role="region" aria-label="{bar_name}">'
         f'<span lang="en">{html.escape(built)}</span> {links} {switch}'
         f'<span id="mtm-preview-pdf-status" lang="en">{html.escape(_pdf_status(draft, pdf))}'
         f"</span>{findings}</div>"
