@@ -29,7 +29,7 @@ from mtmreport.chartcache import ChartCache, ChartPlan
 from mtmreport.diagnostics import Diagnostic, listing, tally_text
 from mtmreport.errors import AuditFailedError, BuildError, display_path
 from mtmreport.failures import describe, template_failure
-from mtmreport.helper import Helper, Pool, RemoteError, can_fork
+from mtmreport.helper import Helper, Pool, can_fork
 from mtmreport.i18n import SOURCE_LANGUAGE
 from mtmreport.project import LinkedQuarter, Project
 from mtmreport.publish import publish, staging, writing_error
@@ -391,7 +391,11 @@ def _chart_cache(project: Project, options: BuildOptions, stack: ExitStack) -> C
 @contextmanager
 def _reported(quarter_id: str, project: Project) -> Iterator[None]:
     """A failure while writing a quarter's output, as the analyst's error it is: a template's
-    (exit 6), a writing error (exit 4), or a build error naming the quarter."""
+    (exit 6) or a writing error (exit 4). Anything else is a bug, left for
+    `failures.describe` to say so (exit 1).
+
+    Used in the helpers that write editions too: a template error is located by its
+    traceback, which does not travel to another process."""
     import jinja2
 
     try:
@@ -402,8 +406,6 @@ def _reported(quarter_id: str, project: Project) -> Iterator[None]:
         raise writing_error(error, project.output_dir) or BuildError(
             f"building {quarter_id} failed: {error}"
         ) from error
-    except (ValueError, KeyError, TypeError, RemoteError) as error:
-        raise BuildError(f"building {quarter_id} failed: {error}") from error
 
 
 def _finish(
@@ -565,11 +567,14 @@ def _write_editions(
 
     def others() -> list[EditionCharts]:
         made = []
-        for i in range(1, count):
-            # A helper of its own, as the first edition has: its charts are drawn while it
-            # computes the styles.
-            with _helper_for(quarter.quarter_id, quarter.cache, options) as own:
-                made.append(_edition(quarter, project, options, i, own, _Timer()))
+        # Reported where it fails: a template error's file and line are in its traceback,
+        # which stays in the helper.
+        with _reported(quarter.quarter_id, project):
+            for i in range(1, count):
+                # A helper of its own, as the first edition has: its charts are drawn while
+                # it computes the styles.
+                with _helper_for(quarter.quarter_id, quarter.cache, options) as own:
+                    made.append(_edition(quarter, project, options, i, own, _Timer()))
         return made
 
     with ExitStack() as stack:
@@ -738,9 +743,11 @@ class _Batch:
 
 
 def _edition_task(batch: _Batch, quarter_id: str, index: int) -> EditionCharts:
-    """One edition of one quarter of a `build_all`, in a pool's helper."""
+    """One edition of one quarter of a `build_all`, in a pool's helper; its failure reported
+    there, where a template error's traceback (its file and line) still is."""
     quarter = batch.quarters[quarter_id]
-    return _edition(quarter, batch.project, batch.options, index, None, _Timer())
+    with _reported(quarter_id, batch.project):
+        return _edition(quarter, batch.project, batch.options, index, None, _Timer())
 
 
 def _longest_first(project: Project, quarters: dict[str, _Quarter]) -> list[tuple[str, int]]:

@@ -277,8 +277,8 @@ class Pool:
     `state`, as for `Helper`, is every call's first argument.
 
     `map` hands out the calls in the order given (put the longest first), yields each
-    outcome as it comes, and does here the call of a helper that died. A context manager
-    that stops every helper.
+    outcome as it comes, and does here the call of a helper that died, and, once none is
+    left, every call still waiting. A context manager that stops every helper.
     """
 
     def __init__(self, size: int, role: Role | None = None, state: Any = None):
@@ -299,18 +299,27 @@ class Pool:
                 index, args = waiting.popleft()
                 helper.start(function, *args)
                 running[helper.connection] = (helper, index, args)
+            if not running:
+                # Every helper died: the calls still waiting are done here, one by one, as a
+                # dead helper's own call is. No new helper: a call that kills its process
+                # (memory, a crash in a library) would only kill each new one in turn.
+                index, args = waiting.popleft()
+                yield (index, *self._here(function, args))
+                continue
             for conn in wait(list(running)):
                 helper, index, args = running.pop(conn)  # type: ignore[index]
                 try:
                     yield index, True, helper.result()
                 except HelperLost:  # its call is done here; the helper is not used again
-                    here = tuple(args) if self._state is None else (self._state, *args)
-                    succeeded, value = _outcome(function, here)
-                    yield index, succeeded, value
+                    yield (index, *self._here(function, args))
                     continue
                 except Exception as error:
                     yield index, False, error
                 idle.append(helper)
+
+    def _here(self, function: Callable[..., Any], args: Sequence[Any]) -> tuple[bool, Any]:
+        """The outcome of a call done in this process, for a helper that died."""
+        return _outcome(function, tuple(args) if self._state is None else (self._state, *args))
 
     def close(self) -> None:
         for helper in self._helpers:

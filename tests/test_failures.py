@@ -3,6 +3,7 @@ preview: located in its file, in plain words, with its documented exit code (`fa
 
 from __future__ import annotations
 
+import errno
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 
 from mtmreport.cli import main
 from mtmreport.failures import describe
+from mtmreport.helper import RemoteError
 from mtmreport.model import QuarterFile
 from mtmreport.preview import Preview
 from mtmreport.project import Project
@@ -91,6 +93,48 @@ def test_a_broken_template_names_its_file_line_and_what_is_wrong(
     assert preview_problems(project, tmp_path) == [expected]
 
 
+@pytest.mark.slow  # processes of its own: the second edition's helper, a pool of two
+@pytest.mark.parametrize(
+    ("line_3", "words"),
+    [
+        (
+            "{{ placed.block.flows.totl }}",
+            "'totl' is undefined: no 'totl' in the flows block, which holds: arrivals, "
+            "departures, earlier_shares, note, period, reported_by, source",
+        ),
+        (
+            '{% include "blocks/nope.html.j2" %}',
+            "there is no template 'blocks/nope.html.j2' (a name in an include or import?)",
+        ),
+    ],
+    ids=["attribute", "include"],
+)
+def test_a_broken_template_met_in_a_helper_is_located_as_here(
+    project: Path, line_3: str, words: str
+):
+    """Broken in the Russian edition only, which a build makes in another process (the
+    second edition's helper, a pool's helper of `build --all --jobs 2`): its file and line,
+    found in a traceback that does not travel between processes, read as when it is made
+    here (`--lang ru`, `--jobs 1`)."""
+    kept = "{% set f = placed.figures %}"  # the third line, which the English edition needs
+    template_with(project, f"{{% if w.html_lang == 'ru' %}}{line_3}{{% endif %}}{kept}")
+    expected = f"{FLOWS}:3: template error: {words}"
+
+    alone = run("build", "2023-Q3", "--no-pdf", "--lang", "ru")
+    assert (alone.exit_code, alone.output.splitlines()) == (6, [f"error: {expected}"])
+    second = run("build", "2023-Q3", "--no-pdf")
+    assert (second.exit_code, second.output) == (6, alone.output)
+
+    serial = run("build", "--all", "--no-pdf", "--jobs", "1")
+    assert serial.exit_code == 6
+    assert serial.output.splitlines() == [
+        f"2023-Q3: error: {expected}",
+        "1 quarter(s) failed: 2023-Q3",
+    ]
+    pooled = run("build", "--all", "--no-pdf", "--jobs", "2")
+    assert (pooled.exit_code, pooled.output) == (6, serial.output)
+
+
 def test_an_undefined_attribute_never_shows_an_internal_class_name(project: Path):
     """In `build --all` too: each failed quarter's lines, then which quarters failed."""
     template_with(project, "{{ placed.figures.arrivals.nosuch }}")
@@ -103,6 +147,57 @@ def test_an_undefined_attribute_never_shows_an_internal_class_name(project: Path
         "non_cis_total, other_cis, other_cis_share, total",
         "1 quarter(s) failed: 2023-Q3",
     ]
+
+
+def _raising(error: Exception):  # type: ignore[no-untyped-def]
+    def write(*args: object, **keywords: object) -> None:
+        raise error
+
+    return write
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ValueError("no such chart kind"),
+        KeyError("arrivals"),
+        TypeError("unsupported operand"),
+        RemoteError("_Unpicklable: no such font (7)"),
+    ],
+    ids=["ValueError", "KeyError", "TypeError", "RemoteError"],
+)
+def test_a_bug_while_writing_a_report_is_said_to_be_one(
+    project: Path, monkeypatch: pytest.MonkeyPatch, error: Exception
+):
+    """Exit code 1 and a request to report it, in a build and in each quarter of `build
+    --all`: never exit code 4, which says the output folder is the user's to put right."""
+    from mtmreport import build
+
+    monkeypatch.setattr(build, "_write_edition", _raising(error))
+    words = f"internal error: {type(error).__name__}: {error}"
+    result = run("build", "2023-Q3", "--no-pdf", "--lang", "en")
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        words,
+        "This is a bug in mtmreport; please report it with the file.",
+    ]
+    every = run("build", "--all", "--no-pdf", "--lang", "en")
+    assert every.exit_code == 1
+    assert every.output.splitlines() == [f"2023-Q3: error: {words}", "1 quarter(s) failed: 2023-Q3"]
+
+
+def test_a_report_that_cannot_be_written_is_a_writing_failure(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from mtmreport import build
+
+    full = OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(build, "_write_edition", _raising(full))
+    result = run("build", "2023-Q3", "--no-pdf", "--lang", "en")
+    assert result.exit_code == 4
+    (line,) = result.output.splitlines()
+    assert line.startswith("error: cannot write the report in output")
+    assert "the disk is full" in line and "bug" not in line
 
 
 def test_a_quarter_file_that_is_not_yaml_is_located(project: Path, tmp_path: Path):

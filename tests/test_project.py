@@ -219,24 +219,36 @@ def test_a_broken_template_is_located_with_its_own_exit_code(project: Path):
 
 @pytest.mark.slow
 def test_charts_take_the_fonts_of_the_templates_in_use(project: Path):
-    """A project whose fonts lack the charts' typeface fails plainly: no silent DejaVu."""
+    """A project whose fonts lack the charts' typeface fails plainly: no silent DejaVu. So
+    does one with a file that is no font. Both are the templates' to fix (exit code 6)."""
     import matplotlib
+
+    def build() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "mtmreport", "build", "2023-Q3", "--no-pdf"],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
 
     fonts = project / "templates" / "fonts"
     fonts.mkdir(parents=True)
     dejavu = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
     shutil.copy(dejavu, fonts / "DejaVuSans.ttf")
     assert Templates.over_defaults(project / "templates").font_files == (fonts / "DejaVuSans.ttf",)
-    result = subprocess.run(
-        [sys.executable, "-m", "mtmreport", "build", "2023-Q3", "--no-pdf"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 4, result.stderr
+    result = build()
+    assert result.returncode == 6, result.stderr
     assert "the charts are set in Carlito" in result.stderr
-    assert "findfont" not in result.stderr
+    assert "findfont" not in result.stderr and "bug" not in result.stderr
+
+    (fonts / "Carlito-Regular.ttf").write_bytes(b"<html>not a font</html>")
+    result = build()
+    assert result.returncode == 6, result.stderr
+    assert result.stderr.startswith(
+        "error: templates/fonts/Carlito-Regular.ttf: not a font file the charts can read; "
+    )
+    assert "bug" not in result.stderr
 
 
 # --- bad input and small frictions -----------------------------------------------------------

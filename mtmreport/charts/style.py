@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
+from mtmreport.errors import TemplateFailedError, display_path
+
 IOM_BLUE = "#0033A0"
 LIGHT_BLUE = "#418FDE"
 YELLOW = "#FFB81C"
@@ -53,7 +55,15 @@ def _register(font_files: tuple[Path, ...]) -> None:
     from matplotlib import font_manager
 
     for path in font_files:
-        font_manager.fontManager.addfont(str(path))
+        try:
+            font_manager.fontManager.addfont(str(path))
+        except (RuntimeError, ValueError, KeyError, OSError) as error:
+            # FreeType says RuntimeError, in its own terms, for a file that is not a font.
+            reason = getattr(error, "strerror", None) or "not a font file the charts can read"
+            raise TemplateFailedError(
+                f"{display_path(path)}: {reason.lower()}; replace it or take it out of the "
+                "templates' fonts folder"
+            ) from None
     _check_family()
 
 
@@ -63,7 +73,8 @@ def _check_family() -> None:
     try:
         font_manager.fontManager.findfont(FONT_FAMILY, fallback_to_default=False)
     except ValueError:
-        raise FileNotFoundError(
+        # The templates' fonts are part of the templates: a set without it is theirs to fix.
+        raise TemplateFailedError(
             f"the charts are set in {FONT_FAMILY}, and the fonts of the templates in use have "
             f"no {FONT_FAMILY} font file"
         ) from None
