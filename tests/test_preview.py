@@ -189,7 +189,9 @@ def test_the_bar_switches_edition_in_the_page_and_each_reloads_itself(preview, b
     assert browser.evaluate(f"!!document.querySelector('{switch} a[href=\"/\"][hreflang=en]')")
     # its files are the Russian draft's, named as the English ones
     assert preview.get("/ru/charts/figure-01-arrivals-cis.png").startswith(b"\x89PNG")
-    assert browser.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    # every image loads (a broken one is complete too, but has no width)
+    browser.wait_for("[...document.images].every(i => i.complete)")
+    assert browser.evaluate("[...document.images].every(i => i.naturalWidth > 0)")
     english = preview.status()["draft"]
 
     edit(site.data_dir / f"{QUARTER}.yaml", TOTAL_LINE, "total: 4512345")
