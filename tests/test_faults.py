@@ -268,6 +268,26 @@ def test_builds_of_one_quarter_at_once_never_crash_nor_unpublish(reference, tmp_
     assert litter(output) == []
 
 
+def publish_in_threads(final: Path, threads: int, rounds: int, errors: list[Exception]) -> None:
+    """`threads` threads each stage and publish `final` `rounds` times, writing "thread.round"
+    into its file n; what goes wrong is collected in `errors` for the test to assert on."""
+
+    def publisher(n: int) -> None:
+        try:
+            for i in range(rounds):
+                with publish.staging(final.parent, final.name) as folder:
+                    (folder / "n").write_text(f"{n}.{i}")
+                    publish.publish(folder, final)
+        except Exception as error:  # collected for the assertion
+            errors.append(error)
+
+    workers = [threading.Thread(target=publisher, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+
+
 def test_publishing_in_threads_always_leaves_the_report_in_place(tmp_path):
     """Many publishes of one folder at once: no error, never a moment without the folder."""
     final = tmp_path / "2023-Q3"
@@ -282,22 +302,9 @@ def test_publishing_in_threads_always_leaves_the_report_in_place(tmp_path):
             if not (final / "n").exists():
                 missing.append(1)
 
-    def publisher(n: int) -> None:
-        try:
-            for i in range(25):
-                with publish.staging(tmp_path, "2023-Q3") as folder:
-                    (folder / "n").write_text(f"{n}.{i}")
-                    publish.publish(folder, final)
-        except Exception as error:  # collected for the assertion
-            errors.append(error)
-
     watcher = threading.Thread(target=watch)
     watcher.start()
-    workers = [threading.Thread(target=publisher, args=(n,)) for n in range(4)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=60)
+    publish_in_threads(final, threads=4, rounds=25, errors=errors)
     stop.set()
     watcher.join(timeout=10)
     assert publish._renameat2() is not None  # Linux: the atomic exchange was used
@@ -308,22 +315,8 @@ def test_publishing_in_threads_always_leaves_the_report_in_place(tmp_path):
 def test_without_an_atomic_exchange_publishing_still_works(tmp_path, monkeypatch):
     monkeypatch.setattr(publish, "exchange", lambda first, second: False)
     final = tmp_path / "2023-Q3"
-    errors = []
-
-    def publisher(n: int) -> None:
-        try:
-            for i in range(20):
-                with publish.staging(tmp_path, "2023-Q3") as folder:
-                    (folder / "n").write_text(f"{n}.{i}")
-                    publish.publish(folder, final)
-        except Exception as error:  # collected for the assertion
-            errors.append(error)
-
-    workers = [threading.Thread(target=publisher, args=(n,)) for n in range(3)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=60)
+    errors: list[Exception] = []
+    publish_in_threads(final, threads=3, rounds=20, errors=errors)
     assert errors == []
     assert (final / "n").read_text().endswith(".19")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2023-Q3"]
