@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING
 
 from mtmreport.chartcache import ChartCache, ChartPlan
 from mtmreport.diagnostics import Diagnostic, listing, tally_text
-from mtmreport.errors import AuditFailedError, BuildError, display_path
-from mtmreport.failures import describe, template_failure
+from mtmreport.errors import AuditFailedError, BuildError, MtmReportError, display_path
+from mtmreport.failures import Failure, describe, project_template_failure, template_failure
 from mtmreport.helper import Helper, Pool, can_fork
 from mtmreport.i18n import SOURCE_LANGUAGE
 from mtmreport.project import LinkedQuarter, Project
@@ -391,8 +391,9 @@ def _chart_cache(project: Project, options: BuildOptions, stack: ExitStack) -> C
 @contextmanager
 def _reported(quarter_id: str, project: Project) -> Iterator[None]:
     """A failure while writing a quarter's output, as the analyst's error it is: a template's
-    (exit 6) or a writing error (exit 4). Anything else is a bug, left for
-    `failures.describe` to say so (exit 1).
+    (exit 6; a line of a project's template that a filter could not take is one too) or a
+    writing error (exit 4). Anything else is a bug, left for `failures.describe` to say so
+    (exit 1).
 
     Used in the helpers that write editions too: a template error is located by its
     traceback, which does not travel to another process."""
@@ -400,12 +401,19 @@ def _reported(quarter_id: str, project: Project) -> Iterator[None]:
 
     try:
         yield
+    except MtmReportError:
+        raise
     except jinja2.TemplateError as error:
         raise template_failure(error) from error
     except OSError as error:
         raise writing_error(error, project.output_dir) or BuildError(
             f"building {quarter_id} failed: {error}"
         ) from error
+    except Exception as error:
+        located = project_template_failure(error)
+        if located is None:
+            raise
+        raise located from error
 
 
 def _finish(
@@ -687,12 +695,19 @@ def _write_edition(
 
 @dataclass(frozen=True)
 class QuarterOutcome:
-    """How one quarter of `build_all` went: a result, or the error lines and exit code."""
+    """How one quarter of `build_all` went: a result, or its failure for a person."""
 
     quarter: str
     result: BuildResult | None = None
-    errors: tuple[str, ...] = ()
-    exit_code: int = 0
+    failure: Failure | None = None
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        return self.failure.lines if self.failure is not None else ()
+
+    @property
+    def exit_code(self) -> int:
+        return self.failure.exit_code if self.failure is not None else 0
 
 
 def _build_one(quarter: str, project: Project, options: BuildOptions) -> QuarterOutcome:
@@ -709,8 +724,7 @@ def _outcome_of(quarter: str) -> Iterator[list[QuarterOutcome]]:
     try:
         yield outcome
     except Exception as error:  # a user's mistake or a bug in one quarter: the others go on
-        failure = describe(error)
-        outcome.append(QuarterOutcome(quarter, errors=failure.lines, exit_code=failure.exit_code))
+        outcome.append(QuarterOutcome(quarter, failure=describe(error)))
 
 
 @dataclass

@@ -233,11 +233,11 @@ def build(
         raise click.UsageError("give a QUARTER or --all, not both")
     failed = []
     for outcome in build_all(_project(data, templates, output), options, jobs):
-        if outcome.result is not None:
+        if outcome.failure is None:
             _print_result(outcome.result)
             continue
-        for line in outcome.errors:
-            echo(f"{outcome.quarter}: error: {line}", err=True)
+        for line in outcome.failure.terminal_lines():  # as a build of that quarter alone says it
+            echo(f"{outcome.quarter}: {line}", err=True)
         failed.append(outcome)
     if failed:
         names = ", ".join(o.quarter for o in failed)

@@ -26,6 +26,7 @@ import sys
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, is_dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mtmreport.errors import MtmReportError, TemplateFailedError, display_path
@@ -84,6 +85,9 @@ def describe(error: BaseException) -> Failure:
         return _validation_failure(error)
     if isinstance(error, OSError):
         return Failure((_os_error_words(error),), WRITING)
+    located = project_template_failure(error)
+    if located is not None:
+        return describe(located)
     return Failure((f"internal error: {type(error).__name__}: {error}",), INTERNAL)
 
 
@@ -115,6 +119,24 @@ def template_failure(error: TemplateError) -> TemplateFailedError:
     else:
         words = str(error)
     return TemplateFailedError(f"{where}template error: {words}")
+
+
+def project_template_failure(error: BaseException) -> TemplateFailedError | None:
+    """An error raised on a line of a project's own template, located there: a filter given
+    a value it cannot take (`{{ "x"|period }}`) is the template author's to put right, like
+    an undefined name. Raised on a line of the package's templates, it is a bug (None)."""
+    from mtmreport.theme import package_templates
+
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith(".j2")]
+    if not frames:
+        return None
+    innermost = Path(frames[-1].filename).resolve()
+    if innermost.is_relative_to(package_templates().resolve()):
+        return None
+    return TemplateFailedError(
+        f"{display_path(innermost)}:{frames[-1].lineno}: template error: a filter or call on "
+        f"this line was given a value it cannot take ({type(error).__name__}: {error})"
+    )
 
 
 def undefined_words(owner: Any, name: Any, hint: str | None = None) -> str:

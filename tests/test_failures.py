@@ -78,8 +78,15 @@ def template_with(project: Path, line_3: str) -> None:
             '{% include "blocks/nope.html.j2" %}',
             "there is no template 'blocks/nope.html.j2' (a name in an include or import?)",
         ),
+        (
+            '{{ "x"|period }}',
+            "a filter or call on this line was given a value it cannot take (ValueError: 'x' "
+            "is not a period; write a period as 2023-Q3 (quarter), 2023-H1 (half-year), 2023 "
+            "(year), 2023-07 (month), 2023-01..2023-09 (months) or a date such as 2023-09-01 "
+            "(as of that day))",
+        ),
     ],
-    ids=["syntax", "attribute", "near-miss", "name", "include"],
+    ids=["syntax", "attribute", "near-miss", "name", "include", "filter"],
 )
 def test_a_broken_template_names_its_file_line_and_what_is_wrong(
     project: Path, tmp_path: Path, line_3: str, words: str
@@ -183,7 +190,11 @@ def test_a_bug_while_writing_a_report_is_said_to_be_one(
     ]
     every = run("build", "--all", "--no-pdf", "--lang", "en")
     assert every.exit_code == 1
-    assert every.output.splitlines() == [f"2023-Q3: error: {words}", "1 quarter(s) failed: 2023-Q3"]
+    assert every.output.splitlines() == [
+        f"2023-Q3: {words}",
+        "2023-Q3: This is a bug in mtmreport; please report it with the file.",
+        "1 quarter(s) failed: 2023-Q3",
+    ]
 
 
 def test_a_report_that_cannot_be_written_is_a_writing_failure(
