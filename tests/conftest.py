@@ -256,6 +256,26 @@ def scratch(tmp_path: Path) -> Project:
     return Project(data_dir=data, templates_dir=TEMPLATES, output_dir=tmp_path / "output")
 
 
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium (`tests.browser.Browser`) for every browser test of the session:
+    started once, not once a module. The test files' `browser` fixtures hand it on, each test
+    starting on a blank page."""
+    from tests.browser import Browser, find_chromium
+
+    executable = find_chromium()
+    if executable is None:
+        message = "Debian's chromium is not installed; `make test` installs it"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    browser = Browser(executable)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
 @pytest.fixture
 def canary() -> Iterator[Canary]:
     """A loopback HTTP server that must hear nothing; stopped when the test ends."""

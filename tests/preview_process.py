@@ -34,13 +34,16 @@ class PreviewProcess:
         timeout: float = 60,
         language: str = "en",
         *,
+        pdf: bool = True,
         program: list[str] | None = None,
         cwd: Path | None = None,
         port: int = 0,
         env: dict[str, str] | None = None,
     ) -> None:
         """Run `program serve` (this interpreter's mtmreport by default) in `cwd`'s project, or,
-        without `cwd`, in `workdir` on the repository's project with the folders given."""
+        without `cwd`, in `workdir` on the repository's project with the folders given.
+        Without `pdf`, `serve --no-pdf`: for the tests that look at no PDF, which then spare
+        the machine a WeasyPrint process laying out every draft."""
         self.tmpdir = workdir / "tmp"
         self.tmpdir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **(env or {}), "TMPDIR": str(self.tmpdir), "PYTHONUNBUFFERED": "1"}
@@ -48,6 +51,8 @@ class PreviewProcess:
         if cwd is None:
             command += ["--project", str(REPOSITORY)]
         command += ["serve", quarter, "--port", str(port), "--lang", language]
+        if not pdf:
+            command.append("--no-pdf")
         if data_dir is not None:
             command += ["--data", str(data_dir)]
         if templates_dir is not None:
@@ -124,14 +129,17 @@ class PreviewProcess:
     def wait_status(
         self, holds: Callable[[dict[str, Any]], bool], timeout: float = 60, path: str = ""
     ) -> dict[str, Any]:
-        """Poll the preview's status until `holds(status)`; returns that status."""
+        """Poll the preview's status until `holds(status)`; returns that status. The pause
+        between two requests grows (to a fifth of a second): a long wait asks less often."""
         deadline = time.monotonic() + timeout
         status: dict[str, Any] = {}
+        pause = 0.02
         while time.monotonic() < deadline:
             status = self.status(path)
             if holds(status):
                 return status
-            time.sleep(0.05)
+            time.sleep(pause)
+            pause = min(pause * 1.5, 0.2)
         raise TimeoutError(f"status never held in {timeout} s; last {status}\n{self.output()}")
 
     def stop(self, timeout: float = 20) -> int:

@@ -11,6 +11,7 @@ import http.client
 import os
 import shutil
 import socket
+import urllib.error
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,8 +21,8 @@ from pypdf import PdfReader
 from mtmreport.build import BuildOptions, build_report
 from mtmreport.preview import strip_chrome
 from mtmreport.project import Project
-from tests.browser import Browser, find_chromium
-from tests.conftest import DATA, TEMPLATES, pdf_text
+from tests.browser import Browser
+from tests.conftest import DATA, TEMPLATES, pdf_text, seed_chart_cache
 from tests.preview_process import PreviewProcess
 
 pytestmark = pytest.mark.slow  # a preview server in a process of its own
@@ -31,17 +32,11 @@ TOTAL_LINE = "total: 4482427"
 OVERLAY = "#mtm-preview-overlay"
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = find_chromium()
-    if executable is None:
-        message = "Debian's chromium is not installed; `make test` installs it"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    chromium = Browser(executable)
+@pytest.fixture
+def browser(chromium: Browser) -> Iterator[Browser]:
+    """The session's Chromium; on a blank page again after the test."""
     yield chromium
-    chromium.close()
+    chromium.call("Page.navigate", url="about:blank")
 
 
 @pytest.fixture
@@ -52,12 +47,25 @@ def site(tmp_path: Path) -> Project:
     return Project(tmp_path / "data", tmp_path / "templates", tmp_path / "output")
 
 
-@pytest.fixture
-def preview(site: Project, tmp_path: Path, browser: Browser) -> Iterator[PreviewProcess]:
-    server = PreviewProcess(QUARTER, site.data_dir, site.templates_dir, tmp_path)
+def _serving(
+    site: Project, tmp_path: Path, browser: Browser, pdf: bool
+) -> Iterator[PreviewProcess]:
+    server = PreviewProcess(QUARTER, site.data_dir, site.templates_dir, tmp_path, pdf=pdf)
     yield server
     browser.call("Page.navigate", url="about:blank")  # closes the page's event stream
     server.stop()
+
+
+@pytest.fixture
+def preview(site: Project, tmp_path: Path, browser: Browser) -> Iterator[PreviewProcess]:
+    """`serve --no-pdf`, for the tests that look at no PDF."""
+    yield from _serving(site, tmp_path, browser, pdf=False)
+
+
+@pytest.fixture
+def pdf_preview(site: Project, tmp_path: Path, browser: Browser) -> Iterator[PreviewProcess]:
+    """`serve` as an analyst runs it, rendering each draft as PDF too."""
+    yield from _serving(site, tmp_path, browser, pdf=True)
 
 
 def save(path: Path, text: str) -> None:
@@ -106,6 +114,18 @@ def test_page_shows_the_figures_and_follows_an_edit(preview, browser, site):
     # The page reloaded itself: nobody navigated since the first load.
     assert browser.evaluate("performance.getEntriesByType('navigation')[0].type") == "reload"
 
+    # Started with --no-pdf: no PDF is ever made, and the PDF view says how to have one.
+    assert preview.status()["pdf_status"] == "PDF: off (--no-pdf)"
+    browser.open(preview.url + "__preview/pdf")
+    browser.wait_for(shows("The PDF view is off: this preview was started with --no-pdf."))
+    assert "Start it without --no-pdf" in browser.text()
+    assert browser.evaluate("document.querySelector('iframe')") is None
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        preview.get("report.pdf")
+    assert missing.value.code == 404
+    assert "No PDF view: started with --no-pdf" in preview.output()
+    assert "PDF of draft" not in preview.output()
+
 
 def test_broken_file_shows_an_escaped_overlay_and_recovers(preview, browser, site):
     quarter_path = site.data_dir / f"{QUARTER}.yaml"
@@ -147,7 +167,9 @@ def test_template_error_shows_the_overlay_and_recovers(preview, browser, site):
 
 
 def test_a_russian_preview_shows_catalogue_edits(site, browser, tmp_path):
-    server = PreviewProcess(QUARTER, site.data_dir, site.templates_dir, tmp_path, language="ru")
+    server = PreviewProcess(
+        QUARTER, site.data_dir, site.templates_dir, tmp_path, language="ru", pdf=False
+    )
     try:
         browser.open(server.url)
         browser.wait_for(shows("4\u00a0482\u00a0427"))  # CLDR's Russian grouping
@@ -162,10 +184,11 @@ def test_a_russian_preview_shows_catalogue_edits(site, browser, tmp_path):
         server.stop()
 
 
-def test_the_bar_switches_edition_in_the_page_and_each_reloads_itself(preview, browser, site):
+def test_the_bar_switches_edition_in_the_page_and_each_reloads_itself(pdf_preview, browser, site):
     """Every edition of the project is served where the build puts it (`/`, `/ru/`); the
     bar's switch goes to the same view in the other language; only an edition on show is
     built, and a Russian page follows an edit as an English one does."""
+    preview = pdf_preview
     browser.open(preview.url)
     browser.wait_for(shows("4,482,427"))
     switch = "#mtm-preview-editions"
@@ -215,7 +238,7 @@ def test_the_bar_switches_edition_in_the_page_and_each_reloads_itself(preview, b
     assert preview.status()["draft"] == english + 1
 
 
-def test_two_quick_saves_end_in_one_coherent_page(preview, browser, site, tmp_path):
+def test_two_quick_saves_end_in_one_coherent_page(preview, browser, site, tmp_path, built_html):
     quarter_path = site.data_dir / f"{QUARTER}.yaml"
     browser.open(preview.url)
     browser.wait_for(shows("4,482,427"))
@@ -228,17 +251,23 @@ def test_two_quick_saves_end_in_one_coherent_page(preview, browser, site, tmp_pa
     page_draft = "JSON.parse(document.getElementById('mtm-preview-state').textContent).draft"
     browser.wait_for(f"{page_draft} === {status['draft']}")
     assert "4,500,002" in browser.text() and "4,500,001" not in browser.text()
-    # Coherent: the served draft is exactly what a fresh build of the final file makes.
+    # Coherent: the served draft is exactly what a fresh build of the final file makes (its
+    # unchanged charts from the session's builds: how they are drawn is not the point).
     fresh = build_report(
         QUARTER,
-        Project(site.data_dir, site.templates_dir, tmp_path / "fresh"),
-        BuildOptions(pdf=False),
+        Project(
+            site.data_dir,
+            site.templates_dir,
+            seed_chart_cache(tmp_path / "fresh", built_html[QUARTER].folder.parent),
+        ),
+        BuildOptions(pdf=False, languages=("en",)),
     )
     served = strip_chrome(preview.get("/").decode("utf-8"))
     assert served == fresh.html.read_text(encoding="utf-8")
 
 
-def test_pdf_view_follows_the_draft(preview, browser, site):
+def test_pdf_view_follows_the_draft(pdf_preview, browser, site):
+    preview = pdf_preview
     first = preview.wait_status(lambda s: s["pdf"] == s["draft"] and s["idle"])
     browser.open(preview.url + "__preview/pdf")
     assert browser.wait_for(
@@ -284,7 +313,7 @@ def test_listens_on_127_0_0_1_only_and_cleans_up(preview, site, tmp_path):
     connection.close()
     # A second preview on the same port says so and takes the next free one.
     second = PreviewProcess(
-        QUARTER, site.data_dir, site.templates_dir, tmp_path / "second", port=port
+        QUARTER, site.data_dir, site.templates_dir, tmp_path / "second", port=port, pdf=False
     )
     try:
         assert f"Port {port} is taken; using port " in second.output()
