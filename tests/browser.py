@@ -31,6 +31,9 @@ FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # The address bar's pop-up is a web page of its own, kept ready in a renderer that keeps
+    # drawing a blinking caret: in headless Chromium 156, 0.03 s of CPU a second, for nothing.
+    "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup",
 ]
 
 

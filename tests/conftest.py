@@ -256,11 +256,12 @@ def scratch(tmp_path: Path) -> Project:
     return Project(data_dir=data, templates_dir=TEMPLATES, output_dir=tmp_path / "output")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """One headless Chromium (`tests.browser.Browser`) for every browser test of the session:
-    started once, not once a module. The test files' `browser` fixtures hand it on, each test
-    starting on a blank page."""
+    """A headless Chromium (`tests.browser.Browser`) for a module's browser tests, which the
+    test files' `browser` fixtures hand on. A module's, not the session's: its DevTools
+    connection runs a thread, and while a thread runs, builds in this process spawn their
+    helpers instead of forking them (`helper.process_context`), which other modules test."""
     from tests.browser import Browser, find_chromium
 
     executable = find_chromium()

@@ -392,7 +392,7 @@ def test_pdf_declares_the_document_language(structure, quarter):
 
 @pytest.fixture
 def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
-    """The session's Chromium, with axe-core at hand; on a blank page again after the test."""
+    """The module's Chromium, with axe-core at hand; on a blank page again after the test."""
     if not AXE.is_file():
         missing = "axe-core is not installed: `make test` runs npm ci"
         if os.environ.get("CI"):

@@ -34,7 +34,7 @@ OVERLAY = "#mtm-preview-overlay"
 
 @pytest.fixture
 def browser(chromium: Browser) -> Iterator[Browser]:
-    """The session's Chromium; on a blank page again after the test."""
+    """The module's Chromium; on a blank page again after the test."""
     yield chromium
     chromium.call("Page.navigate", url="about:blank")
 
