@@ -94,7 +94,12 @@ def overlay_text(browser: Browser) -> str:
     return browser.wait_for(f"document.querySelector('{OVERLAY}')?.innerText")
 
 
-def test_page_shows_the_figures_and_follows_an_edit(preview, browser, site):
+def test_page_shows_the_figures_and_follows_edits_however_quick(
+    preview, browser, site, tmp_path, built_html
+):
+    """One edit, then two quick saves, each followed by the open page by itself; the page
+    ends as the final file's draft, whole. (One test, as both start from the page shown.)"""
+    quarter_path = site.data_dir / f"{QUARTER}.yaml"
     browser.open(preview.url)
     browser.wait_for(shows("4,482,427"))
     assert browser.evaluate(f"document.querySelector('{OVERLAY}')") is None
@@ -107,12 +112,35 @@ def test_page_shows_the_figures_and_follows_an_edit(preview, browser, site):
     listed = browser.evaluate("document.querySelector('#mtm-preview-bar details pre').textContent")
     assert listed.startswith("serious (17): ") and "\nminor (7): " in listed
 
-    edit(site.data_dir / f"{QUARTER}.yaml", TOTAL_LINE, "total: 4512345")
+    edit(quarter_path, TOTAL_LINE, "total: 4512345")
 
     browser.wait_for(shows("4,512,345"))
     assert "4,482,427" not in browser.text()
     # The page reloaded itself: nobody navigated since the first load.
     assert browser.evaluate("performance.getEntriesByType('navigation')[0].type") == "reload"
+
+    # Two saves in quick succession: one coherent page of the second.
+    edit(quarter_path, "total: 4512345", "total: 4500001")
+    edit(quarter_path, "total: 4500001", "total: 4500002")
+
+    browser.wait_for(shows("4,500,002"))
+    status = preview.wait_status(lambda s: s["idle"])
+    page_draft = "JSON.parse(document.getElementById('mtm-preview-state').textContent).draft"
+    browser.wait_for(f"{page_draft} === {status['draft']}")
+    assert "4,500,002" in browser.text() and "4,500,001" not in browser.text()
+    # Coherent: the served draft is exactly what a fresh build of the final file makes (its
+    # unchanged charts from the session's builds: how they are drawn is not the point).
+    fresh = build_report(
+        QUARTER,
+        Project(
+            site.data_dir,
+            site.templates_dir,
+            seed_chart_cache(tmp_path / "fresh", built_html[QUARTER].folder.parent),
+        ),
+        BuildOptions(pdf=False, languages=("en",)),
+    )
+    served = strip_chrome(preview.get("/").decode("utf-8"))
+    assert served == fresh.html.read_text(encoding="utf-8")
 
     # Started with --no-pdf: no PDF is ever made, and the PDF view says how to have one.
     assert preview.status()["pdf_status"] == "PDF: off (--no-pdf)"
@@ -127,7 +155,10 @@ def test_page_shows_the_figures_and_follows_an_edit(preview, browser, site):
     assert "PDF of draft" not in preview.output()
 
 
-def test_broken_file_shows_an_escaped_overlay_and_recovers(preview, browser, site):
+def test_problems_show_an_escaped_overlay_and_go_when_fixed(preview, browser, site):
+    """A quarter file that is not YAML, then one with a mistake, then a broken template: each
+    time the problems show over the last good draft, and go once it is fixed. (One test, as
+    each part starts from the good page the one before ends with.)"""
     quarter_path = site.data_dir / f"{QUARTER}.yaml"
     good = quarter_path.read_text(encoding="utf-8")
     browser.open(preview.url)
@@ -151,18 +182,13 @@ def test_broken_file_shows_an_escaped_overlay_and_recovers(preview, browser, sit
     browser.wait_for(f"!document.querySelector('{OVERLAY}') && {shows('4,482,427')}")
     assert preview.status()["ok"] is True
 
-
-def test_template_error_shows_the_overlay_and_recovers(preview, browser, site):
     template = site.templates_dir / "blocks" / "flows.html.j2"
-    good = template.read_text(encoding="utf-8")
-    browser.open(preview.url)
-    browser.wait_for(shows("4,482,427"))
-
-    save(template, good + "\n{{ figures.total( }}\n")
+    good_template = template.read_text(encoding="utf-8")
+    save(template, good_template + "\n{{ figures.total( }}\n")
     text = overlay_text(browser)
-    assert f"flows.html.j2:{len(good.splitlines()) + 2}: template error" in text
+    assert f"flows.html.j2:{len(good_template.splitlines()) + 2}: template error" in text
 
-    save(template, good)
+    save(template, good_template)
     browser.wait_for(f"!document.querySelector('{OVERLAY}') && {shows('4,482,427')}")
 
 
@@ -184,11 +210,11 @@ def test_a_russian_preview_shows_catalogue_edits(site, browser, tmp_path):
         server.stop()
 
 
-def test_the_bar_switches_edition_in_the_page_and_each_reloads_itself(pdf_preview, browser, site):
+def test_the_bar_switches_edition_in_the_page_and_each_reloads_itself(preview, browser, site):
     """Every edition of the project is served where the build puts it (`/`, `/ru/`); the
     bar's switch goes to the same view in the other language; only an edition on show is
-    built, and a Russian page follows an edit as an English one does."""
-    preview = pdf_preview
+    built, and a Russian page follows an edit as an English one does. (Each edition's PDF:
+    `test_pdf_view_follows_the_draft`.)"""
     browser.open(preview.url)
     browser.wait_for(shows("4,482,427"))
     switch = "#mtm-preview-editions"
@@ -222,48 +248,15 @@ def test_the_bar_switches_edition_in_the_page_and_each_reloads_itself(pdf_previe
     browser.wait_for(shows("4\u00a0512\u00a0345"))  # the Russian page reloaded itself
     assert browser.evaluate("performance.getEntriesByType('navigation')[0].type") == "reload"
     assert preview.status()["draft"] == english  # the English edition, not on show: not built
-    # The Russian PDF view, and its PDF, in Russian.
-    ru = preview.wait_status(lambda s: s["pdf"] == s["draft"] and s["idle"], path="/ru/")
+    # The Russian PDF view, in its own words (this preview makes no PDF: --no-pdf).
     browser.open(preview.url + "ru/__preview/pdf")
-    browser.wait_for(f"!!document.querySelector('iframe[src=\"/ru/report.pdf?v={ru['pdf']}\"]')")
-    pdf_path = site.output_dir.parent / "served-ru.pdf"
-    pdf_path.write_bytes(preview.get("/ru/report.pdf"))
-    text = pdf_text(pdf_path)
-    assert "4 512 345" in text.replace("\u00a0", " ") and "Содержание" in text.title()
-    # Back to English: built again now, with the edit.
+    browser.wait_for(shows("Просмотр PDF отключён: этот предварительный просмотр запущен с"))
+    # Back to English, from the PDF view to the English one: built again now, with the edit.
     browser.evaluate(f"document.querySelector('{switch} a[hreflang=en]').click()")
-    browser.wait_for(f"location.pathname === '/__preview/pdf' && {shows('PDF')}")
+    browser.wait_for(f"location.pathname === '/__preview/pdf' && {shows('The PDF view is off')}")
     browser.open(preview.url)
     browser.wait_for(shows("4,512,345"))
     assert preview.status()["draft"] == english + 1
-
-
-def test_two_quick_saves_end_in_one_coherent_page(preview, browser, site, tmp_path, built_html):
-    quarter_path = site.data_dir / f"{QUARTER}.yaml"
-    browser.open(preview.url)
-    browser.wait_for(shows("4,482,427"))
-
-    edit(quarter_path, TOTAL_LINE, "total: 4500001")
-    edit(quarter_path, "total: 4500001", "total: 4500002")
-
-    browser.wait_for(shows("4,500,002"))
-    status = preview.wait_status(lambda s: s["idle"])
-    page_draft = "JSON.parse(document.getElementById('mtm-preview-state').textContent).draft"
-    browser.wait_for(f"{page_draft} === {status['draft']}")
-    assert "4,500,002" in browser.text() and "4,500,001" not in browser.text()
-    # Coherent: the served draft is exactly what a fresh build of the final file makes (its
-    # unchanged charts from the session's builds: how they are drawn is not the point).
-    fresh = build_report(
-        QUARTER,
-        Project(
-            site.data_dir,
-            site.templates_dir,
-            seed_chart_cache(tmp_path / "fresh", built_html[QUARTER].folder.parent),
-        ),
-        BuildOptions(pdf=False, languages=("en",)),
-    )
-    served = strip_chrome(preview.get("/").decode("utf-8"))
-    assert served == fresh.html.read_text(encoding="utf-8")
 
 
 def test_pdf_view_follows_the_draft(pdf_preview, browser, site):
@@ -286,6 +279,17 @@ def test_pdf_view_follows_the_draft(pdf_preview, browser, site):
     text = pdf_text(pdf_path)
     assert "4,512,345" in text and "4,482,427" not in text
     assert len(PdfReader(pdf_path).pages) >= 6
+
+    # The bar's switch to the Russian PDF view: that edition's draft is built on request,
+    # then its own PDF, in Russian, which the view shows once it is there.
+    browser.evaluate("document.querySelector('#mtm-preview-editions a[hreflang=ru]').click()")
+    browser.wait_for("location.pathname === '/ru/__preview/pdf'")
+    ru = preview.wait_status(lambda s: s["pdf"] == s["draft"] > 0 and s["idle"], path="/ru/")
+    browser.wait_for(f"!!document.querySelector('iframe[src=\"/ru/report.pdf?v={ru['pdf']}\"]')")
+    pdf_path = site.output_dir.parent / "served-ru.pdf"
+    pdf_path.write_bytes(preview.get("/ru/report.pdf"))
+    text = pdf_text(pdf_path)
+    assert "4 512 345" in text.replace("\u00a0", " ") and "Содержание" in text.title()
 
 
 def listening_addresses(port: int) -> set[str]:
@@ -311,15 +315,24 @@ def test_listens_on_127_0_0_1_only_and_cleans_up(preview, site, tmp_path):
     connection.request("GET", "/", headers={"Host": f"drafts.example.com:{port}"})
     assert connection.getresponse().status == 403
     connection.close()
-    # A second preview on the same port says so and takes the next free one.
+    # A second preview on the same port says so and takes the next free one; stopped while
+    # it builds its first draft, it stops as cleanly.
     second = PreviewProcess(
-        QUARTER, site.data_dir, site.templates_dir, tmp_path / "second", port=port, pdf=False
+        QUARTER,
+        site.data_dir,
+        site.templates_dir,
+        tmp_path / "second",
+        port=port,
+        pdf=False,
+        first_draft=False,
     )
     try:
         assert f"Port {port} is taken; using port " in second.output()
         assert second.url != preview.url
     finally:
         assert second.stop() == 0
+    assert second.output().endswith("Stopped.")
+    assert not list(second.tmpdir.glob("mtmreport-serve-*"))
     # Drafts are built in a temporary folder, never in output/.
     preview.wait_status(lambda s: s["draft"] >= 1)
     drafts = list(preview.tmpdir.glob("mtmreport-serve-*/drafts/*/report.html"))
