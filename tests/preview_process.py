@@ -36,6 +36,7 @@ class PreviewProcess:
         *,
         pdf: bool = True,
         first_draft: bool = True,
+        options: list[str] | None = None,
         program: list[str] | None = None,
         cwd: Path | None = None,
         port: int = 0,
@@ -44,8 +45,9 @@ class PreviewProcess:
         """Run `program serve` (this interpreter's mtmreport by default) in `cwd`'s project, or,
         without `cwd`, in `workdir` on the repository's project with the folders given.
         Without `pdf`, `serve --no-pdf`: for the tests that look at no PDF, which then spare
-        the machine a WeasyPrint process laying out every draft. Without `first_draft`, the
-        URL is waited for, not the first draft (which a test that stops it then cuts short).
+        the machine a WeasyPrint process laying out every draft. `options`: more of serve's
+        (["--open"]). Without `first_draft`, the URL is waited for, not the first draft
+        (which a test that stops it then cuts short).
         """
         self.tmpdir = workdir / "tmp"
         self.tmpdir.mkdir(parents=True, exist_ok=True)
@@ -56,6 +58,7 @@ class PreviewProcess:
         command += ["serve", quarter, "--port", str(port), "--lang", language]
         if not pdf:
             command.append("--no-pdf")
+        command += options or []
         if data_dir is not None:
             command += ["--data", str(data_dir)]
         if templates_dir is not None:

@@ -94,12 +94,14 @@ def overlay_text(browser: Browser) -> str:
     return browser.wait_for(f"document.querySelector('{OVERLAY}')?.innerText")
 
 
-def test_page_shows_the_figures_and_follows_edits_however_quick(
-    preview, browser, site, tmp_path, built_html
-):
-    """One edit, then two quick saves, each followed by the open page by itself; the page
-    ends as the final file's draft, whole. (One test, as both start from the page shown.)"""
+def test_page_follows_every_save_good_or_bad(preview, browser, site, tmp_path, built_html):
+    """The open page follows every save by itself, never reloaded by hand: a quarter file
+    that is not YAML, then one with a mistake, then a broken template each show their
+    problems over the last good draft, which comes back once they are fixed; an edit shows
+    its figure; two quick saves end as the second one's draft, whole. (One test, one
+    preview: each part starts from the good page the one before ends with.)"""
     quarter_path = site.data_dir / f"{QUARTER}.yaml"
+    good = quarter_path.read_text(encoding="utf-8")
     browser.open(preview.url)
     browser.wait_for(shows("4,482,427"))
     assert browser.evaluate(f"document.querySelector('{OVERLAY}')") is None
@@ -112,11 +114,38 @@ def test_page_shows_the_figures_and_follows_edits_however_quick(
     listed = browser.evaluate("document.querySelector('#mtm-preview-bar details pre').textContent")
     assert listed.startswith("serious (17): ") and "\nminor (7): " in listed
 
+    edit(quarter_path, TOTAL_LINE, "total: [4482427")  # not YAML any more
+    text = overlay_text(browser)
+    assert f"{QUARTER}.yaml:{line_of(quarter_path, 'total: [4482427') + 1}:" in text
+    assert "a list in [ ] or a set of keys in { } is not closed" in text
+    assert preview.status()["ok"] is False
+
+    save(quarter_path, good.replace("country: Russian Federation", "country: <b>Atlantis</b>", 1))
+    browser.wait_for(f"document.querySelector('{OVERLAY}')?.innerText.includes('Atlantis')")
+    text = overlay_text(browser)
+    line = line_of(quarter_path, "<b>Atlantis</b>")
+    assert f"{QUARTER}.yaml:{line}:" in text
+    assert "unknown country '<b>Atlantis</b>'" in text  # shown as text...
+    assert browser.evaluate(f"document.querySelectorAll('{OVERLAY} b').length") == 0  # ...not HTML
+
+    save(quarter_path, good)
+    browser.wait_for(f"!document.querySelector('{OVERLAY}') && {shows('4,482,427')}")
+    assert preview.status()["ok"] is True
+
+    template = site.templates_dir / "blocks" / "flows.html.j2"
+    good_template = template.read_text(encoding="utf-8")
+    save(template, good_template + "\n{{ figures.total( }}\n")
+    text = overlay_text(browser)
+    assert f"flows.html.j2:{len(good_template.splitlines()) + 2}: template error" in text
+
+    save(template, good_template)
+    browser.wait_for(f"!document.querySelector('{OVERLAY}') && {shows('4,482,427')}")
+
     edit(quarter_path, TOTAL_LINE, "total: 4512345")
 
     browser.wait_for(shows("4,512,345"))
     assert "4,482,427" not in browser.text()
-    # The page reloaded itself: nobody navigated since the first load.
+    # The page reloaded itself each time: nobody navigated since the first load.
     assert browser.evaluate("performance.getEntriesByType('navigation')[0].type") == "reload"
 
     # Two saves in quick succession: one coherent page of the second.
@@ -153,43 +182,6 @@ def test_page_shows_the_figures_and_follows_edits_however_quick(
     assert missing.value.code == 404
     assert "No PDF view: started with --no-pdf" in preview.output()
     assert "PDF of draft" not in preview.output()
-
-
-def test_problems_show_an_escaped_overlay_and_go_when_fixed(preview, browser, site):
-    """A quarter file that is not YAML, then one with a mistake, then a broken template: each
-    time the problems show over the last good draft, and go once it is fixed. (One test, as
-    each part starts from the good page the one before ends with.)"""
-    quarter_path = site.data_dir / f"{QUARTER}.yaml"
-    good = quarter_path.read_text(encoding="utf-8")
-    browser.open(preview.url)
-    browser.wait_for(shows("4,482,427"))
-
-    edit(quarter_path, TOTAL_LINE, "total: [4482427")  # not YAML any more
-    text = overlay_text(browser)
-    assert f"{QUARTER}.yaml:{line_of(quarter_path, 'total: [4482427') + 1}:" in text
-    assert "a list in [ ] or a set of keys in { } is not closed" in text
-    assert preview.status()["ok"] is False
-
-    save(quarter_path, good.replace("country: Russian Federation", "country: <b>Atlantis</b>", 1))
-    browser.wait_for(f"document.querySelector('{OVERLAY}')?.innerText.includes('Atlantis')")
-    text = overlay_text(browser)
-    line = line_of(quarter_path, "<b>Atlantis</b>")
-    assert f"{QUARTER}.yaml:{line}:" in text
-    assert "unknown country '<b>Atlantis</b>'" in text  # shown as text...
-    assert browser.evaluate(f"document.querySelectorAll('{OVERLAY} b').length") == 0  # ...not HTML
-
-    save(quarter_path, good)
-    browser.wait_for(f"!document.querySelector('{OVERLAY}') && {shows('4,482,427')}")
-    assert preview.status()["ok"] is True
-
-    template = site.templates_dir / "blocks" / "flows.html.j2"
-    good_template = template.read_text(encoding="utf-8")
-    save(template, good_template + "\n{{ figures.total( }}\n")
-    text = overlay_text(browser)
-    assert f"flows.html.j2:{len(good_template.splitlines()) + 2}: template error" in text
-
-    save(template, good_template)
-    browser.wait_for(f"!document.querySelector('{OVERLAY}') && {shows('4,482,427')}")
 
 
 def test_a_russian_preview_shows_catalogue_edits(site, browser, tmp_path):

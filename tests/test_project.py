@@ -393,7 +393,16 @@ def test_drafts_are_said_when_built(project: Path, built_html):
 
 
 @pytest.mark.slow
-def test_serve_takes_the_next_free_port_and_says_so(project: Path, tmp_path: Path):
+def test_serve_takes_the_next_free_port_says_so_and_opens_the_browser_there(
+    project: Path, tmp_path: Path
+):
+    """(One test, one preview: a taken port and --open, the URL opened being the port
+    taken instead.)"""
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.py"
+    browser.write_text(
+        f"import sys, pathlib\npathlib.Path({str(opened)!r}).write_text(sys.argv[1])\n"
+    )
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -405,45 +414,20 @@ def test_serve_takes_the_next_free_port_and_says_so(project: Path, tmp_path: Pat
             tmp_path / "work",
             cwd=project,
             port=port,
-            pdf=False,
+            pdf=False,  # not the point
+            options=["--open"],
+            env={"BROWSER": f"{sys.executable} {browser} %s"},
         )
         try:
             assert f"Port {port} is taken; using port " in server.output()
             assert server.url != f"http://127.0.0.1:{port}/"
             assert b"KAZAKHSTAN" in server.get("/", timeout=180).upper()  # after the first draft
+            deadline = time.monotonic() + 60
+            while not opened.exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert opened.read_text() == server.url
         finally:
             assert server.stop() == 0
-
-
-@pytest.mark.slow
-def test_serve_open_opens_the_browser_on_the_preview(project: Path, tmp_path: Path):
-    opened = tmp_path / "opened.txt"
-    browser = tmp_path / "browser.py"
-    browser.write_text(
-        f"import sys, pathlib\npathlib.Path({str(opened)!r}).write_text(sys.argv[1])\n"
-    )
-    serve = ["serve", "2023-Q2", "--port", "0", "--open", "--no-pdf"]  # no PDF: not the point
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mtmreport", *serve],
-        cwd=project,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "BROWSER": f"{sys.executable} {browser} %s", "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        url = ""
-        for line in process.stdout:
-            if " at http://" in line:
-                url = line.rsplit(" at ", 1)[1].strip()
-                break
-        deadline = time.monotonic() + 60
-        while not opened.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert opened.read_text() == url and url.startswith("http://127.0.0.1:")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 # --- make ------------------------------------------------------------------------------------
