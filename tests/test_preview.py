@@ -197,18 +197,42 @@ def test_a_russian_preview_shows_catalogue_edits(site, browser, tmp_path):
         catalogue = site.templates_dir / "locales" / "ru" / "LC_MESSAGES" / "messages.po"
         edit(catalogue, 'msgstr "Содержание"', 'msgstr "Оглавление"')
         browser.wait_for("document.body.textContent.includes('Оглавление')")
+        # Its PDF view, in its own words: off in this preview (--no-pdf).
+        browser.open(server.url + "__preview/pdf")
+        browser.wait_for(shows("Просмотр PDF отключён: этот предварительный просмотр запущен с"))
     finally:
         browser.call("Page.navigate", url="about:blank")
         server.stop()
 
 
-def test_the_bar_switches_edition_in_the_page_and_each_reloads_itself(preview, browser, site):
-    """Every edition of the project is served where the build puts it (`/`, `/ru/`); the
-    bar's switch goes to the same view in the other language; only an edition on show is
-    built, and a Russian page follows an edit as an English one does. (Each edition's PDF:
-    `test_pdf_view_follows_the_draft`.)"""
+def test_each_edition_and_its_pdf_view_follow_the_draft(pdf_preview, browser, site):
+    """Every edition of the project is served where the build puts it (`/`, `/ru/`), each
+    with its PDF view; the bar's switch goes to the same view in the other language; only
+    an edition on show is built; each edition's page and PDF view follow an edit by
+    themselves. (One test, one preview: each PDF is a WeasyPrint layout of its own.)"""
+    preview = pdf_preview
+    # The English PDF view: the first draft's PDF...
+    first = preview.wait_status(lambda s: s["pdf"] == s["draft"] and s["idle"])
+    browser.open(preview.url + "__preview/pdf")
+    assert browser.wait_for(
+        f"!!document.querySelector('iframe[src=\"/report.pdf?v={first['pdf']}\"]')"
+    )
+    assert browser.evaluate("!!document.querySelector('#mtm-preview-bar a[href=\"/\"]')")
+    pdf_path = site.output_dir.parent / "served.pdf"
+    pdf_path.write_bytes(preview.get("/report.pdf"))
+    assert "4,482,427" in pdf_text(pdf_path)
+    # ...and, by itself, the next one's.
+    edit(site.data_dir / f"{QUARTER}.yaml", TOTAL_LINE, "total: 4512345")
+    later = preview.wait_status(lambda s: s["pdf"] > first["pdf"] and s["pdf"] == s["draft"])
+    browser.wait_for(f"!!document.querySelector('iframe[src=\"/report.pdf?v={later['pdf']}\"]')")
+    pdf_path.write_bytes(preview.get("/report.pdf"))
+    text = pdf_text(pdf_path)
+    assert "4,512,345" in text and "4,482,427" not in text
+    assert len(PdfReader(pdf_path).pages) >= 6
+
+    # The switch, on the English page.
     browser.open(preview.url)
-    browser.wait_for(shows("4,482,427"))
+    browser.wait_for(shows("4,512,345"))
     switch = "#mtm-preview-editions"
     assert browser.evaluate(f"document.querySelector('{switch}').innerText") == (
         "Edition: English Русский"
@@ -217,7 +241,7 @@ def test_the_bar_switches_edition_in_the_page_and_each_reloads_itself(preview, b
     # Clicked as a reader does: the switch's link to the Russian edition.
     browser.evaluate(f"document.querySelector('{switch} a[hreflang=ru]').click()")
     browser.wait_for("location.pathname === '/ru/'")
-    browser.wait_for(shows("4\u00a0482\u00a0427"))
+    browser.wait_for(shows("4\u00a0512\u00a0345"))  # CLDR's Russian grouping
     assert browser.evaluate("document.documentElement.lang") == "ru"
     assert browser.evaluate("document.body.innerText.includes('Российская Федерация')")
     # The bar's own words come from the edition's catalogue; the other language's link back.
@@ -235,53 +259,25 @@ def test_the_bar_switches_edition_in_the_page_and_each_reloads_itself(preview, b
     assert browser.evaluate("[...document.images].every(i => i.naturalWidth > 0)")
     english = preview.status()["draft"]
 
-    edit(site.data_dir / f"{QUARTER}.yaml", TOTAL_LINE, "total: 4512345")
+    edit(site.data_dir / f"{QUARTER}.yaml", "total: 4512345", "total: 4500001")
 
-    browser.wait_for(shows("4\u00a0512\u00a0345"))  # the Russian page reloaded itself
+    browser.wait_for(shows("4\u00a0500\u00a0001"))  # the Russian page reloaded itself
     assert browser.evaluate("performance.getEntriesByType('navigation')[0].type") == "reload"
     assert preview.status()["draft"] == english  # the English edition, not on show: not built
-    # The Russian PDF view, in its own words (this preview makes no PDF: --no-pdf).
+    # The Russian PDF view, and its PDF, in Russian.
+    ru = preview.wait_status(lambda s: s["pdf"] == s["draft"] and s["idle"], path="/ru/")
     browser.open(preview.url + "ru/__preview/pdf")
-    browser.wait_for(shows("Просмотр PDF отключён: этот предварительный просмотр запущен с"))
-    # Back to English, from the PDF view to the English one: built again now, with the edit.
-    browser.evaluate(f"document.querySelector('{switch} a[hreflang=en]').click()")
-    browser.wait_for(f"location.pathname === '/__preview/pdf' && {shows('The PDF view is off')}")
-    browser.open(preview.url)
-    browser.wait_for(shows("4,512,345"))
-    assert preview.status()["draft"] == english + 1
-
-
-def test_pdf_view_follows_the_draft(pdf_preview, browser, site):
-    preview = pdf_preview
-    first = preview.wait_status(lambda s: s["pdf"] == s["draft"] and s["idle"])
-    browser.open(preview.url + "__preview/pdf")
-    assert browser.wait_for(
-        f"!!document.querySelector('iframe[src=\"/report.pdf?v={first['pdf']}\"]')"
-    )
-    assert browser.evaluate("!!document.querySelector('#mtm-preview-bar a[href=\"/\"]')")
-    pdf_path = site.output_dir.parent / "served.pdf"
-    pdf_path.write_bytes(preview.get("/report.pdf"))
-    assert "4,482,427" in pdf_text(pdf_path)
-
-    edit(site.data_dir / f"{QUARTER}.yaml", TOTAL_LINE, "total: 4512345")
-    later = preview.wait_status(lambda s: s["pdf"] > first["pdf"] and s["pdf"] == s["draft"])
-    # The PDF view reloaded itself with the new PDF.
-    browser.wait_for(f"!!document.querySelector('iframe[src=\"/report.pdf?v={later['pdf']}\"]')")
-    pdf_path.write_bytes(preview.get("/report.pdf"))
-    text = pdf_text(pdf_path)
-    assert "4,512,345" in text and "4,482,427" not in text
-    assert len(PdfReader(pdf_path).pages) >= 6
-
-    # The bar's switch to the Russian PDF view: that edition's draft is built on request,
-    # then its own PDF, in Russian, which the view shows once it is there.
-    browser.evaluate("document.querySelector('#mtm-preview-editions a[hreflang=ru]').click()")
-    browser.wait_for("location.pathname === '/ru/__preview/pdf'")
-    ru = preview.wait_status(lambda s: s["pdf"] == s["draft"] > 0 and s["idle"], path="/ru/")
     browser.wait_for(f"!!document.querySelector('iframe[src=\"/ru/report.pdf?v={ru['pdf']}\"]')")
     pdf_path = site.output_dir.parent / "served-ru.pdf"
     pdf_path.write_bytes(preview.get("/ru/report.pdf"))
     text = pdf_text(pdf_path)
-    assert "4 512 345" in text.replace("\u00a0", " ") and "Содержание" in text.title()
+    assert "4 500 001" in text.replace("\u00a0", " ") and "Содержание" in text.title()
+    # Back to English, from the PDF view to the English one: built again now, with the edit.
+    browser.evaluate(f"document.querySelector('{switch} a[hreflang=en]').click()")
+    browser.wait_for(f"location.pathname === '/__preview/pdf' && {shows('PDF')}")
+    browser.open(preview.url)
+    browser.wait_for(shows("4,500,001"))
+    assert preview.status()["draft"] == english + 1
 
 
 def listening_addresses(port: int) -> set[str]:
