@@ -129,18 +129,20 @@ class Browser:
             raise BrowserError(f"{expression}: {result['exceptionDetails'].get('text')}")
         return result["result"].get("value")
 
-    def wait_for(self, expression: str, timeout: float = 30.0) -> Any:
+    def wait_for(self, expression: str, timeout: float = 30.0, interval: float = 0.05) -> Any:
         """Wait until `expression` is truthy in the page; returns its value. Reloads in
         between are fine.
 
-        The page checks it itself, every 50 ms, and answers once it holds, so a wait costs
-        one DevTools call, not one every few milliseconds; a reload ends the page's check
-        with its document, and the next document is asked again.
+        The page checks it itself, every `interval` seconds, and answers once it holds, so a
+        wait costs one DevTools call, not one every few milliseconds; a reload ends the
+        page's check with its document, and the next document is asked again.
         """
+        pause = round(interval * 1000)
         check = (
             "new Promise(resolve => { const check = () => { let value; "
             f"try {{ value = ({expression}); }} catch (error) {{ value = undefined; }} "
-            "if (value) { resolve(value); } else { setTimeout(check, 50); } }; check(); })"
+            f"if (value) {{ resolve(value); }} else {{ setTimeout(check, {pause}); }} }}; "
+            "check(); })"
         )
         deadline = time.monotonic() + timeout
         while (remaining := deadline - time.monotonic()) > 0:
