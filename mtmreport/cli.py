@@ -494,6 +494,11 @@ def init(folder: Path) -> None:
     help="The edition to open first (every edition is served: the main one at /, others "
     "under their language, /ru/).",
 )
+@click.option(
+    "--no-pdf",
+    is_flag=True,
+    help="No PDF view: the HTML draft only, which spares a slow machine the PDF's work.",
+)
 @DATA_OPTION
 @TEMPLATES_OPTION
 @_reports_errors
@@ -502,6 +507,7 @@ def serve(
     port: int,
     open_browser: bool,
     language: str,
+    no_pdf: bool,
     data: Path | None,
     templates: Path | None,
 ) -> None:
@@ -511,7 +517,8 @@ def serve(
     temporary folder, never into output/. The
     open page reloads itself when the quarter file, the templates or the reference data
     change, and shows the file's problems over the last good draft while there are any.
-    The PDF view shows the pages as they will print, re-rendered in the background.
+    The PDF view shows the pages as they will print, re-rendered in the background
+    (not with --no-pdf).
     Every edition is served (English at /, Russian at /ru/), with a switch in the bar;
     only the editions on show are rebuilt.
 
@@ -528,6 +535,7 @@ def serve(
         log=echo,
         open_browser=open_browser,
         language=language,
+        pdf=not no_pdf,
     )
 
 

@@ -99,6 +99,7 @@ class Pdf:
     path: Path | None = None
     rendering: int = 0  # the draft version being rendered now, 0 when idle
     error: str = ""
+    off: bool = False  # `serve --no-pdf`: no PDF is ever rendered
 
 
 @dataclass
@@ -132,7 +133,10 @@ class Preview:
         workdir: Path,
         log: Log,
         language: str = SOURCE_LANGUAGE,
+        pdf: bool = True,
     ) -> None:
+        """`pdf`: render each good draft as PDF in the background (`serve --no-pdf`: never,
+        which spares a slow machine the work; the PDF view then says how to turn it on)."""
         self.quarter = quarter
         self.project = project
         self.log = log
@@ -145,7 +149,9 @@ class Preview:
             folder.mkdir()
         languages = dict.fromkeys([*project.templates.languages(), language])
         self.editions = {
-            lang: _Edition(lang, edition_prefix(lang), _chrome_wording(project, lang))
+            lang: _Edition(
+                lang, edition_prefix(lang), _chrome_wording(project, lang), pdf=Pdf(off=not pdf)
+            )
             for lang in languages
         }
         self.language = language  # the edition shown first
@@ -250,7 +256,8 @@ class Preview:
         self._start_thread(self._watch_loop)
         self._build_once(self.edition(), reread=False, fresh_charts=False)
         self._start_thread(self._build_loop)
-        self._start_thread(self._pdf_loop)
+        if not self.edition().pdf.off:
+            self._start_thread(self._pdf_loop)
 
     def _start_thread(self, target: Callable[[], None]) -> None:
         thread = threading.Thread(target=target, name=f"preview{target.__name__}", daemon=True)
@@ -386,7 +393,7 @@ class Preview:
             edition.draft = draft
             if not draft.problems:
                 edition.wording = wording
-                edition.pdf_wanted = draft
+                edition.pdf_wanted = None if edition.pdf.off else draft
             self._notify()
         self._remove_stale_drafts(edition)
         stamp = time.strftime("%H:%M:%S")
@@ -503,7 +510,13 @@ class Preview:
         edition = self.edition(language)
         draft, pdf = self.draft(edition.language), self.pdf(edition.language)
         w = edition.wording
-        if pdf.path is None:
+        if pdf.off:
+            off = w.gettext(
+                "The PDF view is off: this preview was started with --no-pdf. Start it "
+                "without --no-pdf to see the pages as they will print."
+            )
+            body = f'<p class="mtm-preview-wait">{html.escape(off)}</p>'
+        elif pdf.path is None:
             wait = html.escape(w.gettext("The PDF is being rendered…"))
             body = f'<p class="mtm-preview-wait">{wait}</p>'
         else:
@@ -545,6 +558,8 @@ def _language_name(language: str) -> str:
 
 
 def _pdf_status(draft: Draft, pdf: Pdf) -> str:
+    if pdf.off:
+        return "PDF: off (--no-pdf)"
     if pdf.rendering:
         return f"PDF: rendering draft {pdf.rendering}…"
     if pdf.error:
@@ -759,7 +774,9 @@ class _Handler(SimpleHTTPRequestHandler):
             self._send(page.encode(), "text/html; charset=utf-8")
         elif route == "/report.pdf":
             pdf = preview.pdf(language)
-            if pdf.path is None:
+            if pdf.off:
+                self.send_error(404, "No PDF: the preview was started with --no-pdf")
+            elif pdf.path is None:
                 self.send_error(503, "The PDF is being rendered; try again in a moment.")
             else:
                 self._send(pdf.path.read_bytes(), "application/pdf")
@@ -921,11 +938,13 @@ def serve(
     log: Log = _stderr,
     open_browser: bool = False,
     language: str = SOURCE_LANGUAGE,
+    pdf: bool = True,
 ) -> None:
     """Serve a live preview of `quarter` (the latest by default) on 127.0.0.1 until Ctrl-C.
 
     `port` 0 takes any free port; a taken port, the next free one. The first line logged
-    names the URL; `open_browser` opens it in the user's browser.
+    names the URL; `open_browser` opens it in the user's browser. Without `pdf`, no PDF is
+    rendered (`serve --no-pdf`).
     """
     quarter_id = project.quarter_id(quarter)
     project.quarter_path(quarter_id)  # a wrong id is an error now, not an overlay
@@ -935,7 +954,7 @@ def serve(
         _sigterm_as_interrupt(),
         _workdir() as workdir,
     ):
-        preview = Preview(quarter_id, project, Path(workdir), log, language)
+        preview = Preview(quarter_id, project, Path(workdir), log, language, pdf)
         with _listen(port, preview, log) as server:
             root = f"http://{HOST}:{server.server_address[1]}"
             url = f"{root}{edition_prefix(language)}/"
@@ -947,7 +966,10 @@ def serve(
                     + ", ".join(f"{root}{e.prefix}/ ({e.language})" for e in others)
                     + " (or the switch in the page's bar)"
                 )
-            log(f"PDF view: {url.rstrip('/')}{PDF_VIEW}   (Ctrl-C stops)")
+            if pdf:
+                log(f"PDF view: {url.rstrip('/')}{PDF_VIEW}   (Ctrl-C stops)")
+            else:
+                log("No PDF view: started with --no-pdf   (Ctrl-C stops)")
             try:
                 preview.start()
                 if open_browser:

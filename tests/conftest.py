@@ -256,6 +256,27 @@ def scratch(tmp_path: Path) -> Project:
     return Project(data_dir=data, templates_dir=TEMPLATES, output_dir=tmp_path / "output")
 
 
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """A headless Chromium (`tests.browser.Browser`) for a module's browser tests, which the
+    test files' `browser` fixtures hand on. A module's, not the session's: its DevTools
+    connection runs a thread, and while a thread runs, builds in this process spawn their
+    helpers instead of forking them (`helper.process_context`), which other modules test."""
+    from tests.browser import Browser, find_chromium
+
+    executable = find_chromium()
+    if executable is None:
+        message = "Debian's chromium is not installed; `make test` installs it"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    browser = Browser(executable)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
 @pytest.fixture
 def canary() -> Iterator[Canary]:
     """A loopback HTTP server that must hear nothing; stopped when the test ends."""

@@ -34,13 +34,21 @@ class PreviewProcess:
         timeout: float = 60,
         language: str = "en",
         *,
+        pdf: bool = True,
+        first_draft: bool = True,
+        options: list[str] | None = None,
         program: list[str] | None = None,
         cwd: Path | None = None,
         port: int = 0,
         env: dict[str, str] | None = None,
     ) -> None:
         """Run `program serve` (this interpreter's mtmreport by default) in `cwd`'s project, or,
-        without `cwd`, in `workdir` on the repository's project with the folders given."""
+        without `cwd`, in `workdir` on the repository's project with the folders given.
+        Without `pdf`, `serve --no-pdf`: for the tests that look at no PDF, which then spare
+        the machine a WeasyPrint process laying out every draft. `options`: more of serve's
+        (["--open"]). Without `first_draft`, the URL is waited for, not the first draft
+        (which a test that stops it then cuts short).
+        """
         self.tmpdir = workdir / "tmp"
         self.tmpdir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **(env or {}), "TMPDIR": str(self.tmpdir), "PYTHONUNBUFFERED": "1"}
@@ -48,6 +56,9 @@ class PreviewProcess:
         if cwd is None:
             command += ["--project", str(REPOSITORY)]
         command += ["serve", quarter, "--port", str(port), "--lang", language]
+        if not pdf:
+            command.append("--no-pdf")
+        command += options or []
         if data_dir is not None:
             command += ["--data", str(data_dir)]
         if templates_dir is not None:
@@ -68,7 +79,8 @@ class PreviewProcess:
             self.url = self._wait_for_url(timeout)
             # The server answers once the first draft is built (or failed): on a loaded
             # machine that can outlast a browser's patience for one navigation.
-            self._wait_for_line(r": draft 1 (built|does not build)", timeout)
+            if first_draft:
+                self._wait_for_line(r": draft 1 (built|does not build)", timeout)
         except BaseException:
             self.stop()
             raise
@@ -124,14 +136,17 @@ class PreviewProcess:
     def wait_status(
         self, holds: Callable[[dict[str, Any]], bool], timeout: float = 60, path: str = ""
     ) -> dict[str, Any]:
-        """Poll the preview's status until `holds(status)`; returns that status."""
+        """Poll the preview's status until `holds(status)`; returns that status. The pause
+        between two requests grows (to a fifth of a second): a long wait asks less often."""
         deadline = time.monotonic() + timeout
         status: dict[str, Any] = {}
+        pause = 0.02
         while time.monotonic() < deadline:
             status = self.status(path)
             if holds(status):
                 return status
-            time.sleep(0.05)
+            time.sleep(pause)
+            pause = min(pause * 1.5, 0.2)
         raise TimeoutError(f"status never held in {timeout} s; last {status}\n{self.output()}")
 
     def stop(self, timeout: float = 20) -> int:

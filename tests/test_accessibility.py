@@ -15,6 +15,7 @@ import itertools
 import json
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pikepdf
@@ -25,7 +26,7 @@ from weasyprint import HTML
 from weasyprint.formatting_structure import boxes
 
 from mtmreport.pdf import VIRTUAL_ROOT, ConfinedFetcher, lay_out
-from tests.browser import Browser, find_chromium
+from tests.browser import Browser
 from tests.conftest import DATA, ROOT, TEMPLATES
 from tests.preview_process import PreviewProcess
 
@@ -389,19 +390,17 @@ def test_pdf_declares_the_document_language(structure, quarter):
 # --- axe-core in Chromium ---------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser():
-    executable = find_chromium()
-    missing = None if executable else "Debian's chromium is not installed"
-    if AXE.is_file() is False:
+@pytest.fixture
+def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
+    """The module's Chromium, with axe-core at hand; on a blank page again after the test."""
+    if not AXE.is_file():
         missing = "axe-core is not installed: `make test` runs npm ci"
-    if missing:
         if os.environ.get("CI"):
             pytest.fail(missing)
         pytest.skip(missing)
-    chromium = Browser(executable)
+    chromium = request.getfixturevalue("chromium")
     yield chromium
-    chromium.close()
+    chromium.call("Page.navigate", url="about:blank")
 
 
 def _axe(browser: Browser) -> dict:
@@ -441,7 +440,7 @@ def test_report_html_passes_axe(browser, built, quarter):
 
 
 def test_preview_passes_axe(browser, tmp_path):
-    server = PreviewProcess("2023-Q3", DATA, TEMPLATES, tmp_path)
+    server = PreviewProcess("2023-Q3", DATA, TEMPLATES, tmp_path, pdf=False)  # the pages, no PDF
     try:
         # the first draft is built while the page is requested: allow for a slow machine
         browser.call("Page.navigate", timeout=120, url=server.url)

@@ -21,7 +21,7 @@ from mtmreport.periods import Period
 from mtmreport.project import Project
 from mtmreport.theme import Templates
 from mtmreport.wording import load_wording
-from tests.conftest import DATA, ROOT, TEMPLATES, pdf_text
+from tests.conftest import DATA, ROOT, TEMPLATES, pdf_text, run_cli, seed_chart_cache
 
 NBSP = "\u00a0"
 RU_PO = i18n.catalogue_path(TEMPLATES, "ru")
@@ -140,8 +140,8 @@ def test_the_russian_pdf_and_html_read_back_in_russian(both):
 
 
 @pytest.mark.slow
-def test_building_one_edition_keeps_the_others(tmp_path):
-    paths = Project(DATA, TEMPLATES, tmp_path)
+def test_building_one_edition_keeps_the_others(tmp_path, built_html):
+    paths = Project(DATA, TEMPLATES, seeded(tmp_path, built_html))
     build_report("2023-Q3", paths, BuildOptions(pdf=False))
     english = (tmp_path / "2023-Q3" / "report.html").read_bytes()
     result = build_report("2023-Q3", paths, BuildOptions(pdf=False, languages=("ru",)))
@@ -150,6 +150,12 @@ def test_building_one_edition_keeps_the_others(tmp_path):
     assert (tmp_path / "2023-Q3" / "ru" / "report.html").is_file()
     build_report("2023-Q3", paths, BuildOptions(pdf=False, languages=("en",)))
     assert (tmp_path / "2023-Q3" / "ru" / "report.html").is_file()
+
+
+def seeded(output: Path, built_html) -> Path:
+    """An output folder with the chart cache of the session's builds: where the charts are
+    not the point, they are taken from it rather than drawn again."""
+    return seed_chart_cache(output, built_html["2023-Q3"].folder.parent)
 
 
 def _templates_copy(tmp_path: Path) -> Path:
@@ -166,8 +172,9 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.slow
 def test_a_language_without_a_catalogue_is_refused_in_plain_words(tmp_path):
-    run = _cli("build", "2023-Q3", "--lang", "kk", "--output", str(tmp_path), "--no-pdf")
-    assert run.returncode == 2
+    # In this process: refused before any helper process would start.
+    run = run_cli("build", "2023-Q3", "--lang", "kk", "--output", str(tmp_path), "--no-pdf")
+    assert run.exit_code == 2
     assert "no catalogue for language 'kk'" in run.stderr
     assert "Traceback" not in run.stderr
     assert not (tmp_path / "2023-Q3").exists()
@@ -180,8 +187,8 @@ def test_a_malformed_catalogue_is_a_located_error(tmp_path):
     text = po.read_text(encoding="utf-8")
     po.write_text(text.replace('msgstr "Содержание"', 'mgsstr "Содержание"'), encoding="utf-8")
     line = text.splitlines().index('msgstr "Содержание"') + 1
-    run = _cli("build", "2023-Q3", "--templates", str(templates), "--output", str(tmp_path))
-    assert run.returncode == 2, run.stderr
+    run = run_cli("build", "2023-Q3", "--templates", str(templates), "--output", str(tmp_path))
+    assert run.exit_code == 2, run.stderr
     assert f"{po}:{line}: malformed PO file" in run.stderr
     assert not (tmp_path / "2023-Q3").exists()  # refused before anything was written
     assert "Traceback" not in run.stderr
@@ -252,7 +259,7 @@ def _data_copy(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("quarter", ["2023-Q2", "2023-Q3"])
 @pytest.mark.slow
-def test_the_shipped_russian_texts_are_complete_and_current(quarter, tmp_path):
+def test_the_shipped_russian_texts_are_complete_and_current(quarter, tmp_path, built_html):
     from mtmreport.load import read_yaml
     from mtmreport.texts import load_texts
 
@@ -260,7 +267,8 @@ def test_the_shipped_russian_texts_are_complete_and_current(quarter, tmp_path):
     assert texts.pending == () and texts.warnings == ()
     assert texts.translations["Remittances"] == "Денежные переводы"
     options = BuildOptions(pdf=False, languages=("ru",))
-    result = build_report(quarter, Project(DATA, TEMPLATES, tmp_path), options)
+    output = seed_chart_cache(tmp_path, built_html[quarter].folder.parent)  # not the point
+    result = build_report(quarter, Project(DATA, TEMPLATES, output), options)
     assert result.warnings == ()
     root = tinyhtml5.parse(result.editions[0].html.read_text(encoding="utf-8"))
     body = " ".join(root.find("{http://www.w3.org/1999/xhtml}body").itertext())
@@ -273,7 +281,7 @@ def test_the_shipped_russian_texts_are_complete_and_current(quarter, tmp_path):
 
 @pytest.mark.slow
 def test_translate_keeps_translations_marks_changed_texts_and_sets_stale_ones_aside(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, built_html
 ):
     from mtmreport.load import read_yaml
     from mtmreport.texts import load_texts
@@ -299,7 +307,7 @@ def test_translate_keeps_translations_marks_changed_texts_and_sets_stale_ones_as
     texts = load_texts(read_yaml(quarter), "ru")
     assert {s.text for s in texts.pending} == {"The outlook", "Summing up"}
     # A build shows both in English behind the mark; --strict refuses the edition.
-    out = tmp_path / "out"
+    out = seeded(tmp_path / "out", built_html)
     run = _cli(
         "build", "2023-Q3", "--lang", "ru", "--no-pdf", "--data", str(data), "--output", str(out)
     )
@@ -318,11 +326,12 @@ def test_translate_keeps_translations_marks_changed_texts_and_sets_stale_ones_as
     monkeypatch.setattr(audit, "audit", lambda figures, doc: [])
     monkeypatch.setattr(audit, "cross_quarter", lambda figures, doc, history: [])
     strict = BuildOptions(strict=True, pdf=False, languages=("ru",))
+    strict_output = seeded(tmp_path / "strict", built_html)
     with pytest.raises(AuditFailedError, match="2 text\\(s\\) of 2023-Q3 are not translated yet"):
-        build_report("2023-Q3", Project(data, TEMPLATES, tmp_path / "strict"), strict)
-    assert not (tmp_path / "strict" / "2023-Q3").exists()
+        build_report("2023-Q3", Project(data, TEMPLATES, strict_output), strict)
+    assert not (strict_output / "2023-Q3").exists()
     english = BuildOptions(strict=True, pdf=False, languages=("en",))
-    assert build_report("2023-Q3", Project(data, TEMPLATES, tmp_path / "strict"), english)
+    assert build_report("2023-Q3", Project(data, TEMPLATES, strict_output), english)
 
 
 def test_a_translation_of_a_text_that_is_gone_is_a_located_warning(tmp_path):
@@ -365,7 +374,7 @@ def test_a_translation_that_loses_a_link_is_a_located_error(tmp_path):
         .index('msgid "Outlook, see [IMF](https://www.imf.org/)"')
         + 1
     )
-    run = _cli(
+    run = run_cli(
         "build",
         "2023-Q3",
         "--lang",
@@ -376,7 +385,7 @@ def test_a_translation_that_loses_a_link_is_a_located_error(tmp_path):
         "--output",
         str(tmp_path / "out"),
     )
-    assert run.returncode == 2, run.stderr
+    assert run.exit_code == 2, run.stderr
     assert f"2023-Q3.ru.po:{line}: the translation leaves out or changes the link" in run.stderr
     assert "Traceback" not in run.stderr
 
@@ -491,7 +500,7 @@ def test_pseudo_locale_annex_headers_and_sheets_have_no_word_outside_the_catalog
 
 
 @pytest.mark.slow
-def test_figures_are_computed_and_audited_once_for_every_edition(tmp_path, monkeypatch):
+def test_figures_are_computed_and_audited_once_for_every_edition(tmp_path, monkeypatch, built_html):
     from mtmreport import audit, compute
 
     calls = {"compute": 0, "audit": 0}
@@ -505,7 +514,7 @@ def test_figures_are_computed_and_audited_once_for_every_edition(tmp_path, monke
 
     monkeypatch.setattr(compute, "compute", counted("compute", compute.compute))
     monkeypatch.setattr(audit, "audit", counted("audit", audit.audit))
-    paths = Project(DATA, TEMPLATES, tmp_path)
+    paths = Project(DATA, TEMPLATES, seeded(tmp_path, built_html))
     one = build_report("2023-Q3", paths, BuildOptions(pdf=False, languages=("en",)))
     once = dict(calls)
     # a new command (a new project object): it reads and computes the quarters afresh
@@ -518,10 +527,12 @@ def test_figures_are_computed_and_audited_once_for_every_edition(tmp_path, monke
 
 
 @pytest.mark.slow
-def test_a_failing_edition_fails_the_build_and_keeps_the_last_good_output(tmp_path, monkeypatch):
+def test_a_failing_edition_fails_the_build_and_keeps_the_last_good_output(
+    tmp_path, monkeypatch, built_html
+):
     from mtmreport import build
 
-    paths = Project(DATA, TEMPLATES, tmp_path)
+    paths = Project(DATA, TEMPLATES, seeded(tmp_path, built_html))
     build_report("2023-Q3", paths, BuildOptions(pdf=False))
     before = (tmp_path / "2023-Q3" / "ru" / "report.html").read_bytes()
     real = build._write_edition

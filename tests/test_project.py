@@ -17,7 +17,7 @@ import pytest
 
 from mtmreport.project import PROJECT_FILE, Project
 from mtmreport.theme import Templates, package_templates
-from tests.conftest import DATA, ROOT, TEMPLATES, pdf_text, run_cli, seed_chart_cache
+from tests.conftest import DATA, ROOT, SHIPPED, TEMPLATES, pdf_text, run_cli, seed_chart_cache
 from tests.preview_process import PreviewProcess
 
 Q3 = (DATA / "2023-Q3.yaml").read_text(encoding="utf-8")
@@ -33,6 +33,13 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         if path.name != "2023-Q3.yaml":
             shutil.copy(path, folder / "data" / "quarters" / path.name)
     monkeypatch.chdir(folder)
+    return folder
+
+
+def every_chart(built_html) -> Path:
+    """The output folder of the session's builds, once every shipped quarter is built there:
+    its chart cache has every chart of every quarter."""
+    (folder,) = {built_html[quarter].folder.parent for quarter in SHIPPED}
     return folder
 
 
@@ -60,7 +67,7 @@ def test_this_repository_is_a_project_with_its_folders_where_they_were():
     assert project.templates.folders == (package_templates(),)  # its templates are the packaged
 
 
-def test_init_makes_a_project_and_never_overwrites(tmp_path: Path):
+def test_init_makes_a_project_and_never_overwrites(tmp_path: Path, built_html):
     folder = tmp_path / "new"
     made = run_cli("init", str(folder))
     assert made.exit_code == 0, made.output
@@ -75,6 +82,7 @@ def test_init_makes_a_project_and_never_overwrites(tmp_path: Path):
     # The same editions as this repository's, the Russian one with its texts translated.
     translation = folder / "data" / "quarters" / "2023-Q3.ru.po"
     assert translation.read_bytes() == (DATA / "2023-Q3.ru.po").read_bytes()
+    seed_chart_cache(folder / "output", built_html["2023-Q3"].folder.parent)  # not the point
     built = run_cli("--project", str(folder), "build", "2023-Q3", "--no-pdf")
     assert built.exit_code == 0, built.output
     assert "translation" not in built.output  # no warning of texts still to translate
@@ -91,9 +99,12 @@ def test_init_makes_a_project_and_never_overwrites(tmp_path: Path):
 
 
 @pytest.mark.slow
-def test_the_project_is_found_from_a_folder_below_and_paths_follow_its_file(project: Path):
+def test_the_project_is_found_from_a_folder_below_and_paths_follow_its_file(
+    project: Path, built_html
+):
+    seed_chart_cache(project / "output", built_html["2023-Q2"].folder.parent)  # not the point
     os.chdir(project / "data" / "quarters")
-    built = run_cli("build", "2023-Q2", "--no-pdf")
+    built = run_cli("build", "2023-Q2", "--no-pdf", "--lang", "en")  # one edition is enough
     assert built.exit_code == 0, built.output
     assert (project / "output" / "2023-Q2" / "report.html").is_file()
     assert not (project / "data" / "quarters" / "output").exists()
@@ -164,7 +175,12 @@ def test_a_copied_project_reads_and_writes_only_its_own_files(
     edit(quarter(copy), "key decision-makers.", "key decision-makers of the copy.")
     program = [sys.executable, "-m", "mtmreport"]
     built = subprocess.run(
-        [*program, "build", "2023-Q3"], cwd=copy, capture_output=True, text=True, timeout=300
+        # One edition: where each edition goes is test_i18n's.
+        [*program, "build", "2023-Q3", "--lang", "en"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert built.returncode == 0, built.stderr
     assert "decision-makers of the copy." in pdf_text(copy / "output" / "2023-Q3" / "report.pdf")
@@ -181,7 +197,7 @@ def test_a_copied_project_reads_and_writes_only_its_own_files(
 
 
 @pytest.mark.slow
-def test_a_project_template_overrides_only_its_own_file(project: Path):
+def test_a_project_template_overrides_only_its_own_file(project: Path, built_html):
     templates = project / "templates"
     (templates / "blocks").mkdir(parents=True)
     (templates / "blocks" / "text.html.j2").write_text(
@@ -193,7 +209,8 @@ def test_a_project_template_overrides_only_its_own_file(project: Path):
         .replace('# templates = "templates"', 'templates = "templates"')
     )
     assert Project.find().templates.folders == (templates, package_templates())
-    result = run_cli("build", "2023-Q3", "--no-pdf")
+    seed_chart_cache(project / "output", built_html["2023-Q3"].folder.parent)  # not the point
+    result = run_cli("build", "2023-Q3", "--no-pdf", "--lang", "en")
     assert result.exit_code == 0, result.output
     html = (project / "output" / "2023-Q3" / "report.html").read_text(encoding="utf-8")
     assert html.count('<p class="mine">Our own text</p>') > 3  # each text block: the project's
@@ -202,15 +219,16 @@ def test_a_project_template_overrides_only_its_own_file(project: Path):
 
 
 @pytest.mark.slow
-def test_a_broken_template_is_located_with_its_own_exit_code(project: Path):
-    good = run_cli("build", "2023-Q3", "--no-pdf")
+def test_a_broken_template_is_located_with_its_own_exit_code(project: Path, built_html):
+    seed_chart_cache(project / "output", built_html["2023-Q3"].folder.parent)  # not the point
+    good = run_cli("build", "2023-Q3", "--no-pdf", "--lang", "en")
     assert good.exit_code == 0, good.output
     report = project / "output" / "2023-Q3" / "report.html"
     before = report.read_bytes()
     blocks = project / "templates" / "blocks"
     blocks.mkdir(parents=True)
     (blocks / "flows.html.j2").write_text("<p>\n{% if figures %}\n{{ figures.total( }}\n")
-    result = run_cli("build", "2023-Q3", "--no-pdf")
+    result = run_cli("build", "2023-Q3", "--no-pdf", "--lang", "en")
     assert result.exit_code == 6
     assert "templates/blocks/flows.html.j2:3: template error: unexpected '}'" in result.output
     assert "bug" not in result.output and "Traceback" not in result.output
@@ -225,7 +243,8 @@ def test_charts_take_the_fonts_of_the_templates_in_use(project: Path):
 
     def build() -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "mtmreport", "build", "2023-Q3", "--no-pdf"],
+            # one edition: every edition's charts take the same fonts
+            [sys.executable, "-m", "mtmreport", "build", "2023-Q3", "--no-pdf", "--lang", "en"],
             cwd=project,
             capture_output=True,
             text=True,
@@ -354,7 +373,8 @@ def test_new_warns_when_it_is_not_the_next_quarter(project: Path):
 
 @pytest.mark.slow
 def test_output_folders_get_the_usual_permissions(project: Path):
-    result = run_cli("build", "2023-Q2", "--no-pdf")
+    # One edition, and no chart cache given: the build makes output/ itself.
+    result = run_cli("build", "2023-Q2", "--no-pdf", "--lang", "en")
     assert result.exit_code == 0
     umask = os.umask(0)
     os.umask(umask)
@@ -364,15 +384,25 @@ def test_output_folders_get_the_usual_permissions(project: Path):
 
 
 @pytest.mark.slow
-def test_drafts_are_said_when_built(project: Path):
-    result = run_cli("build", "--all", "--no-pdf")
+def test_drafts_are_said_when_built(project: Path, built_html):
+    seed_chart_cache(project / "output", every_chart(built_html))  # not the point
+    result = run_cli("build", "--all", "--no-pdf", "--lang", "en")
     assert result.exit_code == 0, result.output
     assert '2023-Q4: a draft: 173 entries still pending print as "Data pending"' in result.output
     assert "2023-Q3: a draft" not in result.output
 
 
 @pytest.mark.slow
-def test_serve_takes_the_next_free_port_and_says_so(project: Path, tmp_path: Path):
+def test_serve_takes_the_next_free_port_says_so_and_opens_the_browser_there(
+    project: Path, tmp_path: Path
+):
+    """(One test, one preview: a taken port and --open, the URL opened being the port
+    taken instead.)"""
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.py"
+    browser.write_text(
+        f"import sys, pathlib\npathlib.Path({str(opened)!r}).write_text(sys.argv[1])\n"
+    )
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -384,43 +414,20 @@ def test_serve_takes_the_next_free_port_and_says_so(project: Path, tmp_path: Pat
             tmp_path / "work",
             cwd=project,
             port=port,
+            pdf=False,  # not the point
+            options=["--open"],
+            env={"BROWSER": f"{sys.executable} {browser} %s"},
         )
         try:
             assert f"Port {port} is taken; using port " in server.output()
             assert server.url != f"http://127.0.0.1:{port}/"
             assert b"KAZAKHSTAN" in server.get("/", timeout=180).upper()  # after the first draft
+            deadline = time.monotonic() + 60
+            while not opened.exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert opened.read_text() == server.url
         finally:
             assert server.stop() == 0
-
-
-@pytest.mark.slow
-def test_serve_open_opens_the_browser_on_the_preview(project: Path, tmp_path: Path):
-    opened = tmp_path / "opened.txt"
-    browser = tmp_path / "browser.py"
-    browser.write_text(
-        f"import sys, pathlib\npathlib.Path({str(opened)!r}).write_text(sys.argv[1])\n"
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mtmreport", "serve", "2023-Q2", "--port", "0", "--open"],
-        cwd=project,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "BROWSER": f"{sys.executable} {browser} %s", "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        url = ""
-        for line in process.stdout:
-            if " at http://" in line:
-                url = line.rsplit(" at ", 1)[1].strip()
-                break
-        deadline = time.monotonic() + 60
-        while not opened.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert opened.read_text() == url and url.startswith("http://127.0.0.1:")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 # --- make ------------------------------------------------------------------------------------
@@ -476,10 +483,17 @@ def test_serve_with_no_free_port_says_so_with_its_exit_code(project: Path, monke
 # --- one Project reads each quarter once -----------------------------------------------------
 
 
-@pytest.mark.parametrize("command", [["list"], ["audit", "--all"], ["build", "--all", "--no-pdf"]])
+@pytest.mark.parametrize(
+    "command", [["list"], ["audit", "--all"], ["build", "--all", "--no-pdf", "--lang", "en"]]
+)
 @pytest.mark.slow
-def test_a_command_reads_each_quarter_file_once(project: Path, monkeypatch, command):
+def test_a_command_reads_each_quarter_file_once(
+    project: Path, monkeypatch, command, request: pytest.FixtureRequest
+):
     import mtmreport.load
+
+    if "build" in command:  # its charts: not the point
+        seed_chart_cache(project / "output", every_chart(request.getfixturevalue("built_html")))
 
     reads: list[str] = []
     real = mtmreport.load.read_yaml
