@@ -73,6 +73,8 @@ def hostile_quarter(folder: Path, canary_url: str) -> Path:
         1,
     )
     (data / "2023-Q3.yaml").write_text(text, encoding="utf-8")
+    # The Russian texts too: that edition shows the edited note, untranslated, among them.
+    shutil.copy(DATA / "2023-Q3.ru.po", data)
     return data
 
 
@@ -99,12 +101,14 @@ def test_a_hostile_build_reaches_nothing_and_embeds_nothing(canary, built_html, 
     result = build_report("2023-Q3", paths)
     assert [edition.language for edition in result.editions] == ["en", "ru"]
     assert result.charts_cached > 0
-    assert result.pdf is not None and result.pdf.stat().st_size > 10_000
     assert canary.requests == []
-    assert embedded_files(result.pdf) == []
-    text = pdf_text(result.pdf)
-    assert "root:x:0:0" not in text and "/bin/" not in text
-    assert "Mobility Tracking Matrix" in text  # the report itself is all there
+    for edition in result.editions:
+        assert f"{canary.url}/markdown.png" in edition.html.read_text(encoding="utf-8")
+        assert edition.pdf is not None and edition.pdf.stat().st_size > 10_000
+        assert embedded_files(edition.pdf) == []
+        text = pdf_text(edition.pdf)
+        assert "root:x:0:0" not in text and "/bin/" not in text
+    assert "Mobility Tracking Matrix" in pdf_text(result.pdf)  # the report itself is all there
 
 
 def test_control_the_default_fetcher_would_have_leaked(canary, tmp_path):
