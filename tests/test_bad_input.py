@@ -54,7 +54,10 @@ class Case:
     """The file is valid: the report is built and the hostile part must be inert."""
     strict: bool = False
     pdf: bool = True
-    """For a harmless case: also lay out the PDF (where the text names a URL to fetch)."""
+    """For a harmless case: its text names a URL or file to fetch, so it is also laid out as
+    a PDF (in one quarter file with the other such cases)."""
+    edit: tuple[str, str] | None = None
+    """For a harmless case: the text it replaces in Q3, and by what."""
 
     def __str__(self) -> str:
         return self.id
@@ -86,7 +89,7 @@ def whole(id: str, text: str | bytes, message: str, line: int | None = None, **k
 
 
 def harmless(id: str, old: str, new: str, shown: str, *, pdf: bool = True) -> Case:
-    return edited(id, old, new, shown, harmless=True, pdf=pdf)
+    return edited(id, old, new, shown, harmless=True, pdf=pdf, edit=(old, new))
 
 
 NOTE = "            The information on nationality provided"
@@ -511,22 +514,47 @@ def test_bad_file_is_refused_with_a_located_message(case: Case, good, canary, tm
     assert not (Path.cwd() / "mtmreport-pwned").exists()
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.harmless], ids=str)
-def test_hostile_text_renders_inert(case: Case, good, canary, tmp_path):
+def build_harmless(content: bytes, good, canary_url: str, folder: Path, *options: str) -> str:
+    """Build a harmless quarter file (the English edition, beside the good report's output
+    folder, from its chart cache): the report's HTML, once the build is checked."""
     output, digest = good
-    data = case_data(case, tmp_path, canary.url)
-    out = seed_chart_cache(tmp_path / "out", output)
-    args = ["build", "--lang", "en", "--data", str(data), "--output", str(out)]
-    result = run_cli(*args, *([] if case.pdf else ["--no-pdf"]), catch_exceptions=True)
+    data = case_data(Case("", content, ""), folder, canary_url)
+    out = seed_chart_cache(folder / "out", output)
+    args = ["build", "--lang", "en", "--data", str(data), "--output", str(out), *options]
+    result = run_cli(*args, catch_exceptions=True)
     assert_no_traceback(result)
     assert result.exit_code == 0, result.output
-    html = (tmp_path / "out" / "2023-Q3" / "report.html").read_text(encoding="utf-8")
+    html = (out / "2023-Q3" / "report.html").read_text(encoding="utf-8")
     assert hostile_references(html) == []
-    text = "".join(tinyhtml5.parse(html).itertext())
-    assert case.message in text
-    assert (tmp_path / "out" / "2023-Q3" / "report.pdf").is_file() == case.pdf
-    assert canary.requests == []
+    assert (out / "2023-Q3" / "report.pdf").is_file() == ("--no-pdf" not in options)
     assert tree_digest(output) == digest
+    return html
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.harmless], ids=str)
+def test_hostile_text_renders_inert(case: Case, good, canary, tmp_path):
+    html = build_harmless(case.content, good, canary.url, tmp_path, "--no-pdf")
+    assert case.message in "".join(tinyhtml5.parse(html).itertext())
+    assert canary.requests == []
+
+
+def test_hostile_texts_laid_out_as_a_pdf_fetch_nothing(good, canary, tmp_path):
+    """The harmless cases whose text names a URL or a file, all in one quarter file (each
+    one's HTML is checked on its own above), laid out as a PDF: nothing is fetched."""
+    fetching = [c for c in CASES if c.harmless and c.pdf]
+    text = Q3
+    for case in fetching:
+        assert case.edit is not None
+        old, new = (part.strip() for part in case.edit)  # several edit one text: in turn
+        assert text.count(old) == 1, old
+        text = text.replace(old, new, 1)
+    for case in fetching:  # every hostile part is in the file
+        old, new = (part.strip() for part in case.edit or ())
+        assert new.removesuffix(old).strip() in text, case.id
+    html = build_harmless(text.encode("utf-8"), good, canary.url, tmp_path)
+    shown = "".join(tinyhtml5.parse(html).itertext())
+    assert [c.id for c in fetching if c.message not in shown] == []
+    assert canary.requests == []
 
 
 def test_corpus_size():
