@@ -616,20 +616,30 @@ def test_a_killed_preview_leaves_no_pdf_worker(tmp_path):
 
 def test_the_next_preview_sweeps_up_the_folder_of_a_killed_one(tmp_path):
     """A SIGKILLed preview cannot remove its temporary folder; the next one removes it, and
-    only the folders of previews that are gone."""
+    only the folders of previews that are gone. The first is killed as soon as its folder
+    exists, while it builds its first draft into it."""
     from tests.preview_process import PreviewProcess
 
-    killed = PreviewProcess("2023-Q3", DATA, TEMPLATES, tmp_path)
+    tmpdir = tmp_path / "tmp"  # where PreviewProcess points TMPDIR, below
+    tmpdir.mkdir()
+    serve = ["--project", str(ROOT), "serve", "2023-Q3", "--port", "0"]
+    killed = subprocess.Popen(
+        command(*serve, "--data", str(DATA), "--templates", str(TEMPLATES)),
+        cwd=tmp_path,
+        env={**os.environ, "TMPDIR": str(tmpdir)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
-        killed.process.kill()
-        killed.process.wait(timeout=10)
+        assert wait_until(lambda: any(tmpdir.glob(f"mtmreport-serve-{killed.pid}-*")), 60)
     finally:
-        killed.stop()
-    left = list(killed.tmpdir.glob("mtmreport-serve-*"))
-    assert [folder.name.split("-")[2] for folder in left] == [str(killed.process.pid)]
-    running = killed.tmpdir / f"mtmreport-serve-{os.getpid()}-abc123"  # a live process's
+        killed.kill()
+        killed.wait(timeout=10)
+    left = list(tmpdir.glob("mtmreport-serve-*"))
+    assert [folder.name.split("-")[2] for folder in left] == [str(killed.pid)]
+    running = tmpdir / f"mtmreport-serve-{os.getpid()}-abc123"  # a live process's
     running.mkdir()
-    link = killed.tmpdir / "mtmreport-serve-999999999-link"  # never followed
+    link = tmpdir / "mtmreport-serve-999999999-link"  # never followed
     link.symlink_to(tmp_path / "elsewhere", target_is_directory=True)
     (tmp_path / "elsewhere").mkdir()
 
