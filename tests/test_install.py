@@ -168,6 +168,7 @@ def test_init_build_serve_in_an_empty_folder_give_the_repository_build(installed
     assert "findfont" not in build.stderr  # the charts found their font: no DejaVu fallback
     ours, theirs = folder / "output" / "2023-Q3", built["2023-Q3"].folder
     assert (ours / "report.pdf").read_bytes() == (theirs / "report.pdf").read_bytes()
+    assert f"2023-Q3: wrote {report.parent / 'ru' / 'report.pdf'}" in build.stdout  # every edition
     assert _tree(ours / "charts") == _tree(theirs / "charts")
 
     server = PreviewProcess(
