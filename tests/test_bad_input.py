@@ -3,12 +3,19 @@
 Each case is a variation of the shipped 2023-Q3 file (a few are whole files). For every one,
 `mtmreport build` and `mtmreport validate` either stop with a message naming the file and
 line (exit 2, or 3 with --strict) or build a report in which the hostile part is inert; never
-a traceback; and the good report built at the start stays byte for byte as it was.
+a traceback; and a good report (the session's build of 2023-Q3, PDFs and all) in the output
+folder stays byte for byte as it was.
+
+The hostile texts are the analyst's English texts: the English edition is built for them.
+Another edition shows the same text through the same sanitiser, behind a "translation to
+come" mark (an untranslated text), and test_security builds every edition, PDFs and all, of
+a quarter file with such texts.
 """
 
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -19,7 +26,14 @@ import tinyhtml5
 from click.testing import Result
 
 from mtmreport.load import MAX_FILE_BYTES, MAX_NODES
-from tests.conftest import DATA, ROOT, hostile_references, run_cli, seed_chart_cache
+from tests.conftest import (
+    CHART_CACHE,
+    DATA,
+    ROOT,
+    hostile_references,
+    run_cli,
+    seed_chart_cache,
+)
 
 pytestmark = pytest.mark.slow  # a corpus through the command line, reports built with PDFs
 
@@ -40,7 +54,10 @@ class Case:
     """The file is valid: the report is built and the hostile part must be inert."""
     strict: bool = False
     pdf: bool = True
-    """For a harmless case: also lay out the PDF (where the text names a URL to fetch)."""
+    """For a harmless case: its text names a URL or file to fetch, so it is also laid out as
+    a PDF (in one quarter file with the other such cases)."""
+    edit: tuple[str, str] | None = None
+    """For a harmless case: the text it replaces in Q3, and by what."""
 
     def __str__(self) -> str:
         return self.id
@@ -72,7 +89,7 @@ def whole(id: str, text: str | bytes, message: str, line: int | None = None, **k
 
 
 def harmless(id: str, old: str, new: str, shown: str, *, pdf: bool = True) -> Case:
-    return edited(id, old, new, shown, harmless=True, pdf=pdf)
+    return edited(id, old, new, shown, harmless=True, pdf=pdf, edit=(old, new))
 
 
 NOTE = "            The information on nationality provided"
@@ -441,12 +458,15 @@ def tree_digest(folder: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def good(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    """A good 2023-Q3 report (HTML and PDF), built once; its output folder and digest."""
+def good(built, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """A good 2023-Q3 report (HTML and PDF, every edition) and its chart cache: a copy of the
+    session's build, in an output folder of its own; that folder and its digest."""
     output = tmp_path_factory.mktemp("good-output")
-    result = run_cli("build", "2023-Q3", "--data", DATA, "--output", output)
-    assert result.exit_code == 0, result.output
+    session = built["2023-Q3"].folder
+    shutil.copytree(session, output / session.name)
+    shutil.copytree(session.parent / CHART_CACHE, output / CHART_CACHE)
     assert (output / "2023-Q3" / "report.pdf").stat().st_size > 10_000
+    assert (output / "2023-Q3" / "ru" / "report.pdf").stat().st_size > 10_000
     return output, tree_digest(output)
 
 
@@ -494,22 +514,47 @@ def test_bad_file_is_refused_with_a_located_message(case: Case, good, canary, tm
     assert not (Path.cwd() / "mtmreport-pwned").exists()
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.harmless], ids=str)
-def test_hostile_text_renders_inert(case: Case, good, canary, tmp_path):
+def build_harmless(content: bytes, good, canary_url: str, folder: Path, *options: str) -> str:
+    """Build a harmless quarter file (the English edition, beside the good report's output
+    folder, from its chart cache): the report's HTML, once the build is checked."""
     output, digest = good
-    data = case_data(case, tmp_path, canary.url)
-    out = seed_chart_cache(tmp_path / "out", output)
-    args = ["build", "--data", str(data), "--output", str(out)]
-    result = run_cli(*args, *([] if case.pdf else ["--no-pdf"]), catch_exceptions=True)
+    data = case_data(Case("", content, ""), folder, canary_url)
+    out = seed_chart_cache(folder / "out", output)
+    args = ["build", "--lang", "en", "--data", str(data), "--output", str(out), *options]
+    result = run_cli(*args, catch_exceptions=True)
     assert_no_traceback(result)
     assert result.exit_code == 0, result.output
-    html = (tmp_path / "out" / "2023-Q3" / "report.html").read_text(encoding="utf-8")
+    html = (out / "2023-Q3" / "report.html").read_text(encoding="utf-8")
     assert hostile_references(html) == []
-    text = "".join(tinyhtml5.parse(html).itertext())
-    assert case.message in text
-    assert (tmp_path / "out" / "2023-Q3" / "report.pdf").is_file() == case.pdf
-    assert canary.requests == []
+    assert (out / "2023-Q3" / "report.pdf").is_file() == ("--no-pdf" not in options)
     assert tree_digest(output) == digest
+    return html
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.harmless], ids=str)
+def test_hostile_text_renders_inert(case: Case, good, canary, tmp_path):
+    html = build_harmless(case.content, good, canary.url, tmp_path, "--no-pdf")
+    assert case.message in "".join(tinyhtml5.parse(html).itertext())
+    assert canary.requests == []
+
+
+def test_hostile_texts_laid_out_as_a_pdf_fetch_nothing(good, canary, tmp_path):
+    """The harmless cases whose text names a URL or a file, all in one quarter file (each
+    one's HTML is checked on its own above), laid out as a PDF: nothing is fetched."""
+    fetching = [c for c in CASES if c.harmless and c.pdf]
+    text = Q3
+    for case in fetching:
+        assert case.edit is not None
+        old, new = (part.strip() for part in case.edit)  # several edit one text: in turn
+        assert text.count(old) == 1, old
+        text = text.replace(old, new, 1)
+    for case in fetching:  # every hostile part is in the file
+        old, new = (part.strip() for part in case.edit or ())
+        assert new.removesuffix(old).strip() in text, case.id
+    html = build_harmless(text.encode("utf-8"), good, canary.url, tmp_path)
+    shown = "".join(tinyhtml5.parse(html).itertext())
+    assert [c.id for c in fetching if c.message not in shown] == []
+    assert canary.requests == []
 
 
 def test_corpus_size():
@@ -542,6 +587,8 @@ def test_in_a_real_process(case_id: str, command: list[str], good, canary, tmp_p
     data = case_data(case, tmp_path, canary.url)
     target = seed_chart_cache(tmp_path / "out", output) if case.harmless else output
     folders = ["--data", str(data), "--output", str(target)]
+    if case.harmless:  # its text is the analyst's English (see the top of this file)
+        folders += ["--lang", "en"]
     process = subprocess.run(
         [*command, "--project", str(ROOT), "build", case.quarter, *folders],
         capture_output=True,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import shutil
 import tempfile
 from dataclasses import dataclass
 from decimal import Decimal
@@ -225,6 +226,9 @@ def test_any_file_is_built_or_refused_with_located_problems(file: Mangled, built
         data = Path(folder) / "data"
         data.mkdir()
         (data / "2023-Q3.yaml").write_text(file.text, encoding="utf-8")
+        # The Russian texts beside it, as in the project: without them the Russian edition
+        # would show the English texts in its charts and draw every one of them again.
+        shutil.copy(DATA / "2023-Q3.ru.po", data)
         paths = Project(data_dir=data, templates_dir=TEMPLATES, output_dir=Path(folder) / "out")
         seed_chart_cache(paths.output_dir, built_html["2023-Q3"].folder.parent)
         try:

@@ -15,17 +15,23 @@ import tinyhtml5
 
 from mtmreport.build import BuildOptions, BuildResult, build_report
 from mtmreport.project import Project
-from tests.conftest import DATA, TEMPLATES, run_cli
+from tests.conftest import DATA, TEMPLATES, PerQuarter, run_cli, seed_chart_cache
 
 NS = "{http://www.w3.org/1999/xhtml}"
 Q3_FILE = DATA / "2023-Q3.yaml"
 
 
 @pytest.fixture(scope="module")
-def reviewed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, BuildResult]:
-    paths = Project(DATA, TEMPLATES, tmp_path_factory.mktemp("review"))
+def reviewed(
+    built_html: PerQuarter[BuildResult], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, BuildResult]:
+    quarters = ("2023-Q2", "2023-Q3")
+    shipped = {q: built_html[q] for q in quarters}  # both built: their charts are in the cache
+    output = tmp_path_factory.mktemp("review")
+    seed_chart_cache(output, shipped["2023-Q3"].folder.parent)  # drawing is not the point
+    paths = Project(DATA, TEMPLATES, output)
     options = BuildOptions(pdf=False, review=True, editor_url="editor://open?{path}&line={line}")
-    return {q: build_report(q, paths, options) for q in ("2023-Q2", "2023-Q3")}
+    return {q: build_report(q, paths, options) for q in quarters}
 
 
 def _figures(result: BuildResult) -> list:
@@ -142,7 +148,8 @@ def test_the_published_html_carries_no_review_marks(reviewed):
 
 
 @pytest.mark.slow
-def test_cli_review_flag_writes_the_review_view(tmp_path: Path):
+def test_cli_review_flag_writes_the_review_view(built_html, tmp_path: Path):
+    seed_chart_cache(tmp_path, built_html["2023-Q2"].folder.parent)  # not the point
     result = run_cli("build", "2023-Q2", "--no-pdf", "--review", "--output", tmp_path)
     assert result.exit_code == 0, result.output
     assert "review.html (the review view)" in result.output

@@ -22,7 +22,14 @@ from mtmreport.load import parse_yaml
 from mtmreport.pdf import VIRTUAL_ROOT, ConfinedFetcher
 from mtmreport.project import Project
 from mtmreport.render import make_environment
-from tests.conftest import DATA, REPO_TEMPLATES, TEMPLATES, hostile_references, pdf_text
+from tests.conftest import (
+    DATA,
+    REPO_TEMPLATES,
+    TEMPLATES,
+    hostile_references,
+    pdf_text,
+    seed_chart_cache,
+)
 
 Q3 = (DATA / "2023-Q3.yaml").read_text(encoding="utf-8")
 PASSWD = Path("/etc/passwd")
@@ -66,6 +73,8 @@ def hostile_quarter(folder: Path, canary_url: str) -> Path:
         1,
     )
     (data / "2023-Q3.yaml").write_text(text, encoding="utf-8")
+    # The Russian texts too: that edition shows the edited note, untranslated, among them.
+    shutil.copy(DATA / "2023-Q3.ru.po", data)
     return data
 
 
@@ -81,19 +90,25 @@ def embedded_files(pdf: Path) -> list[str]:
 
 
 @pytest.mark.slow
-def test_a_hostile_build_reaches_nothing_and_embeds_nothing(canary, tmp_path):
+def test_a_hostile_build_reaches_nothing_and_embeds_nothing(canary, built_html, tmp_path):
+    """Every edition, PDFs and all (charts from the session's cache: they reach nothing)."""
+    output = seed_chart_cache(tmp_path / "output", built_html["2023-Q3"].folder.parent)
     paths = Project(
         data_dir=hostile_quarter(tmp_path, canary.url),
         templates_dir=hostile_templates(tmp_path, canary.url),
-        output_dir=tmp_path / "output",
+        output_dir=output,
     )
     result = build_report("2023-Q3", paths)
-    assert result.pdf is not None and result.pdf.stat().st_size > 10_000
+    assert [edition.language for edition in result.editions] == ["en", "ru"]
+    assert result.charts_cached > 0
     assert canary.requests == []
-    assert embedded_files(result.pdf) == []
-    text = pdf_text(result.pdf)
-    assert "root:x:0:0" not in text and "/bin/" not in text
-    assert "Mobility Tracking Matrix" in text  # the report itself is all there
+    for edition in result.editions:
+        assert f"{canary.url}/markdown.png" in edition.html.read_text(encoding="utf-8")
+        assert edition.pdf is not None and edition.pdf.stat().st_size > 10_000
+        assert embedded_files(edition.pdf) == []
+        text = pdf_text(edition.pdf)
+        assert "root:x:0:0" not in text and "/bin/" not in text
+    assert "Mobility Tracking Matrix" in pdf_text(result.pdf)  # the report itself is all there
 
 
 def test_control_the_default_fetcher_would_have_leaked(canary, tmp_path):
@@ -188,10 +203,11 @@ def test_virtual_root_maps_inside_and_no_further(roots):
 
 
 @pytest.mark.slow
-def test_quarter_text_is_escaped_in_the_html(tmp_path):
+def test_quarter_text_is_escaped_in_the_html(built_html, tmp_path):
     data = tmp_path / "data"
     data.mkdir()
-    paths = Project(data_dir=data, templates_dir=TEMPLATES, output_dir=tmp_path / "out")
+    output = seed_chart_cache(tmp_path / "out", built_html["2023-Q3"].folder.parent)
+    paths = Project(data_dir=data, templates_dir=TEMPLATES, output_dir=output)
     # The country is a code of the reference table: no text of the file gets through.
     text = Q3.replace("  country: Kazakhstan\n", '  country: Kazakhstan" onmouseover="alert(2)\n')
     (data / "2023-Q3.yaml").write_text(text, encoding="utf-8")

@@ -21,7 +21,7 @@ from mtmreport.build import BuildOptions, build_all, build_report
 from mtmreport.chartcache import ChartCache, chart_key
 from mtmreport.helper import Helper, HelperLost, Pool, RemoteError
 from mtmreport.render import two_columns
-from tests.conftest import DATA, ROOT, pdf_text, run_cli
+from tests.conftest import DATA, ROOT, pdf_text, run_cli, seed_chart_cache
 
 HEAVY = ("matplotlib", "weasyprint")
 
@@ -272,6 +272,7 @@ def test_cli_build_all_in_two_processes_equals_one_process(built, scratch, tmp_p
 
     _edit(scratch.data_dir / "2023-Q3.yaml", "total: 4482427", "total: many")
     args = ["build", "--all", "--jobs", "2", "--no-pdf", "--data", str(scratch.data_dir)]
+    seed_chart_cache(tmp_path / "broken", one_by_one["2023-Q3"].parent)  # charts: not the point
     result = run_cli(*args, "--output", tmp_path / "broken")
     assert result.exit_code == 2
     lines = result.output.splitlines()
@@ -296,8 +297,9 @@ def test_front_texts_split_into_two_even_columns_in_order():
 
 @pytest.mark.slow
 def test_compiled_templates_are_kept_and_an_edited_template_is_compiled_again(
-    scratch, tmp_path, monkeypatch
+    scratch, built_html, tmp_path, monkeypatch
 ):
+    seed_chart_cache(scratch.output_dir, built_html["2023-Q3"].folder.parent)  # not the point
     templates = tmp_path / "templates"
     shutil.copytree(scratch.templates_dir, templates)
     paths = scratch.__class__(scratch.data_dir, templates, scratch.output_dir)
@@ -323,13 +325,14 @@ class _LosingHelper(Helper):
 
 @pytest.mark.parametrize("rebuild", [False, True], ids=["charts-helper", "pdf-helper"])
 @pytest.mark.slow
-def test_a_build_whose_helper_dies_does_the_work_itself(scratch, monkeypatch, rebuild):
-    if rebuild:  # all charts cached: the helper would write the PDF
-        build_report("2023-Q4", scratch)
+def test_a_build_whose_helper_dies_does_the_work_itself(scratch, built_html, monkeypatch, rebuild):
+    if rebuild:  # all charts cached (the session's): the helper would write the PDF
+        seed_chart_cache(scratch.output_dir, built_html["2023-Q4"].folder.parent)
     monkeypatch.setattr("mtmreport.build.Helper", _LosingHelper)
     result = build_report("2023-Q4", scratch)
     assert result.pdf.is_file() and "KAZAKHSTAN" in pdf_text(result.pdf)
     assert all(p.stat().st_size > 0 for p in (result.folder / "charts").iterdir())
+    assert (result.charts_drawn == 0) == rebuild  # which helper was lost
 
 
 class _FailingHelper(Helper):
