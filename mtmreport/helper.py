@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import multiprocessing
 import os
 import pickle
@@ -41,7 +42,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any, Literal
 
@@ -172,6 +173,24 @@ def _serve(
             os._exit(0)
 
 
+@contextlib.contextmanager
+def _frozen_for_fork(context: Any) -> Iterator[None]:
+    """A fork's child inherits the parent's objects in pages it shares until it writes to
+    them, and a collection of the garbage collector writes to every object it looks at: the
+    child would copy the parent's whole heap (WeasyPrint, matplotlib, pandas, the figures)
+    and spend CPU walking it. Frozen while forking, those objects are left out of the child's
+    collections (as the `gc.freeze` documentation advises); the parent's own are thawed at once.
+    """
+    if context.get_start_method() != "fork":
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 class Helper:
     """One helper process, started at once; a context manager that stops it.
 
@@ -204,7 +223,8 @@ class Helper:
             name=f"mtmreport-{name or role or 'helper'}",
             daemon=True,
         )
-        self._process.start()
+        with _frozen_for_fork(context):
+            self._process.start()
         child_conn.close()
         self._busy = first is not None
 
