@@ -19,7 +19,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -37,6 +37,8 @@ from mtmreport.timing import Timer as _Timer
 
 if TYPE_CHECKING:
     from mtmreport.annex import AnnexPlan
+    from mtmreport.charts.spec import ChartSpec
+    from mtmreport.compute import QuarterFigures
     from mtmreport.project import LoadedQuarter
     from mtmreport.review import Review
     from mtmreport.texts import QuarterTexts
@@ -156,36 +158,33 @@ class HtmlDraft:
             self.charts.copy_into(self.folder, self.wording)
 
 
-def write_html(
+@dataclass(frozen=True)
+class StartedCharts:
+    """An edition's words, figures and charts, the charts on their way (`start_charts`)."""
+
+    wording: Wording
+    figures: QuarterFigures
+    specs: dict[tuple, list[ChartSpec]]
+    charts: ChartPlan
+    in_helper: bool  # drawn by `helper`, to be collected from it
+    helper: Helper | None
+
+
+def start_charts(
     linked: LinkedQuarter,
     templates: Templates,
-    folder: Path,
     *,
     language: str = SOURCE_LANGUAGE,
     cache: ChartCache,
     chart_format: str = "png",
     helper: Helper | None = None,
-    pdf_next: bool = False,
-    annex_later: bool = False,
-    persistent_templates: bool = False,
     timer: _Timer | None = None,
-    review: Review | None = None,
     wording: Wording | None = None,
     texts: QuarterTexts | None = None,
-    charts_started: Callable[[], None] | None = None,
-) -> HtmlDraft:
-    """Charts, stylesheet, fonts and `report.html` of a quarter, written into `folder`; the
-    data annex too, unless `annex_later` says the caller writes it (`HtmlDraft.annex.write`)
-    while the PDF is laid out.
-
-    The HTML half of a build: `build_report` runs it in its staging folder, the preview
-    (`mtmreport serve`) in temporary folders of its own. Charts the cache lacks are drawn by
-    `helper` when it prepared for them, while the HTML is rendered here. With `pdf_next`, they
-    are left to `HtmlDraft.place_charts`, which the PDF's URL fetcher calls when WeasyPrint,
-    having computed the styles meanwhile, first needs an image. With `review`, the review
-    view is written beside it as `review.html`. `charts_started` is called as soon as the
-    charts are on their way.
-    """
+) -> StartedCharts:
+    """The first part of `write_html`: an edition's texts and charts planned, and the charts
+    the cache lacks drawn by `helper` if it prepared for them (else here and now). Called
+    apart when a build starts another edition's charts before that edition is made."""
     timer = timer or _Timer()
     with timer.phase("imports"):
         from mtmreport.charts.plan import plan_charts
@@ -207,6 +206,62 @@ def write_html(
         specs = plan_charts(figures, wording, extra=trends, source=own)
         charts = ChartPlan(specs, wording, chart_format, cache, templates.font_files)
         in_helper = charts.start(helper, wording)
+    return StartedCharts(wording, figures, specs, charts, in_helper, helper)
+
+
+def write_html(
+    linked: LinkedQuarter,
+    templates: Templates,
+    folder: Path,
+    *,
+    language: str = SOURCE_LANGUAGE,
+    cache: ChartCache,
+    chart_format: str = "png",
+    helper: Helper | None = None,
+    pdf_next: bool = False,
+    annex_later: bool = False,
+    persistent_templates: bool = False,
+    timer: _Timer | None = None,
+    review: Review | None = None,
+    wording: Wording | None = None,
+    texts: QuarterTexts | None = None,
+    charts_started: Callable[[], None] | None = None,
+    started: StartedCharts | None = None,
+) -> HtmlDraft:
+    """Charts, stylesheet, fonts and `report.html` of a quarter, written into `folder`; the
+    data annex too, unless `annex_later` says the caller writes it (`HtmlDraft.annex.write`)
+    while the PDF is laid out.
+
+    The HTML half of a build: `build_report` runs it in its staging folder, the preview
+    (`mtmreport serve`) in temporary folders of its own. Charts the cache lacks are drawn by
+    `helper` when it prepared for them, while the HTML is rendered here. With `pdf_next`, they
+    are left to `HtmlDraft.place_charts`, which the PDF's URL fetcher calls when WeasyPrint,
+    having computed the styles meanwhile, first needs an image. With `review`, the review
+    view is written beside it as `review.html`. `charts_started` is called as soon as the
+    charts are on their way; `started`, if they were already (`start_charts`: `helper`,
+    `wording` and `texts` are then its own).
+    """
+    timer = timer or _Timer()
+    if started is None:
+        started = start_charts(
+            linked,
+            templates,
+            language=language,
+            cache=cache,
+            chart_format=chart_format,
+            helper=helper,
+            timer=timer,
+            wording=wording,
+            texts=texts,
+        )
+    wording, figures, specs, charts = (
+        started.wording,
+        started.figures,
+        started.specs,
+        started.charts,
+    )
+    in_helper, helper = started.in_helper, started.helper
+    own = linked.loaded.figures
     if charts_started is not None:
         charts_started()
     with timer.phase("imports"):  # only now: the helper should start drawing without delay
@@ -318,6 +373,23 @@ def _pdf_helper_for(
     if len(set(options.languages or project.templates.languages())) != 1:
         return nullcontext(None)
     return Helper("pdf")
+
+
+def _edition_helpers_for(
+    quarter_id: str, cache: ChartCache, project: Project, options: BuildOptions, stack: ExitStack
+) -> list[Helper | None]:
+    """A helper for each edition after the first, started now with the first's, when those
+    editions are to be made by a helper forked from this process (`_write_editions`): it
+    imports matplotlib (or WeasyPrint) while this process computes, where started by that
+    process it would import while the editions wait for their charts. The forked process
+    inherits it, and is the only one to use it."""
+    languages = set(options.languages or project.templates.languages())
+    if len(languages) < 2 or not options.parallel or not can_fork():
+        return []
+    return [
+        stack.enter_context(_helper_for(quarter_id, cache, options))
+        for _ in range(len(languages) - 1)
+    ]
 
 
 def _review(loaded: LoadedQuarter, options: BuildOptions) -> Review | None:
@@ -469,9 +541,10 @@ def build_report(
         cache = _chart_cache(project, options, stack)
         helper = stack.enter_context(_helper_for(quarter_id, cache, options))
         pdf_helper = stack.enter_context(_pdf_helper_for(helper, project, options))
+        others = _edition_helpers_for(quarter_id, cache, project, options, stack)
         prepared = _prepare(quarter_id, project, options, cache, stack, timer)
         with _reported(quarter_id, project):
-            made = _write_editions(prepared, project, options, helper, timer, pdf_helper)
+            made = _write_editions(prepared, project, options, helper, timer, pdf_helper, others)
         return _finish(prepared, made, project, options, timer)
 
 
@@ -548,6 +621,7 @@ def _write_editions(
     helper: Helper | None,
     timer: _Timer,
     pdf_helper: Helper | None = None,
+    other_helpers: Sequence[Helper | None] = (),
 ) -> list[EditionCharts]:
     """Every edition into its folder of the staging folder, from figures computed once.
 
@@ -565,12 +639,25 @@ def _write_editions(
             *(_edition(quarter, project, options, i, None, timer) for i in range(1, count)),
         ]
 
-    def others() -> list[EditionCharts]:
+    def others(started: dict[int, StartedCharts]) -> list[EditionCharts]:
         made = []
         # Reported where it fails: a template error's file and line are in its traceback,
         # which stays in the helper.
         with _reported(quarter.quarter_id, project):
             for i in range(1, count):
+                if i in started:  # its charts on their way in a helper started with the build's
+                    made.append(
+                        _edition(
+                            quarter,
+                            project,
+                            options,
+                            i,
+                            started[i].helper,
+                            _Timer(),
+                            started=started[i],
+                        )
+                    )
+                    continue
                 # A helper of its own, as the first edition has: its charts are drawn while
                 # it computes the styles.
                 with _helper_for(quarter.quarter_id, quarter.cache, options) as own:
@@ -582,17 +669,42 @@ def _write_editions(
 
         def fork_others() -> None:
             """Forked once the first edition's charts are on their way, and once this
-            process has imported WeasyPrint, which the fork then shares (~0.6 s of CPU)."""
+            process has imported WeasyPrint, which the fork then shares (~0.6 s of CPU).
+            Before that, the other editions' charts are started in the helpers started for
+            them with the build (`_edition_helpers_for`), which have matplotlib ready."""
+            started = {
+                i: _start_edition_charts(quarter, project, options, i, own)
+                for i, own in enumerate(other_helpers[: count - 1], start=1)
+                if own is not None and own.role == "charts"
+            }
             if options.pdf:
                 with timer.phase("imports"):
                     import mtmreport.pdf  # noqa: F401
             # Should it die, the other editions are made here after the first. Its errors
             # come back as themselves, reported like the first's.
-            editions.append(stack.enter_context(Helper(first=(others, ()), name="editions")))
+            forked = Helper(first=(others, (started,)), name="editions")
+            editions.append(stack.enter_context(forked))
 
         first = _edition(quarter, project, options, 0, helper, timer, fork_others)
         with timer.phase("editions"):
-            return [first, *editions[0].finish(others)]
+            # Should it have died: here, with helpers of their own (the ones it inherited
+            # may still be busy with its calls).
+            return [first, *editions[0].finish(others, {})]
+
+
+def _start_edition_charts(
+    quarter: _Quarter, project: Project, options: BuildOptions, index: int, helper: Helper
+) -> StartedCharts:
+    """Edition `index`'s charts started in `helper` (see `start_charts`)."""
+    return start_charts(
+        quarter.linked,
+        project.templates,
+        cache=quarter.cache,
+        chart_format=options.chart_format,
+        helper=helper,
+        wording=quarter.wordings[index],
+        texts=quarter.texts[index],
+    )
 
 
 def _edition(
@@ -604,6 +716,7 @@ def _edition(
     timer: _Timer,
     charts_started: Callable[[], None] | None = None,
     pdf_helper: Helper | None = None,
+    started: StartedCharts | None = None,
 ) -> EditionCharts:
     """Edition `index` of a quarter into its folder of the staging folder."""
     wording = quarter.wordings[index]
@@ -622,6 +735,7 @@ def _edition(
         first=index == 0,
         charts_started=charts_started,
         pdf_helper=pdf_helper,
+        started=started,
     )
     return EditionCharts.of(plan)
 
@@ -640,6 +754,7 @@ def _write_edition(
     first: bool,
     charts_started: Callable[[], None] | None = None,
     pdf_helper: Helper | None = None,
+    started: StartedCharts | None = None,
 ) -> ChartPlan:
     """One edition's HTML, charts, data annex and PDF, written into `folder`; the first
     edition's review view too, when asked for."""
@@ -658,6 +773,7 @@ def _write_edition(
         wording=wording,
         texts=texts,
         charts_started=charts_started,
+        started=started,
     )
     job = (folder / "report.html", folder / "report.pdf", [folder])
     if options.pdf and helper is not None and helper.role == "pdf":
