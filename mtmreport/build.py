@@ -16,6 +16,8 @@ every quarter.
 
 from __future__ import annotations
 
+import contextlib
+import pickle
 import shutil
 import tempfile
 import time
@@ -29,7 +31,7 @@ from mtmreport.chartcache import ChartCache, ChartPlan
 from mtmreport.diagnostics import Diagnostic, listing, tally_text
 from mtmreport.errors import AuditFailedError, BuildError, display_path
 from mtmreport.failures import describe, template_failure
-from mtmreport.helper import Helper, Pool, can_fork
+from mtmreport.helper import Helper, HelperLost, Pool, RemoteError, can_fork
 from mtmreport.i18n import SOURCE_LANGUAGE
 from mtmreport.project import LinkedQuarter, Project
 from mtmreport.publish import publish, staging, writing_error
@@ -414,6 +416,32 @@ class _Quarter:
     final: Path
 
 
+_Computed = tuple[LinkedQuarter, list["Wording"], list["QuarterTexts"]]
+
+
+def _compute(quarter_id: str, project: Project, options: BuildOptions, timer: _Timer) -> _Computed:
+    """A quarter loaded, computed and audited, with its editions' wordings and texts."""
+    with timer.phase("imports"):  # only now, so that a helper imports at the same time
+        from mtmreport.texts import load_texts
+    linked = project.linked(quarter_id, timer)
+    wordings = edition_wordings(project.templates, options.languages)
+    texts = [load_texts(linked.loaded.doc, w.language) for w in wordings]
+    return linked, wordings, texts
+
+
+def _compute_every(quarters: list[str], project: Project, options: BuildOptions) -> bytes:
+    """`_compute` of every quarter that computes, pickled whole (figures with their traces,
+    `provenance.pickled_whole`); a quarter that fails is left out, to fail again where its
+    error is reported (`build_all`)."""
+    from mtmreport.provenance import pickled_whole
+
+    computed = {}
+    for quarter in quarters:
+        with contextlib.suppress(Exception):
+            computed[quarter] = _compute(quarter, project, options, _Timer())
+    return pickled_whole(computed)
+
+
 def _prepare(
     quarter_id: str,
     project: Project,
@@ -421,15 +449,13 @@ def _prepare(
     cache: ChartCache,
     stack: ExitStack,
     timer: _Timer,
+    computed: _Computed | None = None,
 ) -> _Quarter:
-    """Load, compute and audit a quarter (through `project`, once), refuse it where
-    `--strict` says so, and open its staging folder (closed with `stack`)."""
-    with timer.phase("imports"):  # only now, so that a helper imports at the same time
-        from mtmreport.texts import load_texts
-    linked = project.linked(quarter_id, timer)
+    """Load, compute and audit a quarter (through `project`, once, unless `computed`
+    elsewhere already), refuse it where `--strict` says so, and open its staging folder
+    (closed with `stack`)."""
+    linked, wordings, texts = computed or _compute(quarter_id, project, options, timer)
     loaded, findings = linked.loaded, linked.findings
-    wordings = edition_wordings(project.templates, options.languages)
-    texts = [load_texts(loaded.doc, w.language) for w in wordings]
     if options.strict and loaded.figures.pending:
         raise AuditFailedError(
             f"{quarter_id} is a draft with {len(loaded.figures.pending)} pending entries and "
@@ -905,12 +931,19 @@ def build_all(
     with ExitStack() as stack:
         batch = _Batch(project, serial, {})
         stacks: dict[str, ExitStack] = {}
+        computed = _computed_while_importing(quarters, project, serial)
         for quarter in quarters:
             with _outcome_of(quarter) as failed:
                 stacks[quarter] = stack.enter_context(ExitStack())
                 cache = _chart_cache(project, serial, stacks[quarter])
                 batch.quarters[quarter] = _prepare(
-                    quarter, project, serial, cache, stacks[quarter], _Timer()
+                    quarter,
+                    project,
+                    serial,
+                    cache,
+                    stacks[quarter],
+                    _Timer(),
+                    computed.get(quarter),
                 )
             if failed:
                 outcomes[quarter] = failed[-1]
@@ -919,7 +952,6 @@ def build_all(
         made: dict[str, dict[int, EditionCharts]] = {q: {} for q in batch.quarters}
         errors: dict[str, BaseException] = {}
         if tasks:
-            _import_for_workers(serial)
             pool = stack.enter_context(Pool(min(jobs, len(tasks)), state=batch))
             for index, succeeded, value in pool.map(_edition_task, tasks):
                 quarter, edition = tasks[index]
@@ -933,6 +965,23 @@ def build_all(
                     outcomes[quarter] = _published(batch, quarter, charts, errors.get(quarter))
                     stacks[quarter].close()  # its staging folder, published or not
     return [outcomes[q] for q in quarters]
+
+
+def _computed_while_importing(
+    quarters: list[str], project: Project, options: BuildOptions
+) -> dict[str, _Computed]:
+    """Every quarter computed by a helper while this process imports what the pool's
+    workers need (`_import_for_workers`): the two are the serial start of `build_all`, and
+    take about as long (~0.5-1 s each). The figures come back pickled (~0.3 MB) and are
+    inherited by the workers. Should the helper fail, the quarters are computed here."""
+    with Helper(name="quarters") as computing:
+        computing.start(_compute_every, quarters, project, options)
+        _import_for_workers(options)
+        try:
+            computed: dict[str, _Computed] = pickle.loads(computing.result())
+        except (HelperLost, RemoteError):
+            return {}
+    return computed
 
 
 def _import_for_workers(options: BuildOptions) -> None:

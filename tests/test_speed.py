@@ -402,3 +402,32 @@ def test_the_back_matter_that_fits_is_laid_out_again_from_the_last_text_page_onl
     assert relaid.write_pdf(pdf_variant=pdf.PDF_VARIANT) == following.write_pdf(
         pdf_variant=pdf.PDF_VARIANT
     )
+
+
+def test_figures_computed_by_build_alls_helper_keep_their_decimals_and_traces(q3):
+    """`build --all --jobs N` has a helper compute the quarters and send them back pickled:
+    every figure must arrive as it left, with the decimals it prints with and its trace
+    (plain pickling, for the chart helper, drops the trace)."""
+    import dataclasses
+    import pickle
+
+    from mtmreport.provenance import TracedFloat, TracedInt, pickled_whole
+
+    def figures(value: object) -> list[TracedInt | TracedFloat]:
+        if isinstance(value, (TracedInt, TracedFloat)):
+            return [value]
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            value = [getattr(value, f.name) for f in dataclasses.fields(value)]
+        elif isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, (list, tuple)):
+            return [figure for item in value for figure in figures(item)]
+        return []
+
+    sent = figures(q3)
+    assert len(sent) > 50
+    arrived = figures(pickle.loads(pickled_whole(q3)))
+    assert [(type(f), f, f.decimals, f.trace) for f in arrived] == [
+        (type(f), f, f.decimals, f.trace) for f in sent
+    ]
+    assert any(f.trace.inputs for f in arrived)
