@@ -10,8 +10,9 @@ Speed (see `make bench`): pandas, matplotlib and WeasyPrint are imported inside 
 that need them, so `validate` and `audit` never load the last two; charts come from a cache
 keyed by what they show (`chartcache`), so a text edit redraws nothing; a helper process
 (`helper.Helper`) draws charts or writes the PDF beside the main process, another makes the
-other editions; and `build_all` has a pool of them (`helper.Pool`) write every edition of
-every quarter.
+other editions (with chart helpers started at the top of the build); and `build_all` has one
+compute the quarters while it imports, then a pool of them (`helper.Pool`) write every
+edition of every quarter.
 """
 
 from __future__ import annotations

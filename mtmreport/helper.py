@@ -8,12 +8,14 @@ mechanism (`Helper`, and `Pool` of several):
 - a build's helpers (`build`), started at the very top of a build with a *role*: "charts"
   imports matplotlib and draws the charts the cache lacks while the main process computes and
   renders the HTML; "pdf" imports WeasyPrint meanwhile and writes the PDF as soon as the HTML
-  is there (its images once the charts are placed);
+  is there (its images once the charts are placed); one such helper for each other edition
+  too, which the editions' helper inherits and alone uses;
 - a quarter's other editions (`build`), made by a helper forked once the figures are
   computed, so it starts with them in memory (`first=`: a call made from inherited memory,
   never pickled);
-- `build --all --jobs N` (`build`): a `Pool` of N helpers, forked once every quarter is
-  computed, each writing one edition at a time;
+- `build --all --jobs N` (`build`): a helper that computes every quarter while the main
+  process imports, then a `Pool` of N helpers, forked once every quarter is computed, each
+  writing one edition at a time;
 - the live preview's PDF renderer (`preview`): a helper spawned (the preview runs threads),
   niced so the HTML draft and the browser come first, started again when it dies.
 
