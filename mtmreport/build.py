@@ -381,18 +381,19 @@ def _pdf_helper_for(
 def _edition_helpers_for(
     quarter_id: str, cache: ChartCache, project: Project, options: BuildOptions, stack: ExitStack
 ) -> list[Helper | None]:
-    """A helper for each edition after the first, started now with the first's, when those
-    editions are to be made by a helper forked from this process (`_write_editions`): it
-    imports matplotlib (or WeasyPrint) while this process computes, where started by that
-    process it would import while the editions wait for their charts. The forked process
-    inherits it, and is the only one to use it."""
+    """A charts helper for each edition after the first, started now with the first's, when
+    those editions are to be made by a helper forked from this process (`_write_editions`)
+    and have charts to draw: it imports matplotlib while this process computes, where
+    started by that process it would import while the editions wait for their charts. The
+    forked process inherits it, and is the only one to use it."""
     languages = set(options.languages or project.templates.languages())
     if len(languages) < 2 or not options.parallel or not can_fork():
         return []
-    return [
-        stack.enter_context(_helper_for(quarter_id, cache, options))
-        for _ in range(len(languages) - 1)
-    ]
+    if options.cache and cache.probably_complete(quarter_id, options.chart_format):
+        # Nothing to draw: the editions' helper starts PDF helpers of its own, which share
+        # the WeasyPrint it inherits rather than import their own.
+        return []
+    return [stack.enter_context(Helper("charts")) for _ in range(len(languages) - 1)]
 
 
 def _review(loaded: LoadedQuarter, options: BuildOptions) -> Review | None:
