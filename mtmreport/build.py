@@ -32,7 +32,7 @@ from mtmreport.chartcache import ChartCache, ChartPlan
 from mtmreport.diagnostics import Diagnostic, listing, tally_text
 from mtmreport.errors import AuditFailedError, BuildError, display_path
 from mtmreport.failures import describe, template_failure
-from mtmreport.helper import Helper, HelperLost, Pool, RemoteError, can_fork
+from mtmreport.helper import Helper, HelperLost, Pool, RemoteError, Role, can_fork
 from mtmreport.i18n import SOURCE_LANGUAGE
 from mtmreport.project import LinkedQuarter, Project
 from mtmreport.publish import publish, staging, writing_error
@@ -354,24 +354,27 @@ def _helper_for(
     If the quarter's last charts are all cached this is probably a rebuild after a text edit:
     nothing to draw, so the helper prepares WeasyPrint. Otherwise it prepares matplotlib.
     """
+    role = _helper_role(quarter_id, cache, options)
+    return nullcontext(None) if role is None else Helper(role)
+
+
+def _helper_role(quarter_id: str, cache: ChartCache, options: BuildOptions) -> Role | None:
     if not options.parallel:
-        return nullcontext(None)
+        return None
     if not (options.cache and cache.probably_complete(quarter_id, options.chart_format)):
-        return Helper("charts")
-    if options.pdf:
-        return Helper("pdf")
-    return nullcontext(None)
+        return "charts"
+    return "pdf" if options.pdf else None
 
 
 def _pdf_helper_for(
-    helper: Helper | None, project: Project, options: BuildOptions
+    quarter_id: str, cache: ChartCache, project: Project, options: BuildOptions
 ) -> AbstractContextManager[Helper | None]:
     """A second helper, for the PDF, when a build of one edition has its charts drawn: it
     imports WeasyPrint while this process computes (taking ~0.6 s off the way to the PDF)
     and lays the PDF out once the HTML is written, its images once the charts are placed.
     A build of several editions imports WeasyPrint here instead, for the editions' helper
     to share (`_write_editions`)."""
-    if not (options.pdf and helper is not None and helper.role == "charts"):
+    if not (options.pdf and _helper_role(quarter_id, cache, options) == "charts"):
         return nullcontext(None)
     if len(set(options.languages or project.templates.languages())) != 1:
         return nullcontext(None)
@@ -380,16 +383,16 @@ def _pdf_helper_for(
 
 def _edition_helpers_for(
     quarter_id: str, cache: ChartCache, project: Project, options: BuildOptions, stack: ExitStack
-) -> list[Helper | None]:
+) -> list[Helper]:
     """A charts helper for each edition after the first, started now with the first's, when
     those editions are to be made by a helper forked from this process (`_write_editions`)
     and have charts to draw: it imports matplotlib while this process computes, where
     started by that process it would import while the editions wait for their charts. The
     forked process inherits it, and is the only one to use it."""
     languages = set(options.languages or project.templates.languages())
-    if len(languages) < 2 or not options.parallel or not can_fork():
+    if len(languages) < 2 or not can_fork():
         return []
-    if options.cache and cache.probably_complete(quarter_id, options.chart_format):
+    if _helper_role(quarter_id, cache, options) != "charts":
         # Nothing to draw: the editions' helper starts PDF helpers of its own, which share
         # the WeasyPrint it inherits rather than import their own.
         return []
@@ -567,13 +570,13 @@ def build_report(
     _check_output_dir(project)
     with ExitStack() as stack:
         cache = _chart_cache(project, options, stack)
+        pdf_helper = stack.enter_context(_pdf_helper_for(quarter_id, cache, project, options))
         if options.parallel:
-            # Before the helpers are forked: this process needs pandas to compute, the charts
-            # helpers to draw; forked after, they share it rather than each import it (~0.3 s
-            # of CPU each) while this process does too.
+            # Before the charts helpers are forked (not the PDF's, which has no use for it):
+            # this process needs pandas to compute, they to draw; forked after, they share it
+            # rather than each import it (~0.3 s of CPU each) while this process does too.
             import pandas  # noqa: F401
         helper = stack.enter_context(_helper_for(quarter_id, cache, options))
-        pdf_helper = stack.enter_context(_pdf_helper_for(helper, project, options))
         others = _edition_helpers_for(quarter_id, cache, project, options, stack)
         prepared = _prepare(quarter_id, project, options, cache, stack, timer)
         with _reported(quarter_id, project):
@@ -654,7 +657,7 @@ def _write_editions(
     helper: Helper | None,
     timer: _Timer,
     pdf_helper: Helper | None = None,
-    other_helpers: Sequence[Helper | None] = (),
+    other_helpers: Sequence[Helper] = (),
 ) -> list[EditionCharts]:
     """Every edition into its folder of the staging folder, from figures computed once.
 
@@ -708,7 +711,7 @@ def _write_editions(
             started = {
                 i: _start_edition_charts(quarter, project, options, i, own)
                 for i, own in enumerate(other_helpers[: count - 1], start=1)
-                if own is not None and own.role == "charts"
+                if own.role == "charts"
             }
             if options.pdf:
                 with timer.phase("imports"):
