@@ -8,12 +8,14 @@ mechanism (`Helper`, and `Pool` of several):
 - a build's helpers (`build`), started at the very top of a build with a *role*: "charts"
   imports matplotlib and draws the charts the cache lacks while the main process computes and
   renders the HTML; "pdf" imports WeasyPrint meanwhile and writes the PDF as soon as the HTML
-  is there (its images once the charts are placed);
+  is there (its images once the charts are placed); one such helper for each other edition
+  too, which the editions' helper inherits and alone uses;
 - a quarter's other editions (`build`), made by a helper forked once the figures are
   computed, so it starts with them in memory (`first=`: a call made from inherited memory,
   never pickled);
-- `build --all --jobs N` (`build`): a `Pool` of N helpers, forked once every quarter is
-  computed, each writing one edition at a time;
+- `build --all --jobs N` (`build`): a helper that computes every quarter while the main
+  process imports, then a `Pool` of N helpers, forked once every quarter is computed, each
+  writing one edition at a time;
 - the live preview's PDF renderer (`preview`): a helper spawned (the preview runs threads),
   niced so the HTML draft and the browser come first, started again when it dies.
 
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import multiprocessing
 import os
 import pickle
@@ -41,7 +44,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any, Literal
 
@@ -172,6 +175,24 @@ def _serve(
             os._exit(0)
 
 
+@contextlib.contextmanager
+def _frozen_for_fork(context: Any) -> Iterator[None]:
+    """A fork's child inherits the parent's objects in pages it shares until it writes to
+    them, and a collection of the garbage collector writes to every object it looks at: the
+    child would copy the parent's whole heap (WeasyPrint, matplotlib, pandas, the figures)
+    and spend CPU walking it. Frozen while forking, those objects are left out of the child's
+    collections (as the `gc.freeze` documentation advises); the parent's own are thawed at once.
+    """
+    if context.get_start_method() != "fork":
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 class Helper:
     """One helper process, started at once; a context manager that stops it.
 
@@ -204,7 +225,8 @@ class Helper:
             name=f"mtmreport-{name or role or 'helper'}",
             daemon=True,
         )
-        self._process.start()
+        with _frozen_for_fork(context):
+            self._process.start()
         child_conn.close()
         self._busy = first is not None
 

@@ -9,13 +9,23 @@ recorded. WeasyPrint is imported here only, so commands that make no PDF never p
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from math import inf
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import tinycss2
+import weasyprint.document
+import weasyprint.layout
+import weasyprint.layout.page
 from weasyprint import CSS, HTML, URLFetcher
-from weasyprint.document import Document
+from weasyprint.css import ComputedStyle, declaration_precedence
+from weasyprint.css.validation import preprocess_declarations
+from weasyprint.document import Document, Page
 from weasyprint.formatting_structure import boxes
 
 from mtmreport import pdfua
@@ -29,10 +39,12 @@ PDF_VARIANT = "pdf/ua-1"
 # whole (break-inside: avoid) makes WeasyPrint 70 push the footnotes of the page it tried to
 # fill onto the next page, away from their calls. So the choice is made on the laid-out pages.
 # (A stylesheet given to `render` is the user's, which yields to the author's unless important.)
-BACK_MATTER_FOLLOWS = (
-    ".back-matter { break-before: auto !important; margin-top: 8mm !important;"
-    " padding-top: 5mm !important; border-top: 0.5pt solid #B3C2E3 !important; }"
+BACK_MATTER_FOLLOWING = (
+    "break-before: auto !important; margin-top: 8mm !important;"
+    " padding-top: 5mm !important; border-top: 0.5pt solid #B3C2E3 !important"
 )
+BACK_MATTER_FOLLOWS = f".back-matter {{ {BACK_MATTER_FOLLOWING}; }}"
+BACK_MATTER_SPECIFICITY = (0, 1, 0)  # of the selector `.back-matter`
 BACK_MATTER_GAP_PX = 13 * 96 / 25.4  # the margin and padding above, in CSS pixels
 
 
@@ -138,29 +150,180 @@ def _space_left(page_box: boxes.PageBox) -> float:
     return floor - _flow_bottom(page_box)
 
 
+def _is_back_matter(box: boxes.Box) -> bool:
+    if box.element_tag != "section" or box.element is None:
+        return False
+    return "back-matter" in (box.element.get("class") or "").split()
+
+
+def _back_matter_page(document: Document) -> int | None:
+    """The index of the page the back matter starts on."""
+    for index, page in enumerate(document.pages):
+        if any(_is_back_matter(box) for box in page._page_box.children[0].descendants()):
+            return index
+    return None
+
+
 def back_matter_fits(document: Document) -> bool:
     """Whether the back matter, laid out on a page of its own, would fit below the text of
     the page before it."""
-    for index, page in enumerate(document.pages):
-        for box in page._page_box.children[0].descendants():
-            classes = (box.element.get("class") or "").split() if box.element is not None else []
-            if box.element_tag == "section" and "back-matter" in classes and index > 0:
-                if index != len(document.pages) - 1:
-                    return False  # longer than a page: it keeps its own
-                previous = document.pages[index - 1]._page_box
-                needed = box.margin_height() + BACK_MATTER_GAP_PX
-                return needed <= _space_left(previous)
-    return False
+    index = _back_matter_page(document)
+    if not index:
+        return False
+    if index != len(document.pages) - 1:
+        return False  # longer than a page: it keeps its own
+    page = document.pages[index]._page_box
+    box = next(box for box in page.children[0].descendants() if _is_back_matter(box))
+    needed = box.margin_height() + BACK_MATTER_GAP_PX
+    return needed <= _space_left(document.pages[index - 1]._page_box)
 
 
 def lay_out(document: HTML) -> Document:
     """The report's pages as they are printed (the tests read the same layout)."""
-    laid_out = document.render(pdf_variant=PDF_VARIANT)
+    record = _Record()
+    with _recording(record):
+        laid_out = document.render(pdf_variant=PDF_VARIANT)
     if back_matter_fits(laid_out):
-        laid_out = document.render(
-            stylesheets=[CSS(string=BACK_MATTER_FOLLOWS)], pdf_variant=PDF_VARIANT
-        )
+        try:
+            return _back_matter_following(laid_out, record)
+        except _NotRecorded:  # WeasyPrint did not lay out as expected: the whole way, again
+            return document.render(
+                stylesheets=[CSS(string=BACK_MATTER_FOLLOWS)], pdf_variant=PDF_VARIANT
+            )
     return laid_out
+
+
+# --- the back matter after the text, without laying the whole report out again -------------
+#
+# The report is laid out first with the back matter on a page of its own; if it fits below the
+# text, the pages before the last text page are the same either way, so only the pages from
+# there on are laid out again (~0.1 s rather than ~0.5 s for the Russian 2023-Q3 edition).
+# WeasyPrint does this itself when page counters change (`make_all_pages` remakes the pages
+# whose `remake_state` says so), but offers no call for it: `Document._render` keeps its
+# layout context, box tree and pages only while it runs. So its own functions are wrapped,
+# during our renders, to keep them: what each page started from, and the pages before their
+# margin boxes. WeasyPrint is pinned (pyproject.toml); tests/test_speed.py checks that the
+# result is byte for byte what a whole second layout gives.
+
+_HOOKS = threading.Lock()  # the wrapped functions are WeasyPrint's module globals
+
+
+class _NotRecorded(RuntimeError):
+    """WeasyPrint's layout did not go through the functions this module wraps."""
+
+
+@dataclass
+class _Record:
+    """What one render laid out: its layout call, its pages before their margin boxes, and
+    the layout context's state as each page was started."""
+
+    layout: tuple[Any, boxes.Box, Any] | None = None  # html, root box, layout context
+    pages: list[tuple[boxes.PageBox, tuple, list]] = field(default_factory=list)
+    starts: dict[int, tuple[list, list, dict]] = field(default_factory=dict)
+
+
+@contextmanager
+def _recording(
+    record: _Record, pages: list[boxes.PageBox] | None = None, page_maker: list | None = None
+) -> Iterator[None]:
+    """WeasyPrint's layout functions wrapped to fill `record`; given `pages` and
+    `page_maker`, a layout that starts from them rather than from nothing."""
+    document_module, layout_module = weasyprint.document, weasyprint.layout
+    page_module = weasyprint.layout.page
+    originals = (
+        document_module.layout_document,
+        layout_module.initialize_page_maker,
+        layout_module.make_all_pages,
+        page_module.remake_page,
+    )
+    layout_document, initialize_page_maker, make_all_pages, remake_page = originals
+
+    def recorded_layout_document(html, root_box, context, *args, **kwargs):  # type: ignore[no-untyped-def]
+        record.layout = (html, root_box, context)
+        return layout_document(html, root_box, context, *args, **kwargs)
+
+    def kept_page_maker(context, root_box):  # type: ignore[no-untyped-def]
+        if page_maker is None:
+            return initialize_page_maker(context, root_box)
+        context.page_maker = page_maker
+        return None
+
+    def recorded_make_all_pages(context, root_box, html, made):  # type: ignore[no-untyped-def]
+        made = list(make_all_pages(context, root_box, html, made or pages or []))
+        # Margin boxes are added to these very boxes afterwards: keep what they held.
+        record.pages = [(page, page.children, page.children[0].children) for page in made]
+        yield from made
+
+    def recorded_remake_page(index, context, root_box, html):  # type: ignore[no-untyped-def]
+        record.starts[index] = (
+            list(context.footnotes),
+            list(context.reported_footnotes),
+            dict(context.broken_out_of_flow),
+        )
+        return remake_page(index, context, root_box, html)
+
+    with _HOOKS:
+        document_module.layout_document = recorded_layout_document
+        layout_module.initialize_page_maker = kept_page_maker
+        layout_module.make_all_pages = recorded_make_all_pages
+        page_module.remake_page = recorded_remake_page
+        try:
+            yield
+        finally:
+            (
+                document_module.layout_document,
+                layout_module.initialize_page_maker,
+                layout_module.make_all_pages,
+                page_module.remake_page,
+            ) = originals
+
+
+def _back_matter_following(first: Document, record: _Record) -> Document:
+    """`first` laid out again from the last page of text on, the back matter following the
+    text (`BACK_MATTER_FOLLOWS`), as a whole second layout would give it."""
+    index = _back_matter_page(first)
+    if record.layout is None or not index or index - 1 not in record.starts:
+        raise _NotRecorded
+    html, root_box, context = record.layout
+    box = next((box for box in root_box.descendants() if _is_back_matter(box)), None)
+    if box is None or not isinstance(box.style, ComputedStyle):
+        raise _NotRecorded
+    box.style = _following_style(box.style)
+    # The pages as they were before their margin boxes; the last page of text is made again
+    # from the state it started from, and the pages after it as they follow.
+    for page, children, flow in record.pages:
+        page.children = children
+        page.children[0].children = flow
+    footnotes, reported, broken = record.starts[index - 1]
+    context.footnotes[:] = footnotes
+    context.reported_footnotes = list(reported)
+    context.broken_out_of_flow = dict(broken)
+    context.string_set.clear()  # gathered again from every page, after the layout
+    page_maker = context.page_maker[:index]
+    page_maker[index - 1][-1]["content_changed"] = True
+    pages = [page for page, _, _ in record.pages]
+    with _recording(_Record(), pages=pages, page_maker=page_maker):
+        page_boxes = list(weasyprint.layout.layout_document(html, root_box, context))
+    return first.copy([Page(page_box) for page_box in page_boxes])
+
+
+def _following_style(style: ComputedStyle) -> ComputedStyle:
+    """The back matter's computed style with `BACK_MATTER_FOLLOWING` cascaded over it, as a
+    user stylesheet's `!important` declarations are."""
+    cascaded = dict(style.cascaded)
+    declarations = tinycss2.parse_blocks_contents(BACK_MATTER_FOLLOWING)
+    for name, values, important in preprocess_declarations(style.base_url, declarations):
+        weight = (declaration_precedence("user", important), inf, BACK_MATTER_SPECIFICITY)
+        cascaded[name] = (values, weight)
+    return ComputedStyle(
+        style.parent_style,
+        cascaded,
+        style.pseudo_type,
+        style.root_style,
+        style.base_url,
+        style.font_config,
+        style.initial_page_sizes,
+    )
 
 
 def render_pdf(

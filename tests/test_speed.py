@@ -370,3 +370,70 @@ def test_fetcher_waits_once_for_files_still_to_come(tmp_path):
     fetcher.fetch(chart.as_uri()).close()
     fetcher.fetch(chart.as_uri()).close()
     assert calls == ["placed"]
+
+
+@pytest.mark.slow
+def test_the_back_matter_that_fits_is_laid_out_again_from_the_last_text_page_only(
+    built, monkeypatch
+):
+    """The Russian 2023-Q3 edition's back matter fits below its text: `lay_out` lays the
+    report out once and then only its last pages again, and writes the very bytes a whole
+    second layout with the back matter following the text gives."""
+    from weasyprint import CSS, HTML
+
+    from mtmreport import pdf
+
+    russian = next(e for e in built["2023-Q3"].editions if e.language == "ru")
+    folder = russian.html.parent
+
+    def document() -> HTML:
+        return HTML(
+            string=russian.html.read_text(encoding="utf-8"),
+            base_url=pdf.VIRTUAL_ROOT + russian.html.name,
+            url_fetcher=pdf.ConfinedFetcher([folder], virtual_root=folder),
+        )
+
+    whole = document().render(pdf_variant=pdf.PDF_VARIANT)
+    assert pdf.back_matter_fits(whole)  # else this test tests nothing
+    following = document().render(
+        stylesheets=[CSS(string=pdf.BACK_MATTER_FOLLOWS)], pdf_variant=pdf.PDF_VARIANT
+    )
+    assert len(following.pages) == len(whole.pages) - 1
+    renders: list[object] = []
+    render = HTML.render
+    monkeypatch.setattr(HTML, "render", lambda *a, **k: renders.append(a) or render(*a, **k))
+    relaid = pdf.lay_out(document())
+    assert len(renders) == 1
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", pdf.REPRODUCIBLE_EPOCH)
+    assert relaid.write_pdf(pdf_variant=pdf.PDF_VARIANT) == following.write_pdf(
+        pdf_variant=pdf.PDF_VARIANT
+    )
+
+
+def test_figures_computed_by_build_alls_helper_keep_their_decimals_and_traces(q3):
+    """`build --all --jobs N` has a helper compute the quarters and send them back pickled:
+    every figure must arrive as it left, with the decimals it prints with and its trace
+    (plain pickling, for the chart helper, drops the trace)."""
+    import dataclasses
+    import pickle
+
+    from mtmreport.provenance import TracedFloat, TracedInt, pickled_whole
+
+    def figures(value: object) -> list[TracedInt | TracedFloat]:
+        if isinstance(value, (TracedInt, TracedFloat)):
+            return [value]
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            value = [getattr(value, f.name) for f in dataclasses.fields(value)]
+        elif isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, (list, tuple)):
+            return [figure for item in value for figure in figures(item)]
+        return []
+
+    sent = figures(q3)
+    assert len(sent) > 50
+    arrived = figures(pickle.loads(pickled_whole(q3)))
+    assert [(type(f), f, f.decimals, f.trace) for f in arrived] == [
+        (type(f), f, f.decimals, f.trace) for f in sent
+    ]
+    assert any(f.trace.inputs for f in arrived)
