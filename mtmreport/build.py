@@ -935,8 +935,9 @@ def build_all(
 
     Like `make -j`, `jobs` caps the processes that work at once. 1 builds in this process,
     one quarter after another, the editions one after the other (a one-core baseline). N
-    computes and stages every quarter here first, then has a `helper.Pool` of N processes,
-    forked with the figures in memory, write the editions: every edition of every quarter,
+    has a helper compute every quarter while this process imports what the workers need,
+    stages them here, then has a `helper.Pool` of N processes, forked with the figures in
+    memory, write the editions: every edition of every quarter,
     the likely longest first, so that the cores stay busy to the end. Each quarter is
     published as soon as its last edition is written.
     """

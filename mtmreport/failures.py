@@ -123,10 +123,13 @@ def template_failure(error: TemplateError) -> TemplateFailedError:
 
 def project_template_failure(error: BaseException) -> TemplateFailedError | None:
     """An error raised on a line of a project's own template, located there: a filter given
-    a value it cannot take (`{{ "x"|period }}`) is the template author's to put right, like
-    an undefined name. Raised on a line of the package's templates, it is a bug (None)."""
+    a value it cannot take (`{{ "x"|period }}`: a ValueError or TypeError) is the template
+    author's to put right, like an undefined name. Any other exception, or one raised on a
+    line of the package's templates, is a bug (None)."""
     from mtmreport.theme import package_templates
 
+    if not isinstance(error, (ValueError, TypeError)):
+        return None
     frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith(".j2")]
     if not frames:
         return None

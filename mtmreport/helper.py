@@ -181,9 +181,11 @@ def _frozen_for_fork(context: Any) -> Iterator[None]:
     them, and a collection of the garbage collector writes to every object it looks at: the
     child would copy the parent's whole heap (WeasyPrint, matplotlib, pandas, the figures)
     and spend CPU walking it. Frozen while forking, those objects are left out of the child's
-    collections (as the `gc.freeze` documentation advises); the parent's own are thawed at once.
+    collections (as the `gc.freeze` documentation advises); the parent's own are thawed at once,
+    unless they were frozen already (a helper forking a helper of its own keeps what it
+    inherited frozen).
     """
-    if context.get_start_method() != "fork":
+    if context.get_start_method() != "fork" or gc.get_freeze_count():
         yield
         return
     gc.freeze()

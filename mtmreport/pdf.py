@@ -18,13 +18,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import tinycss2
 import weasyprint.document
 import weasyprint.layout
 import weasyprint.layout.page
 from weasyprint import CSS, HTML, URLFetcher
-from weasyprint.css import ComputedStyle, declaration_precedence
-from weasyprint.css.validation import preprocess_declarations
 from weasyprint.document import Document, Page
 from weasyprint.formatting_structure import boxes
 
@@ -183,14 +180,28 @@ def lay_out(document: HTML) -> Document:
     record = _Record()
     with _recording(record):
         laid_out = document.render(pdf_variant=PDF_VARIANT)
-    if back_matter_fits(laid_out):
-        try:
-            return _back_matter_following(laid_out, record)
-        except _NotRecorded:  # WeasyPrint did not lay out as expected: the whole way, again
-            return document.render(
-                stylesheets=[CSS(string=BACK_MATTER_FOLLOWS)], pdf_variant=PDF_VARIANT
-            )
-    return laid_out
+    if not back_matter_fits(laid_out):
+        return laid_out
+    pages = len(laid_out.pages)
+    try:
+        following = _back_matter_following(laid_out, record)
+    except Exception:  # WeasyPrint's internals did not go as recorded: the whole way below
+        following = None
+    # The shortcut must give what it stands for: the back matter on the last page of text.
+    if following is None or not _follows_the_text(following, pages):
+        following = document.render(
+            stylesheets=[CSS(string=BACK_MATTER_FOLLOWS)], pdf_variant=PDF_VARIANT
+        )
+    return following
+
+
+def _follows_the_text(document: Document, pages_before: int) -> bool:
+    """Whether `document`, laid out again from `pages_before` pages with the back matter on
+    the last, is one page shorter and ends with the back matter on its last page."""
+    return (
+        len(document.pages) == pages_before - 1
+        and _back_matter_page(document) == len(document.pages) - 1
+    )
 
 
 # --- the back matter after the text, without laying the whole report out again -------------
@@ -230,31 +241,44 @@ def _recording(
     `page_maker`, a layout that starts from them rather than from nothing."""
     document_module, layout_module = weasyprint.document, weasyprint.layout
     page_module = weasyprint.layout.page
-    originals = (
-        document_module.layout_document,
-        layout_module.initialize_page_maker,
-        layout_module.make_all_pages,
-        page_module.remake_page,
-    )
+    try:
+        originals = (
+            document_module.layout_document,
+            layout_module.initialize_page_maker,
+            layout_module.make_all_pages,
+            page_module.remake_page,
+        )
+    except AttributeError:  # another WeasyPrint: nothing recorded, `lay_out` lays out twice
+        yield
+        return
     layout_document, initialize_page_maker, make_all_pages, remake_page = originals
+    # Module globals are seen by every thread: a render in another thread (one not recording)
+    # goes straight through to WeasyPrint's own functions.
+    owner = threading.get_ident()
 
     def recorded_layout_document(html, root_box, context, *args, **kwargs):  # type: ignore[no-untyped-def]
-        record.layout = (html, root_box, context)
+        if threading.get_ident() == owner:
+            record.layout = (html, root_box, context)
         return layout_document(html, root_box, context, *args, **kwargs)
 
     def kept_page_maker(context, root_box):  # type: ignore[no-untyped-def]
-        if page_maker is None:
+        if page_maker is None or threading.get_ident() != owner:
             return initialize_page_maker(context, root_box)
         context.page_maker = page_maker
         return None
 
     def recorded_make_all_pages(context, root_box, html, made):  # type: ignore[no-untyped-def]
+        if threading.get_ident() != owner:
+            yield from make_all_pages(context, root_box, html, made)
+            return
         made = list(make_all_pages(context, root_box, html, made or pages or []))
         # Margin boxes are added to these very boxes afterwards: keep what they held.
         record.pages = [(page, page.children, page.children[0].children) for page in made]
         yield from made
 
     def recorded_remake_page(index, context, root_box, html):  # type: ignore[no-untyped-def]
+        if threading.get_ident() != owner:
+            return remake_page(index, context, root_box, html)
         record.starts[index] = (
             list(context.footnotes),
             list(context.reported_footnotes),
@@ -286,7 +310,7 @@ def _back_matter_following(first: Document, record: _Record) -> Document:
         raise _NotRecorded
     html, root_box, context = record.layout
     box = next((box for box in root_box.descendants() if _is_back_matter(box)), None)
-    if box is None or not isinstance(box.style, ComputedStyle):
+    if box is None:
         raise _NotRecorded
     box.style = _following_style(box.style)
     # The pages as they were before their margin boxes; the last page of text is made again
@@ -307,9 +331,15 @@ def _back_matter_following(first: Document, record: _Record) -> Document:
     return first.copy([Page(page_box) for page_box in page_boxes])
 
 
-def _following_style(style: ComputedStyle) -> ComputedStyle:
+def _following_style(style: Any) -> Any:
     """The back matter's computed style with `BACK_MATTER_FOLLOWING` cascaded over it, as a
     user stylesheet's `!important` declarations are."""
+    # WeasyPrint's internals, imported here: should another version lack them, `lay_out`
+    # falls back to a whole second layout rather than fail.
+    import tinycss2
+    from weasyprint.css import ComputedStyle, declaration_precedence
+    from weasyprint.css.validation import preprocess_declarations
+
     cascaded = dict(style.cascaded)
     declarations = tinycss2.parse_blocks_contents(BACK_MATTER_FOLLOWING)
     for name, values, important in preprocess_declarations(style.base_url, declarations):

@@ -54,6 +54,15 @@ def preview_problems(folder: Path, tmp_path: Path) -> list[str]:
         preview.stop()
 
 
+# A filter of the project's template given what it cannot take, and its words.
+MISUSED_FILTER = (
+    '{{ "x"|period }}',
+    "a filter or call on this line was given a value it cannot take (ValueError: 'x' is not "
+    "a period; write a period as 2023-Q3 (quarter), 2023-H1 (half-year), 2023 (year), 2023-07 "
+    "(month), 2023-01..2023-09 (months) or a date such as 2023-09-01 (as of that day))",
+)
+
+
 def template_with(project: Path, line_3: str) -> None:
     """The project's own flows template, the packaged one with its third line replaced."""
     from mtmreport.theme import package_templates
@@ -83,13 +92,7 @@ def template_with(project: Path, line_3: str) -> None:
             '{% include "blocks/nope.html.j2" %}',
             "there is no template 'blocks/nope.html.j2' (a name in an include or import?)",
         ),
-        (
-            '{{ "x"|period }}',
-            "a filter or call on this line was given a value it cannot take (ValueError: 'x' "
-            "is not a period; write a period as 2023-Q3 (quarter), 2023-H1 (half-year), 2023 "
-            "(year), 2023-07 (month), 2023-01..2023-09 (months) or a date such as 2023-09-01 "
-            "(as of that day))",
-        ),
+        MISUSED_FILTER,
     ],
     ids=["syntax", "attribute", "near-miss", "name", "include", "filter"],
 )
@@ -118,8 +121,9 @@ def test_a_broken_template_names_its_file_line_and_what_is_wrong(
             '{% include "blocks/nope.html.j2" %}',
             "there is no template 'blocks/nope.html.j2' (a name in an include or import?)",
         ),
+        MISUSED_FILTER,
     ],
-    ids=["attribute", "include"],
+    ids=["attribute", "include", "filter"],
 )
 def test_a_broken_template_met_in_a_helper_is_located_as_here(
     project: Path, line_3: str, words: str

@@ -295,6 +295,8 @@ def test_builds_of_one_quarter_at_once_never_crash_nor_unpublish(reference, tmp_
     old_reports(output, ("2023-Q3",))
     final = output / "2023-Q3"
     (final / "report.html").write_text("the previous report")
+    # held open, so that its inode number cannot be given to another folder meanwhile
+    held = os.open(final, os.O_RDONLY | os.O_DIRECTORY)
     args = ("build", "2023-Q3", "--no-pdf", "--lang", "en", "--output", str(output))
     with Absences(output, "2023-Q3") as absences:
         for _ in range(2):
@@ -312,6 +314,11 @@ def test_builds_of_one_quarter_at_once_never_crash_nor_unpublish(reference, tmp_
                 _, err = process.communicate(timeout=120)
                 assert process.returncode == 0, err
     assert absences.gaps == 0
+    # a folder put in place whole, never the files of the folder on show written over
+    try:
+        assert final.stat().st_ino != os.fstat(held).st_ino
+    finally:
+        os.close(held)
     assert tree_digest(final)["report.html"] == reference["2023-Q3"]["report.html"]
     assert litter(output) == []
 

@@ -331,8 +331,14 @@ def test_a_build_whose_helper_dies_does_the_work_itself(scratch, built_html, mon
     monkeypatch.setattr("mtmreport.build.Helper", _LosingHelper)
     result = build_report("2023-Q4", scratch)
     assert result.pdf.is_file() and "KAZAKHSTAN" in pdf_text(result.pdf)
-    assert all(p.stat().st_size > 0 for p in (result.folder / "charts").iterdir())
-    assert (result.charts_drawn == 0) == rebuild  # which helper was lost
+    # every edition, the other edition's (made by helpers of its own, lost too) included
+    assert [e.language for e in result.editions] == ["en", "ru"]
+    for edition in result.editions:
+        assert edition.pdf is not None and edition.pdf.stat().st_size > 10_000
+        charts = list((edition.html.parent / "charts").iterdir())
+        assert charts and all(p.stat().st_size > 0 for p in charts)
+    # drawn here for want of the charts helper; with every chart cached, none to draw
+    assert (result.charts_drawn == 0) == rebuild
 
 
 class _FailingHelper(Helper):
@@ -408,6 +414,69 @@ def test_the_back_matter_that_fits_is_laid_out_again_from_the_last_text_page_onl
     assert relaid.write_pdf(pdf_variant=pdf.PDF_VARIANT) == following.write_pdf(
         pdf_variant=pdf.PDF_VARIANT
     )
+
+
+# A small report of the same make as ours: a running header with the page counters, footnotes
+# (the last page of text has one), and a back matter on a page of its own unless it fits.
+SYNTHETIC_CSS = """
+@page { size: A6; margin: 14mm 10mm 12mm;
+        @top-center { content: string(title) " " counter(page) "/" counter(pages) } }
+body { font-size: 9pt; line-height: 1.3 }
+h1 { string-set: title content(); font-size: 11pt }
+.note { float: footnote; font-size: 7pt }
+.back-matter { break-before: page; padding-top: 8mm; font-size: 7pt }
+"""
+
+
+def _synthetic_report(paragraphs: int) -> str:
+    text = " ".join(["Arrivals rose in the quarter while departures fell."] * 4)
+    body = "".join(
+        f"<p>{text}<span class='note'>Source {n}.</span></p>" for n in range(1, paragraphs + 1)
+    )
+    back = "<section class='back-matter'><p>Disclaimer.</p><p>Publisher, address.</p></section>"
+    return (
+        f"<html lang='en'><head><title>T</title><style>{SYNTHETIC_CSS}</style></head><body>"
+        f"<h1>Report</h1>{body}{back}</body></html>"
+    )
+
+
+@pytest.mark.slow  # PDF layouts
+@pytest.mark.parametrize(
+    ("broken", "lengths"),
+    # paragraphs for which the back matter fits, the last page of text filled to various heights
+    [(False, (2, 5, 7, 9, 11)), (True, (7,))],
+    ids=["shortcut", "shortcut-fails"],
+)
+def test_the_back_matter_laid_out_again_equals_a_whole_second_layout_in_any_report(
+    broken, lengths, monkeypatch
+):
+    """For reports whose last page of text ends at various heights (footnotes on it, a
+    running header counting the pages), the back matter that fits is laid out after the text
+    exactly as a whole second layout lays it out; and should the shortcut fail, `lay_out`
+    does the whole second layout itself."""
+    from weasyprint import CSS, HTML
+
+    from mtmreport import pdf
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", pdf.REPRODUCIBLE_EPOCH)
+    if broken:
+
+        def fails(*args: object) -> None:
+            raise IndexError("not as recorded")
+
+        monkeypatch.setattr(pdf, "_back_matter_following", fails)
+    for paragraphs in lengths:
+        html = _synthetic_report(paragraphs)
+        first = HTML(string=html).render(pdf_variant=pdf.PDF_VARIANT)
+        assert pdf.back_matter_fits(first), paragraphs  # else the case tests nothing
+        whole = HTML(string=html).render(
+            stylesheets=[CSS(string=pdf.BACK_MATTER_FOLLOWS)], pdf_variant=pdf.PDF_VARIANT
+        )
+        assert len(whole.pages) == len(first.pages) - 1
+        relaid = pdf.lay_out(HTML(string=html))
+        assert relaid.write_pdf(pdf_variant=pdf.PDF_VARIANT) == whole.write_pdf(
+            pdf_variant=pdf.PDF_VARIANT
+        ), paragraphs
 
 
 def test_figures_computed_by_build_alls_helper_keep_their_decimals_and_traces(q3):
