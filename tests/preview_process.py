@@ -41,18 +41,25 @@ class PreviewProcess:
         cwd: Path | None = None,
         port: int = 0,
         env: dict[str, str] | None = None,
+        charts_from: Path | None = None,
     ) -> None:
         """Run `program serve` (this interpreter's mtmreport by default) in `cwd`'s project, or,
         without `cwd`, in `workdir` on the repository's project with the folders given.
         Without `pdf`, `serve --no-pdf`: for the tests that look at no PDF, which then spare
         the machine a WeasyPrint process laying out every draft. `options`: more of serve's
         (["--open"]). Without `first_draft`, the URL is waited for, not the first draft
-        (which a test that stops it then cuts short).
+        (which a test that stops it then cuts short). `charts_from`: a build's chart cache
+        that the preview's starts as a copy of (`tests.seeded_serve`), for tests whose point
+        is not drawing charts.
         """
         self.tmpdir = workdir / "tmp"
         self.tmpdir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **(env or {}), "TMPDIR": str(self.tmpdir), "PYTHONUNBUFFERED": "1"}
         command = list(program or [sys.executable, "-m", "mtmreport"])
+        if charts_from is not None:
+            assert program is None, "only this interpreter's mtmreport can be seeded"
+            command = [sys.executable, str(Path(__file__).with_name("seeded_serve.py"))]
+            env["MTMREPORT_TESTS_CHART_SEED"] = str(charts_from)
         if cwd is None:
             command += ["--project", str(REPOSITORY)]
         command += ["serve", quarter, "--port", str(port), "--lang", language]

@@ -34,7 +34,7 @@ from mtmreport.chartcache import ChartCache
 from mtmreport.errors import BuildError
 from mtmreport.load import MAX_LIST_ITEMS, MAX_NODES
 from mtmreport.project import Project
-from tests.conftest import DATA, TEMPLATES, pdf_text, seed_chart_cache
+from tests.conftest import CHART_CACHE, DATA, TEMPLATES, pdf_text, seed_chart_cache
 from tests.preview_process import PreviewProcess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -364,9 +364,17 @@ def test_cache_entries_are_never_followed_nor_pruned_through_links(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def preview(tmp_path_factory: pytest.TempPathFactory):
+def preview(tmp_path_factory: pytest.TempPathFactory, built_html):
     workdir = tmp_path_factory.mktemp("preview")
-    server = PreviewProcess("2023-Q3", DATA, TEMPLATES, workdir, pdf=False)  # its HTTP, no PDF
+    # Its HTTP, no PDF; the charts from the session's build (their drawing is not the point).
+    server = PreviewProcess(
+        "2023-Q3",
+        DATA,
+        TEMPLATES,
+        workdir,
+        pdf=False,
+        charts_from=built_html["2023-Q3"].folder.parent / CHART_CACHE,
+    )
     # The log first: on a loaded machine the first draft can keep a status request waiting.
     deadline = time.monotonic() + 180
     while "draft 1 built" not in server.output() and time.monotonic() < deadline:

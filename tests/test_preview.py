@@ -22,7 +22,7 @@ from mtmreport.build import BuildOptions, build_report
 from mtmreport.preview import strip_chrome
 from mtmreport.project import Project
 from tests.browser import Browser
-from tests.conftest import DATA, TEMPLATES, pdf_text, seed_chart_cache
+from tests.conftest import CHART_CACHE, DATA, TEMPLATES, pdf_text, seed_chart_cache
 from tests.preview_process import PreviewProcess
 
 pytestmark = pytest.mark.slow  # a preview server in a process of its own
@@ -47,25 +47,42 @@ def site(tmp_path: Path) -> Project:
     return Project(tmp_path / "data", tmp_path / "templates", tmp_path / "output")
 
 
+def charts_of(built_html) -> Path:
+    """The session's chart cache (every edition's charts of the shipped quarters), which the
+    previews here start from: how charts are drawn is not what they test."""
+    return built_html[QUARTER].folder.parent / CHART_CACHE
+
+
 def _serving(
-    site: Project, tmp_path: Path, browser: Browser, pdf: bool
+    site: Project, tmp_path: Path, browser: Browser, pdf: bool, built_html
 ) -> Iterator[PreviewProcess]:
-    server = PreviewProcess(QUARTER, site.data_dir, site.templates_dir, tmp_path, pdf=pdf)
+    server = PreviewProcess(
+        QUARTER,
+        site.data_dir,
+        site.templates_dir,
+        tmp_path,
+        pdf=pdf,
+        charts_from=charts_of(built_html),
+    )
     yield server
     browser.call("Page.navigate", url="about:blank")  # closes the page's event stream
     server.stop()
 
 
 @pytest.fixture
-def preview(site: Project, tmp_path: Path, browser: Browser) -> Iterator[PreviewProcess]:
+def preview(
+    site: Project, tmp_path: Path, browser: Browser, built_html
+) -> Iterator[PreviewProcess]:
     """`serve --no-pdf`, for the tests that look at no PDF."""
-    yield from _serving(site, tmp_path, browser, pdf=False)
+    yield from _serving(site, tmp_path, browser, pdf=False, built_html=built_html)
 
 
 @pytest.fixture
-def pdf_preview(site: Project, tmp_path: Path, browser: Browser) -> Iterator[PreviewProcess]:
+def pdf_preview(
+    site: Project, tmp_path: Path, browser: Browser, built_html
+) -> Iterator[PreviewProcess]:
     """`serve` as an analyst runs it, rendering each draft as PDF too."""
-    yield from _serving(site, tmp_path, browser, pdf=True)
+    yield from _serving(site, tmp_path, browser, pdf=True, built_html=built_html)
 
 
 def save(path: Path, text: str) -> None:
@@ -184,9 +201,15 @@ def test_page_follows_every_save_good_or_bad(preview, browser, site, tmp_path, b
     assert "PDF of draft" not in preview.output()
 
 
-def test_a_russian_preview_shows_catalogue_edits(site, browser, tmp_path):
+def test_a_russian_preview_shows_catalogue_edits(site, browser, tmp_path, built_html):
     server = PreviewProcess(
-        QUARTER, site.data_dir, site.templates_dir, tmp_path, language="ru", pdf=False
+        QUARTER,
+        site.data_dir,
+        site.templates_dir,
+        tmp_path,
+        language="ru",
+        pdf=False,
+        charts_from=charts_of(built_html),
     )
     try:
         browser.open(server.url)

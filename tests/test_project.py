@@ -17,7 +17,16 @@ import pytest
 
 from mtmreport.project import PROJECT_FILE, Project
 from mtmreport.theme import Templates, package_templates
-from tests.conftest import DATA, ROOT, SHIPPED, TEMPLATES, pdf_text, run_cli, seed_chart_cache
+from tests.conftest import (
+    CHART_CACHE,
+    DATA,
+    ROOT,
+    SHIPPED,
+    TEMPLATES,
+    pdf_text,
+    run_cli,
+    seed_chart_cache,
+)
 from tests.preview_process import PreviewProcess
 
 Q3 = (DATA / "2023-Q3.yaml").read_text(encoding="utf-8")
@@ -394,7 +403,7 @@ def test_drafts_are_said_when_built(project: Path, built_html):
 
 @pytest.mark.slow
 def test_serve_takes_the_next_free_port_says_so_and_opens_the_browser_there(
-    project: Path, tmp_path: Path
+    project: Path, tmp_path: Path, built_html
 ):
     """(One test, one preview: a taken port and --open, the URL opened being the port
     taken instead.)"""
@@ -414,7 +423,8 @@ def test_serve_takes_the_next_free_port_says_so_and_opens_the_browser_there(
             tmp_path / "work",
             cwd=project,
             port=port,
-            pdf=False,  # not the point
+            pdf=False,  # not the point, nor are the charts (the session's build drew them)
+            charts_from=built_html["2023-Q2"].folder.parent / CHART_CACHE,
             options=["--open"],
             env={"BROWSER": f"{sys.executable} {browser} %s"},
         )
