@@ -93,6 +93,7 @@ TRICKY = [
     "a: x\rb: y\r",
     "\ufeffa: 1\nb: x\n",
     "a: 1\n\ufeffb: x\n",
+    "a: 1\n\ufeff\nb: x\n",
     "a: x\ty\n",
     "a: 1 \t# c\n",
     "- {country: U?zbekistan, number: 4607}\n",
