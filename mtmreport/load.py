@@ -145,7 +145,7 @@ class _Builder:
                 items.append(self.build(child, (*location, index)))
             return items
         value = self._scalar(node)
-        if isinstance(value, str) and node.style is None:
+        if isinstance(value, str) and not node.style:  # plain: None, or '' from libyaml
             self._note_comment_after(node, location)
         return value
 
@@ -250,6 +250,54 @@ class _GuardedLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
+# Characters libyaml reads otherwise than PyYAML: a tab inside a line, and a byte order mark at
+# the start of any line, which libyaml skips (PyYAML only at the start of the text). A `?` or
+# `:` inside [ ] or { } is the third such case: the scan of events below finds it.
+_LIBYAML_READS_OTHERWISE = re.compile("[\t\ufeff]")
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """The node tree of `text`, as `_GuardedLoader` composes it (or refuses it).
+
+    PyYAML's pure-Python composer takes ~23 ms for a quarter file, libyaml's ~3 ms, and builds
+    and tests read hundreds of them. libyaml's result is used only where it must equal
+    PyYAML's: no character PyYAML's reader refuses or libyaml reads otherwise, no alias, and
+    shallow enough that `_GuardedLoader` refuses nothing (a scan of libyaml's events, which
+    recurses nowhere, comes first: its composer recurses in C, and a deep file must not crash
+    the process). Anything else, and any error, goes to `_GuardedLoader`, so every refusal
+    reads as it always has (tests/test_load.py holds the two paths to the same results).
+    """
+    fast = getattr(yaml, "CSafeLoader", None)  # libyaml's parser + the same constructor/resolver
+    if (
+        fast is not None
+        and not yaml.reader.Reader.NON_PRINTABLE.search(text)
+        and not _LIBYAML_READS_OTHERWISE.search(text)
+    ):
+        try:
+            in_flow: list[bool] = []  # each open collection: written in [ ] or { }, or not
+            for event in yaml.parse(text, Loader=fast):
+                if isinstance(event, yaml.CollectionStartEvent):
+                    in_flow.append(bool(event.flow_style))
+                elif isinstance(event, yaml.CollectionEndEvent):
+                    in_flow.pop()
+                in_brackets = isinstance(event, yaml.ScalarEvent) and in_flow and in_flow[-1]
+                if (
+                    isinstance(event, yaml.AliasEvent)
+                    or len(in_flow) >= MAX_DEPTH
+                    or (in_brackets and ("?" in event.value or ":" in event.value))
+                ):
+                    break
+            else:
+                loader = fast(text)
+                try:
+                    return loader.get_single_node()  # type: ignore[no-any-return]
+                finally:
+                    loader.dispose()
+        except Exception:  # in libyaml's words, say nothing: PyYAML's path says it as always
+            pass
+    return yaml.compose(text, Loader=_GuardedLoader)
+
+
 # PyYAML's words for a syntax error, and what they mean to someone editing a quarter file.
 _YAML_PROBLEMS = (
     (
@@ -327,7 +375,7 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
                     ]
                 )
     try:
-        node = yaml.compose(text, Loader=_GuardedLoader)
+        node = _compose(text)
     except yaml.reader.ReaderError as error:
         # A control character: PyYAML gives only an offset, so find the line ourselves.
         line, column = line_and_column(text, error.position)
