@@ -17,6 +17,7 @@ Every command works on the project of the current folder (found upward by its
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from mtmreport.project import Project
 
 F = TypeVar("F", bound=Callable[..., Any])
+GC_YOUNG_ALLOCATIONS = 10_000  # see `run`
 
 
 def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
@@ -666,7 +668,13 @@ def run() -> None:
     command (measured), with nothing left to do: each command has written and closed its
     files, removed its temporary folders and stopped its helper processes before it returns.
     `main` itself stays an ordinary click group, for tests and for embedding.
+
+    The garbage collector looks at young objects every 10,000 allocations rather than 700:
+    a build allocates millions (layout boxes, chart artists) over a heap of libraries, and
+    Python's defaults spent ~0.7 of a build's 6 s of CPU walking it (measured, 2023-Q3, both
+    editions); at 10,000 it is ~0.2 s, for ~3 MB more at the peak. Helpers inherit it.
     """
+    gc.set_threshold(GC_YOUNG_ALLOCATIONS, *gc.get_threshold()[1:])
     # `kill` ends a command as Ctrl-C does: temporary folders removed, helpers stopped.
     signal.signal(signal.SIGTERM, _interrupt)
     try:

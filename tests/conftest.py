@@ -9,6 +9,7 @@ marked slow, and one that uses a `browser` fixture marked browser, without sayin
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -23,7 +24,7 @@ from click.testing import CliRunner, Result
 from pypdf import PdfReader
 
 from mtmreport.build import BuildOptions, BuildResult, build_report
-from mtmreport.cli import main
+from mtmreport.cli import GC_YOUNG_ALLOCATIONS, main
 from mtmreport.project import Project
 from mtmreport.theme import Templates
 from tests.canary import Canary
@@ -45,6 +46,12 @@ CHART_CACHE = Path(".cache") / "charts"  # a build's chart cache, inside its out
 
 
 # --- the tiers -------------------------------------------------------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # This process builds reports as the `mtmreport` program does, so it collects garbage as
+    # the program does (`cli.run`), not as Python's defaults would over the session's heap.
+    gc.set_threshold(GC_YOUNG_ALLOCATIONS, *gc.get_threshold()[1:])
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
