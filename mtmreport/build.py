@@ -376,9 +376,14 @@ def _pdf_helper_for(
     to share (`_write_editions`)."""
     if not (options.pdf and _helper_role(quarter_id, cache, options) == "charts"):
         return nullcontext(None)
-    if len(set(options.languages or project.templates.languages())) != 1:
+    if _edition_count(project, options) != 1:
         return nullcontext(None)
     return Helper("pdf")
+
+
+def _edition_count(project: Project, options: BuildOptions) -> int:
+    """How many editions a build makes: those asked for, else every catalogue's."""
+    return len(set(options.languages or project.templates.languages()))
 
 
 def _edition_helpers_for(
@@ -389,14 +394,14 @@ def _edition_helpers_for(
     and have charts to draw: it imports matplotlib while this process computes, where
     started by that process it would import while the editions wait for their charts. The
     forked process inherits it, and is the only one to use it."""
-    languages = set(options.languages or project.templates.languages())
-    if len(languages) < 2 or not can_fork():
+    count = _edition_count(project, options)
+    if count < 2 or not can_fork():
         return []
     if _helper_role(quarter_id, cache, options) != "charts":
         # Nothing to draw: the editions' helper starts PDF helpers of its own, which share
         # the WeasyPrint it inherits rather than import their own.
         return []
-    return [stack.enter_context(Helper("charts")) for _ in range(len(languages) - 1)]
+    return [stack.enter_context(Helper("charts")) for _ in range(count - 1)]
 
 
 def _review(loaded: LoadedQuarter, options: BuildOptions) -> Review | None:
